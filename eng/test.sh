@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# eng/test.sh - THE command that builds Sayiir and runs all its tests, on a fresh machine or in CI.
+#
+#   bash eng/test.sh [extra `dotnet test` args]     e.g. bash eng/test.sh --filter "FullyQualifiedName~Postgres"
+#
+# PostgreSQL: if SAYIIR_TEST_POSTGRES (an Npgsql connection string whose user may CREATE DATABASE) is set, the
+# tests use that server. Otherwise a throwaway server is started with eng/pgtest.sh on 127.0.0.1:$PGTEST_PORT
+# (default 55432) and stopped again at exit if this script started it. Missing PostgreSQL binaries are installed
+# with apt-get when running as root. SAYIIR_REQUIRE_POSTGRES=1 is exported: tests fail rather than skip without it.
+#
+# Results: TRX files in $SAYIIR_TEST_RESULTS (default artifacts/test-results); the last line printed is
+# "<passed> passed, <failed> failed, <skipped> skipped". Exit status is non-zero if the build or a test failed,
+# or if no test ran.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+
+RESULTS="${SAYIIR_TEST_RESULTS:-$REPO/artifacts/test-results}"
+PGTEST_PORT="${PGTEST_PORT:-55432}"
+export PGTEST_PORT
+export SAYIIR_REQUIRE_POSTGRES=1
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+say() { echo "test.sh: $*" >&2; }
+die() { echo "test.sh: error: $*" >&2; exit 1; }
+
+have_pg_binaries() {
+  if command -v pg_ctl >/dev/null 2>&1 && command -v initdb >/dev/null 2>&1; then return 0; fi
+  compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null
+}
+
+ensure_pg_binaries() {
+  have_pg_binaries && return 0
+  if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    say "PostgreSQL binaries not found; installing them with apt-get"
+    DEBIAN_FRONTEND=noninteractive apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql
+    have_pg_binaries || die "apt-get installed postgresql but initdb/pg_ctl are still not found"
+  else
+    die "PostgreSQL server binaries (initdb, pg_ctl) not found. Install them (e.g. 'sudo apt-get install postgresql'),
+or set PG_BIN to their directory, or set SAYIIR_TEST_POSTGRES to a server where the user may CREATE DATABASE."
+  fi
+}
+
+STARTED_PG=0
+cleanup() {
+  if [[ $STARTED_PG == 1 ]]; then
+    bash "$REPO/eng/pgtest.sh" stop || true
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if [[ -z "${SAYIIR_TEST_POSTGRES:-}" ]]; then
+  ensure_pg_binaries
+  if ! bash "$REPO/eng/pgtest.sh" status >/dev/null 2>&1; then
+    STARTED_PG=1
+  fi
+  bash "$REPO/eng/pgtest.sh" start >/dev/null
+  export SAYIIR_TEST_POSTGRES="Host=127.0.0.1;Port=$PGTEST_PORT;Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=50"
+  say "using throwaway PostgreSQL on 127.0.0.1:$PGTEST_PORT"
+else
+  say "using PostgreSQL from SAYIIR_TEST_POSTGRES"
+fi
+
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS"
+
+# Build the whole solution first: `dotnet test` on a solution only builds the test projects' graphs, so a broken
+# sample or host project would otherwise go unnoticed.
+set +e
+dotnet build "$REPO/Sayiir.sln" -c Release
+BUILD_RC=$?
+TEST_RC=0
+if [[ $BUILD_RC -eq 0 ]]; then
+  dotnet test "$REPO/Sayiir.sln" -c Release --no-build \
+    --logger "trx;LogFilePrefix=sayiir-tests" --results-directory "$RESULTS" "$@"
+  TEST_RC=$?
+fi
+set -e
+
+# Sum the <Counters .../> of every TRX file. skipped = total - executed; failed = executed - passed
+# (counts failed, error, timeout and aborted tests alike).
+attr() { # $1 = attribute name, stdin = a <Counters .../> element; prints 0 when absent
+  local v; v="$(sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p")"
+  echo "${v:-0}"
+}
+TOTAL=0 EXECUTED=0 PASSED=0 FILES=0
+while IFS= read -r -d '' trx; do
+  counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n1 || true)"
+  [[ -n "$counters" ]] || { say "no <Counters> in $trx"; continue; }
+  FILES=$((FILES + 1))
+  TOTAL=$((TOTAL + $(attr total <<<"$counters")))
+  EXECUTED=$((EXECUTED + $(attr executed <<<"$counters")))
+  PASSED=$((PASSED + $(attr passed <<<"$counters")))
+done < <(find "$RESULTS" -name '*.trx' -print0)
+
+FAILED=$((EXECUTED - PASSED))
+SKIPPED=$((TOTAL - EXECUTED))
+
+STATUS=0
+if [[ $BUILD_RC -ne 0 ]]; then say "dotnet build failed (status $BUILD_RC)"; STATUS=1; fi
+if [[ $TEST_RC -ne 0 ]]; then say "dotnet test exited with status $TEST_RC"; STATUS=1; fi
+if [[ $BUILD_RC -eq 0 && $FILES -eq 0 ]]; then say "no TRX result files in $RESULTS"; STATUS=1; fi
+if [[ $FAILED -gt 0 ]]; then STATUS=1; fi
+if [[ $BUILD_RC -eq 0 && $EXECUTED -eq 0 ]]; then say "no test ran"; STATUS=1; fi
+
+echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+exit $STATUS

@@ -1,0 +1,146 @@
+namespace Sayiir;
+
+/// <summary>Where a run is.</summary>
+public enum WorkflowState
+{
+    /// <summary>No run with that instance id exists.</summary>
+    NotFound = 0,
+
+    /// <summary>Running a task (or about to).</summary>
+    Running = 1,
+
+    /// <summary>Parked on a delay until <see cref="WorkflowStatus.WakeAt"/>.</summary>
+    Waiting = 2,
+
+    /// <summary>Parked until a signal arrives (<see cref="WorkflowStatus.SignalName"/>).</summary>
+    AwaitingSignal = 3,
+
+    /// <summary>Paused at a step boundary.</summary>
+    Paused = 4,
+
+    /// <summary>Finished with an output.</summary>
+    Completed = 5,
+
+    /// <summary>A task exhausted its retries (or a flow error occurred); see <see cref="WorkflowStatus.Failure"/>.</summary>
+    Failed = 6,
+
+    /// <summary>Cancelled; see <see cref="WorkflowStatus.Cancellation"/>.</summary>
+    Cancelled = 7,
+}
+
+/// <summary>What to do when a run with the requested instance id already exists.</summary>
+public enum ConflictPolicy
+{
+    /// <summary>Throw <see cref="WorkflowAlreadyExistsException"/> (default).</summary>
+    Fail = 0,
+
+    /// <summary>Return the existing run; run nothing new.</summary>
+    UseExisting = 1,
+
+    /// <summary>Discard the existing run (cancelling it if active) and start afresh.</summary>
+    TerminateExisting = 2,
+}
+
+/// <summary>Why a run failed.</summary>
+[GenerateSerializer, Alias("sayiir.TaskFailure"), Immutable]
+public sealed record TaskFailure
+{
+    /// <summary>The failing task (or flow node) id.</summary>
+    [Id(0)] public required string TaskId { get; init; }
+
+    /// <summary>How many attempts were made.</summary>
+    [Id(1)] public required int Attempt { get; init; }
+
+    /// <summary>The error's .NET type name.</summary>
+    [Id(2)] public required string ErrorType { get; init; }
+
+    /// <summary>The error message.</summary>
+    [Id(3)] public required string Message { get; init; }
+
+    /// <summary>The stack trace, when there is one.</summary>
+    [Id(4)] public string? StackTrace { get; init; }
+
+    /// <summary>When the failure was recorded.</summary>
+    [Id(5)] public DateTimeOffset At { get; init; }
+}
+
+/// <summary>Who cancelled a run, why, when, and what it interrupted.</summary>
+[GenerateSerializer, Alias("sayiir.CancellationInfo"), Immutable]
+public sealed record CancellationInfo
+{
+    /// <summary>The reason given.</summary>
+    [Id(0)] public string? Reason { get; init; }
+
+    /// <summary>Who asked.</summary>
+    [Id(1)] public string? By { get; init; }
+
+    /// <summary>When.</summary>
+    [Id(2)] public DateTimeOffset At { get; init; }
+
+    /// <summary>The task that was running, if any.</summary>
+    [Id(3)] public string? InterruptedTaskId { get; init; }
+}
+
+/// <summary>Who paused a run, why and when.</summary>
+[GenerateSerializer, Alias("sayiir.PauseInfo"), Immutable]
+public sealed record PauseInfo
+{
+    /// <summary>The reason given.</summary>
+    [Id(0)] public string? Reason { get; init; }
+
+    /// <summary>Who asked.</summary>
+    [Id(1)] public string? By { get; init; }
+
+    /// <summary>When.</summary>
+    [Id(2)] public DateTimeOffset At { get; init; }
+}
+
+/// <summary>A snapshot of a run.</summary>
+[GenerateSerializer, Alias("sayiir.WorkflowStatus"), Immutable]
+public sealed record WorkflowStatus
+{
+    /// <summary>The instance id.</summary>
+    [Id(0)] public required string InstanceId { get; init; }
+
+    /// <summary>The state.</summary>
+    [Id(1)] public required WorkflowState State { get; init; }
+
+    /// <summary>The workflow name (null when <see cref="WorkflowState.NotFound"/>).</summary>
+    [Id(2)] public string? WorkflowName { get; init; }
+
+    /// <summary>The definition hash the run was started with.</summary>
+    [Id(3)] public string? DefinitionHash { get; init; }
+
+    /// <summary>The task(s) running now, comma-separated when a fork runs several.</summary>
+    [Id(4)] public string? CurrentTaskId { get; init; }
+
+    /// <summary>When a <see cref="WorkflowState.Waiting"/> run wakes.</summary>
+    [Id(5)] public DateTimeOffset? WakeAt { get; init; }
+
+    /// <summary>The signal an <see cref="WorkflowState.AwaitingSignal"/> run waits for.</summary>
+    [Id(6)] public string? SignalName { get; init; }
+
+    /// <summary>When the signal wait times out, if it has a timeout.</summary>
+    [Id(7)] public DateTimeOffset? SignalTimeoutAt { get; init; }
+
+    /// <summary>Pause details of a <see cref="WorkflowState.Paused"/> run.</summary>
+    [Id(8)] public PauseInfo? Pause { get; init; }
+
+    /// <summary>Failure details of a <see cref="WorkflowState.Failed"/> run.</summary>
+    [Id(9)] public TaskFailure? Failure { get; init; }
+
+    /// <summary>Cancellation details of a <see cref="WorkflowState.Cancelled"/> run.</summary>
+    [Id(10)] public CancellationInfo? Cancellation { get; init; }
+
+    /// <summary>When the run was created.</summary>
+    [Id(11)] public DateTimeOffset? CreatedAt { get; init; }
+
+    /// <summary>When the run last changed.</summary>
+    [Id(12)] public DateTimeOffset? UpdatedAt { get; init; }
+
+    /// <summary>The encoded output of a completed run; decode it with <see cref="ISayiirClient.WaitForResultAsync{TOutput}"/>.</summary>
+    [Id(13)] public byte[]? OutputPayload { get; init; }
+
+    /// <summary>Whether the run has ended (completed, failed or cancelled).</summary>
+    public bool IsTerminal => State is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled;
+}

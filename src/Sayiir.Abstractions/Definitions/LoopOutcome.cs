@@ -1,0 +1,26 @@
+namespace Sayiir;
+
+/// <summary>Creates loop body results.</summary>
+public static class LoopOutcome
+{
+    /// <summary>Run the loop body again with <paramref name="value"/> as its input.</summary>
+    public static LoopOutcome<T> Again<T>(T value) => new(false, value);
+
+    /// <summary>Leave the loop with <paramref name="value"/> as its output.</summary>
+    public static LoopOutcome<T> Done<T>(T value) => new(true, value);
+}
+
+internal interface ILoopOutcome
+{
+    bool IsDone { get; }
+
+    object? BoxedValue { get; }
+}
+
+/// <summary>What a loop body returns: go round again, or leave the loop.</summary>
+/// <param name="IsDone"><see langword="true"/> to leave the loop.</param>
+/// <param name="Value">The next iteration's input, or the loop's output.</param>
+public sealed record LoopOutcome<T>(bool IsDone, T Value) : ILoopOutcome
+{
+    object? ILoopOutcome.BoxedValue => Value;
+}

@@ -1,0 +1,155 @@
+using Microsoft.Extensions.Options;
+using Orleans.Runtime.Messaging;
+using Sayiir.Hosting;
+using Sayiir.Runtime;
+
+namespace Sayiir.Client;
+
+/// <summary>
+/// <see cref="ISayiirClient"/> over Orleans grain calls. Results are awaited by long-polling the run grain
+/// (each poll shorter than the response timeout, re-issued until the run ends), so waits survive reconnects and
+/// runs may last far longer than any grain call.
+/// </summary>
+internal sealed class SayiirClient : ISayiirClient
+{
+    private readonly IGrainFactory _grains;
+    private readonly IPayloadCodec _codec;
+    private readonly TimeSpan _pollWindow;
+
+    public SayiirClient(IGrainFactory grains, IPayloadCodec codec, IOptions<SayiirClientOptions> options, IServiceProvider services)
+    {
+        _grains = grains;
+        _codec = codec;
+        var responseTimeout = ((IOptions<Orleans.Configuration.SiloMessagingOptions>?)services.GetService(typeof(IOptions<Orleans.Configuration.SiloMessagingOptions>)))?.Value.ResponseTimeout
+            ?? ((IOptions<Orleans.Configuration.ClientMessagingOptions>?)services.GetService(typeof(IOptions<Orleans.Configuration.ClientMessagingOptions>)))?.Value.ResponseTimeout
+            ?? TimeSpan.FromSeconds(30);
+        var half = responseTimeout / 2;
+        _pollWindow = options.Value.ResultPollWindow < half ? options.Value.ResultPollWindow : half;
+    }
+
+    public async Task<TOutput> RunAsync<TInput, TOutput>(WorkflowDefinition<TInput, TOutput> workflow, TInput input, string? instanceId = null,
+        StartOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var handle = await StartAsync(workflow, input, instanceId, options, cancellationToken);
+        return await WaitForResultAsync<TOutput>(handle.InstanceId, cancellationToken);
+    }
+
+    public async Task<WorkflowHandle<TOutput>> StartAsync<TInput, TOutput>(WorkflowDefinition<TInput, TOutput> workflow, TInput input, string? instanceId = null,
+        StartOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workflow);
+        var id = instanceId ?? NewInstanceId();
+        InvalidInstanceIdException.ThrowIfInvalid(id);
+        var payload = _codec.Encode(input, typeof(TInput), $"input of workflow '{workflow.Name}'");
+        var status = await StartCoreAsync(id, workflow.Name, workflow.Hash, payload, options, cancellationToken);
+        return new WorkflowHandle<TOutput>(this, id, status);
+    }
+
+    public async Task<WorkflowHandle> StartAsync(string workflowName, object? input, string? instanceId = null,
+        StartOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(workflowName);
+        var id = instanceId ?? NewInstanceId();
+        InvalidInstanceIdException.ThrowIfInvalid(id);
+        var payload = _codec.Encode(input, input?.GetType() ?? typeof(object), $"input of workflow '{workflowName}'");
+        var status = await StartCoreAsync(id, workflowName, null, payload, options, cancellationToken);
+        return new WorkflowHandle(this, id, status);
+    }
+
+    private Task<WorkflowStatus> StartCoreAsync(string instanceId, string workflowName, string? hash, byte[] payload, StartOptions? options,
+        CancellationToken cancellationToken) =>
+        Run(instanceId).StartAsync(new StartRequest
+        {
+            WorkflowName = workflowName,
+            DefinitionHash = hash,
+            Input = payload,
+            OnConflict = options?.OnConflict ?? ConflictPolicy.Fail,
+            Metadata = options?.Metadata?.ToDictionary(),
+        }).WaitAsync(cancellationToken);
+
+    public Task<WorkflowStatus> GetStatusAsync(string instanceId, CancellationToken cancellationToken = default)
+    {
+        InvalidInstanceIdException.ThrowIfInvalid(instanceId);
+        return Run(instanceId).GetStatusAsync().WaitAsync(cancellationToken);
+    }
+
+    public async Task<TOutput> WaitForResultAsync<TOutput>(string instanceId, CancellationToken cancellationToken = default)
+    {
+        InvalidInstanceIdException.ThrowIfInvalid(instanceId);
+        var run = Run(instanceId);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            WorkflowStatus status;
+            try
+            {
+                status = await run.WaitAsync(_pollWindow).WaitAsync(cancellationToken);
+            }
+            catch (Exception ex) when (IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+            {
+                // A silo went away mid-poll; the run continues elsewhere, so poll again.
+                await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+                continue;
+            }
+            switch (status.State)
+            {
+                case WorkflowState.NotFound:
+                    throw new WorkflowRunNotFoundException(instanceId);
+                case WorkflowState.Completed:
+                    return (TOutput)_codec.Decode(status.OutputPayload ?? [], typeof(TOutput), $"output of run '{instanceId}'")!;
+                case WorkflowState.Failed:
+                    throw new WorkflowFailedException(instanceId, status.Failure!);
+                case WorkflowState.Cancelled:
+                    throw new WorkflowCancelledException(instanceId, status.Cancellation!);
+            }
+        }
+    }
+
+    public async Task<T> GetTaskResultAsync<T>(string instanceId, string taskId, CancellationToken cancellationToken = default)
+    {
+        InvalidInstanceIdException.ThrowIfInvalid(instanceId);
+        var reply = await Run(instanceId).GetTaskResultAsync(taskId).WaitAsync(cancellationToken);
+        if (reply.State == WorkflowState.NotFound) throw new WorkflowRunNotFoundException(instanceId);
+        if (!reply.Found) throw new KeyNotFoundException($"Task '{taskId}' of run '{instanceId}' has no recorded output (not completed, or no such task).");
+        return (T)_codec.Decode(reply.Payload!, typeof(T), $"output of task '{taskId}'")!;
+    }
+
+    public Task<WorkflowStatus> ResumeAsync(string instanceId, CancellationToken cancellationToken = default)
+    {
+        InvalidInstanceIdException.ThrowIfInvalid(instanceId);
+        return Run(instanceId).ResumeAsync().WaitAsync(cancellationToken);
+    }
+
+    public Task<WorkflowStatus> CancelAsync(string instanceId, string? reason = null, string? by = null, CancellationToken cancellationToken = default)
+    {
+        InvalidInstanceIdException.ThrowIfInvalid(instanceId);
+        return Run(instanceId).CancelAsync(reason, by).WaitAsync(cancellationToken);
+    }
+
+    public Task<WorkflowStatus> PauseAsync(string instanceId, string? reason = null, string? by = null, CancellationToken cancellationToken = default)
+    {
+        InvalidInstanceIdException.ThrowIfInvalid(instanceId);
+        return Run(instanceId).PauseAsync(reason, by).WaitAsync(cancellationToken);
+    }
+
+    public Task<WorkflowStatus> UnpauseAsync(string instanceId, CancellationToken cancellationToken = default)
+    {
+        InvalidInstanceIdException.ThrowIfInvalid(instanceId);
+        return Run(instanceId).UnpauseAsync().WaitAsync(cancellationToken);
+    }
+
+    public Task SignalAsync<T>(string instanceId, string signalName, T payload, CancellationToken cancellationToken = default)
+    {
+        InvalidInstanceIdException.ThrowIfInvalid(instanceId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(signalName);
+        var bytes = _codec.Encode(payload, typeof(T), $"payload of signal '{signalName}'");
+        return Run(instanceId).SignalAsync(signalName, bytes).WaitAsync(cancellationToken);
+    }
+
+    private IWorkflowGrain Run(string instanceId) => _grains.GetGrain<IWorkflowGrain>(instanceId);
+
+    private static string NewInstanceId() => Guid.NewGuid().ToString("n");
+
+    private static bool IsTransient(Exception ex) =>
+        ex is TimeoutException or SiloUnavailableException or ConnectionFailedException or OrleansMessageRejectionException;
+}

@@ -1,0 +1,45 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Sayiir.Hosting;
+
+/// <summary>Engine settings of a silo. Bound from the <c>Sayiir</c> configuration section when present.</summary>
+public sealed class SayiirOptions
+{
+    /// <summary>The name of the grain storage provider (and so of the state rows) Sayiir uses. Default "sayiir".</summary>
+    public const string StorageName = "sayiir";
+
+    /// <summary>
+    /// Period of the per-run recovery reminder, which re-activates an interrupted run on a surviving silo.
+    /// Default 1 minute (Orleans' minimum unless <c>ReminderOptions.MinimumReminderPeriod</c> is lowered).
+    /// Shorter periods recover faster and cost one reminder-table read per tick per run.
+    /// </summary>
+    public TimeSpan RecoveryReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long a task worker waits for an attempt before answering "pending" and reporting the result later by
+    /// message. Always capped at half the grain call response timeout. Default 10 seconds.
+    /// </summary>
+    public TimeSpan InlineResultWindow { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Upper bound of the wait between retries of a failed state write (storage outage). Default 5 seconds.</summary>
+    public TimeSpan MaxStorageRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    internal void Validate()
+    {
+        var errors = new List<string>();
+        if (RecoveryReminderPeriod <= TimeSpan.Zero) errors.Add($"{nameof(RecoveryReminderPeriod)} must be positive (was {RecoveryReminderPeriod})");
+        if (InlineResultWindow <= TimeSpan.Zero) errors.Add($"{nameof(InlineResultWindow)} must be positive (was {InlineResultWindow})");
+        if (MaxStorageRetryDelay <= TimeSpan.Zero) errors.Add($"{nameof(MaxStorageRetryDelay)} must be positive (was {MaxStorageRetryDelay})");
+        if (errors.Count > 0) throw new ValidationException("Invalid SayiirOptions: " + string.Join("; ", errors));
+    }
+}
+
+/// <summary>Settings of the client side (co-hosted or client-only).</summary>
+public sealed class SayiirClientOptions
+{
+    /// <summary>
+    /// The longest single wait of a result long-poll; the client re-polls until the run ends. Capped at half the
+    /// grain call response timeout. Default 10 seconds.
+    /// </summary>
+    public TimeSpan ResultPollWindow { get; set; } = TimeSpan.FromSeconds(10);
+}

@@ -1,0 +1,106 @@
+using Orleans.Concurrency;
+
+namespace Sayiir.Runtime;
+
+/// <summary>One run of a workflow: its cursor, needed outputs, retry state and status. Keyed by instance id.</summary>
+[Alias("sayiir.IWorkflowGrain")]
+internal interface IWorkflowGrain : IGrainWithStringKey
+{
+    [Alias("Start")]
+    Task<WorkflowStatus> StartAsync(StartRequest request);
+
+    // Read-only snapshots interleave with everything: they never wait behind a running task.
+    [AlwaysInterleave, Alias("GetStatus")]
+    Task<WorkflowStatus> GetStatusAsync();
+
+    // A long poll: returns when the run ends or after maxWait, whichever comes first (never one long call).
+    [AlwaysInterleave, Alias("Wait")]
+    Task<WorkflowStatus> WaitAsync(TimeSpan maxWait);
+
+    [AlwaysInterleave, Alias("GetTaskResult")]
+    Task<TaskResultReply> GetTaskResultAsync(string taskId);
+
+    [Alias("Resume")]
+    Task<WorkflowStatus> ResumeAsync();
+
+    [Alias("Cancel")]
+    Task<WorkflowStatus> CancelAsync(string? reason, string? by);
+
+    [Alias("Pause")]
+    Task<WorkflowStatus> PauseAsync(string? reason, string? by);
+
+    [Alias("Unpause")]
+    Task<WorkflowStatus> UnpauseAsync();
+
+    [Alias("Signal")]
+    Task SignalAsync(string signalName, byte[] payload);
+
+    // Completion of an attempt that outlived the worker's inline window.
+    [AlwaysInterleave, Alias("ReportTaskResult")]
+    Task ReportTaskResultAsync(Guid attemptId, TaskAttemptResult result);
+}
+
+/// <summary>Runs task attempts. Stateless workers activate on the caller's silo, so a task runs beside its run.</summary>
+[Alias("sayiir.ITaskWorkerGrain")]
+internal interface ITaskWorkerGrain : IGrainWithIntegerKey
+{
+    [Alias("Execute")]
+    Task<TaskAttemptResult> ExecuteAsync(TaskAttemptRequest request);
+}
+
+[GenerateSerializer, Alias("sayiir.StartRequest"), Immutable]
+internal sealed record StartRequest
+{
+    [Id(0)] public required string WorkflowName { get; init; }
+
+    // Hash of the caller's definition, when it has one; null for by-name starts.
+    [Id(1)] public string? DefinitionHash { get; init; }
+
+    [Id(2)] public required byte[] Input { get; init; }
+
+    [Id(3)] public ConflictPolicy OnConflict { get; init; }
+
+    [Id(4)] public Dictionary<string, string>? Metadata { get; init; }
+}
+
+[GenerateSerializer, Alias("sayiir.TaskResultReply"), Immutable]
+internal sealed record TaskResultReply([property: Id(0)] bool Found, [property: Id(1)] byte[]? Payload, [property: Id(2)] WorkflowState State);
+
+[GenerateSerializer, Alias("sayiir.TaskAttemptRequest"), Immutable]
+internal sealed record TaskAttemptRequest
+{
+    [Id(0)] public required string InstanceId { get; init; }
+
+    [Id(1)] public required string WorkflowName { get; init; }
+
+    [Id(2)] public required string TaskId { get; init; }
+
+    [Id(3)] public required int Attempt { get; init; }
+
+    [Id(4)] public required byte[] Input { get; init; }
+
+    [Id(5)] public required Guid AttemptId { get; init; }
+
+    [Id(6)] public Dictionary<string, string>? Metadata { get; init; }
+}
+
+internal enum AttemptOutcome
+{
+    Completed = 0,
+    Failed = 1,
+    Pending = 2,
+}
+
+[GenerateSerializer, Alias("sayiir.TaskAttemptResult"), Immutable]
+internal sealed record TaskAttemptResult
+{
+    public static TaskAttemptResult Pending { get; } = new() { Outcome = AttemptOutcome.Pending };
+
+    [Id(0)] public required AttemptOutcome Outcome { get; init; }
+
+    [Id(1)] public byte[]? Output { get; init; }
+
+    [Id(2)] public TaskFailure? Failure { get; init; }
+
+    [Id(3)] public bool Retryable { get; init; }
+}

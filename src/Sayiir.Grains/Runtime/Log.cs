@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Logging;
+
+namespace Sayiir.Runtime;
+
+// Event ids are stable: 1xxx run transitions, 2xxx task attempts, 3xxx storage and recovery.
+internal static partial class Log
+{
+    [LoggerMessage(1001, LogLevel.Information, "Run {InstanceId} of workflow {WorkflowName} started (definition {DefinitionHash})")]
+    public static partial void RunStarted(ILogger logger, string instanceId, string workflowName, string definitionHash);
+
+    [LoggerMessage(1002, LogLevel.Information, "Run {InstanceId} completed")]
+    public static partial void RunCompleted(ILogger logger, string instanceId);
+
+    [LoggerMessage(1003, LogLevel.Warning, "Run {InstanceId} failed in {TaskId} after {Attempt} attempt(s): {ErrorType}: {Message}")]
+    public static partial void RunFailed(ILogger logger, string instanceId, string taskId, int attempt, string errorType, string message);
+
+    [LoggerMessage(1004, LogLevel.Information, "Run {InstanceId} cancelled by {By}: {Reason}")]
+    public static partial void RunCancelled(ILogger logger, string instanceId, string? by, string? reason);
+
+    [LoggerMessage(1005, LogLevel.Information, "Run {InstanceId} resumed from its last checkpoint")]
+    public static partial void RunResumed(ILogger logger, string instanceId);
+
+    [LoggerMessage(1006, LogLevel.Information, "Run {InstanceId} paused by {By}: {Reason}")]
+    public static partial void RunPaused(ILogger logger, string instanceId, string? by, string? reason);
+
+    [LoggerMessage(1007, LogLevel.Information, "Run {InstanceId} unpaused")]
+    public static partial void RunUnpaused(ILogger logger, string instanceId);
+
+    [LoggerMessage(1008, LogLevel.Information, "Run {InstanceId} recovered on activation (state {State})")]
+    public static partial void RunRecovered(ILogger logger, string instanceId, WorkflowState state);
+
+    [LoggerMessage(1009, LogLevel.Error, "Run {InstanceId} cannot continue here: workflow {WorkflowName} is not registered on this silo; it stays as it is and continues on a silo that has it")]
+    public static partial void WorkflowMissing(ILogger logger, string instanceId, string workflowName);
+
+    [LoggerMessage(1010, LogLevel.Error, "Run {InstanceId} cannot continue: it was started with definition {StoredHash} but {WorkflowName} now hashes to {CurrentHash}")]
+    public static partial void DefinitionChanged(ILogger logger, string instanceId, string workflowName, string storedHash, string currentHash);
+
+    [LoggerMessage(1011, LogLevel.Error, "Run {InstanceId}: unexpected engine error")]
+    public static partial void EngineError(ILogger logger, Exception exception, string instanceId);
+
+    [LoggerMessage(1012, LogLevel.Information, "Run {InstanceId} terminated to start afresh")]
+    public static partial void RunTerminated(ILogger logger, string instanceId);
+
+    [LoggerMessage(2001, LogLevel.Debug, "Run {InstanceId}: task {TaskId} attempt {Attempt} dispatched")]
+    public static partial void TaskDispatched(ILogger logger, string instanceId, string taskId, int attempt);
+
+    [LoggerMessage(2002, LogLevel.Warning, "Run {InstanceId}: task {TaskId} attempt {Attempt} failed, retry at {NextAttemptAt:o}: {Message}")]
+    public static partial void TaskRetryScheduled(ILogger logger, string instanceId, string taskId, int attempt, DateTimeOffset nextAttemptAt, string message);
+
+    [LoggerMessage(2003, LogLevel.Warning, "Task {TaskId} of run {InstanceId}: could not report the result of attempt {Attempt}; the run will retry the task")]
+    public static partial void ReportFailed(ILogger logger, Exception exception, string instanceId, string taskId, int attempt);
+
+    [LoggerMessage(3001, LogLevel.Warning, "Run {InstanceId}: state write failed (try {Try}), retrying in {Delay}")]
+    public static partial void WriteRetry(ILogger logger, Exception exception, string instanceId, int @try, TimeSpan delay);
+
+    [LoggerMessage(3002, LogLevel.Warning, "Run {InstanceId}: another activation wrote this run (ETag conflict); this activation stops and deactivates")]
+    public static partial void LostOwnership(ILogger logger, string instanceId);
+
+    [LoggerMessage(3003, LogLevel.Warning, "Run {InstanceId}: recovery reminder operation failed")]
+    public static partial void ReminderFailed(ILogger logger, Exception exception, string instanceId);
+
+    [LoggerMessage(3004, LogLevel.Information, "Installing the Sayiir PostgreSQL schema ({Parts}) on {Target}")]
+    public static partial void InstallingSchema(ILogger logger, string parts, string target);
+}

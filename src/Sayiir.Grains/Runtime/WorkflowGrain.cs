@@ -1,0 +1,823 @@
+using System.Collections.Immutable;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Storage;
+using Sayiir.Hosting;
+
+namespace Sayiir.Runtime;
+
+/// <summary>
+/// One workflow run. The grain is not reentrant, but the run itself is driven by a detached loop on the grain's
+/// scheduler: a task is dispatched to a worker and awaited without holding a request, so status, cancel, pause and
+/// signal calls are served while a task runs (design force 1), and no call lasts longer than the worker's inline
+/// window (force 2). All state changes happen in synchronous stretches between awaits; every await of the loop is
+/// followed by an epoch check, so a cancel, failure, termination or lost ownership stops the loop at its next step.
+/// Writes are coalesced by a single writer that hands storage a snapshot, so a write in flight never sees a later
+/// mutation (the ADO.NET provider serializes off the grain thread).
+/// </summary>
+internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
+{
+    private const string ReminderName = "sayiir-recovery";
+    private static readonly TimeSpan KeepAlivePeriod = TimeSpan.FromMinutes(1);
+
+    private readonly IPersistentState<WorkflowRunState> _store;
+    private readonly WorkflowRegistry _registry;
+    private readonly RunningAttempts _attempts;
+    private readonly IPayloadCodec _codec;
+    private readonly SayiirOptions _options;
+    private readonly ILogger<WorkflowGrain> _logger;
+
+    private WorkflowRunState _run = new();
+
+    // The loop's generation: bumped whenever the run's trajectory changes underneath it.
+    private int _epoch;
+    private bool _driving;
+    private CancellationTokenSource _runCts = new();
+    private TaskCompletionSource _ended = NewSignal();
+    private TaskCompletionSource? _unpaused;
+    private IGrainTimer? _keepAlive;
+    private bool _ownershipLost;
+
+    private readonly Dictionary<Guid, TaskCompletionSource<TaskAttemptResult>> _pendingAttempts = [];
+    private readonly Dictionary<string, Guid> _runningTasks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _waitingDelays = new(StringComparer.Ordinal);
+    private readonly List<SignalWaiter> _signalWaiters = [];
+
+    // Single-writer state persistence.
+    private bool _dirty;
+    private bool _writing;
+    private long _requestedWrites;
+    private long _completedWrites;
+    private readonly List<(long Target, TaskCompletionSource Done)> _writeWaiters = [];
+
+    public WorkflowGrain(
+        [PersistentState("run", SayiirOptions.StorageName)] IPersistentState<WorkflowRunState> store,
+        WorkflowRegistry registry, RunningAttempts attempts, IPayloadCodec codec, IOptions<SayiirOptions> options, ILogger<WorkflowGrain> logger)
+    {
+        _store = store;
+        _registry = registry;
+        _attempts = attempts;
+        _codec = codec;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    private string InstanceId => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _run = _store.State ?? new WorkflowRunState();
+        if (_run.IsActive)
+        {
+            Log.RunRecovered(_logger, InstanceId, _run.Status);
+            StartDriving();
+        }
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Results can no longer reach this activation; the next one re-dispatches unfinished tasks.
+        StopDriving();
+        return Task.CompletedTask;
+    }
+
+    // ----- requests -------------------------------------------------------------------------------------------
+
+    public async Task<WorkflowStatus> StartAsync(StartRequest request)
+    {
+        InvalidInstanceIdException.ThrowIfInvalid(InstanceId);
+        ArgumentNullException.ThrowIfNull(request);
+        if (_run.Exists)
+        {
+            switch (request.OnConflict)
+            {
+                case ConflictPolicy.UseExisting:
+                    return BuildStatus();
+                case ConflictPolicy.TerminateExisting:
+                    break;
+                default:
+                    throw new WorkflowAlreadyExistsException(InstanceId, CurrentState());
+            }
+        }
+        var definition = _registry.Find(request.WorkflowName) ?? throw new WorkflowNotFoundException(request.WorkflowName);
+        if (request.DefinitionHash is { } callerHash && callerHash != definition.Hash)
+            throw new DefinitionMismatchException(InstanceId, definition.Name, callerHash, definition.Hash);
+        // Decoding validates the input's shape before anything is written.
+        _codec.Decode(request.Input, definition.InputType, $"input of workflow '{definition.Name}'");
+
+        if (_run.Exists)
+        {
+            Log.RunTerminated(_logger, InstanceId);
+            StopDriving();
+            _ended.TrySetResult();
+        }
+        await RegisterReminderAsync();
+        var now = DateTimeOffset.UtcNow;
+        _run = new WorkflowRunState
+        {
+            WorkflowName = definition.Name,
+            DefinitionHash = definition.Hash,
+            Status = WorkflowState.Running,
+            Input = request.Input,
+            Metadata = request.Metadata ?? [],
+            CreatedAt = now,
+            // Signals sent before the run started are kept for it.
+            Signals = _run.Signals,
+        };
+        _ended = NewSignal();
+        await PersistAsync();
+        Log.RunStarted(_logger, InstanceId, definition.Name, definition.Hash);
+        StartDriving();
+        return BuildStatus();
+    }
+
+    public Task<WorkflowStatus> GetStatusAsync() => Task.FromResult(BuildStatus());
+
+    public async Task<WorkflowStatus> WaitAsync(TimeSpan maxWait)
+    {
+        if (_run.IsActive) await Task.WhenAny(_ended.Task, Task.Delay(maxWait));
+        return BuildStatus();
+    }
+
+    public Task<TaskResultReply> GetTaskResultAsync(string taskId) =>
+        Task.FromResult(_run.Outputs.TryGetValue(taskId, out var payload)
+            ? new TaskResultReply(true, payload, CurrentState())
+            : new TaskResultReply(false, null, CurrentState()));
+
+    public async Task<WorkflowStatus> ResumeAsync()
+    {
+        if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);
+        var definition = _registry.Find(_run.WorkflowName!) ?? throw new WorkflowNotFoundException(_run.WorkflowName!);
+        if (definition.Hash != _run.DefinitionHash)
+            throw new DefinitionMismatchException(InstanceId, definition.Name, _run.DefinitionHash ?? "(none)", definition.Hash);
+        switch (_run.Status)
+        {
+            case WorkflowState.Failed:
+                // The failed task starts over with a fresh retry budget; completed tasks keep their outputs.
+                if (_run.Failure?.TaskId is { } failedTask) _run.Retries.Remove(failedTask);
+                _run.Failure = null;
+                _run.Status = WorkflowState.Running;
+                _ended = NewSignal();
+                await RegisterReminderAsync();
+                await PersistAsync();
+                Log.RunResumed(_logger, InstanceId);
+                StartDriving();
+                break;
+            case WorkflowState.Completed or WorkflowState.Cancelled:
+                throw new InvalidRunStateException(InstanceId, "resume", _run.Status);
+            default:
+                StartDriving();
+                break;
+        }
+        return BuildStatus();
+    }
+
+    public async Task<WorkflowStatus> CancelAsync(string? reason, string? by)
+    {
+        if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);
+        if (_run.Status == WorkflowState.Cancelled) return BuildStatus();
+        if (_run.IsTerminal) throw new InvalidRunStateException(InstanceId, "cancel", _run.Status);
+        var interrupted = RunningTaskIds();
+        StopDriving();
+        _run.Status = WorkflowState.Cancelled;
+        _run.Pause = null;
+        _run.Cancellation = new CancellationInfo { Reason = reason, By = by, At = DateTimeOffset.UtcNow, InterruptedTaskId = interrupted };
+        await PersistAsync();
+        Log.RunCancelled(_logger, InstanceId, by, reason);
+        await EndRunAsync();
+        return BuildStatus();
+    }
+
+    public async Task<WorkflowStatus> PauseAsync(string? reason, string? by)
+    {
+        if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);
+        if (_run.IsTerminal) throw new InvalidRunStateException(InstanceId, "pause", _run.Status);
+        if (_run.Pause is not null) return BuildStatus();
+        _run.Pause = new PauseInfo { Reason = reason, By = by, At = DateTimeOffset.UtcNow };
+        await PersistAsync();
+        Log.RunPaused(_logger, InstanceId, by, reason);
+        return BuildStatus();
+    }
+
+    public async Task<WorkflowStatus> UnpauseAsync()
+    {
+        if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);
+        if (_run.Pause is null) return BuildStatus();
+        _run.Pause = null;
+        await PersistAsync();
+        Log.RunUnpaused(_logger, InstanceId);
+        _unpaused?.TrySetResult();
+        _unpaused = null;
+        StartDriving();
+        return BuildStatus();
+    }
+
+    public async Task SignalAsync(string signalName, byte[] payload)
+    {
+        if (string.IsNullOrWhiteSpace(signalName)) throw new ArgumentException("A signal name must not be empty.", nameof(signalName));
+        if (_run.IsTerminal) throw new InvalidRunStateException(InstanceId, $"signal '{signalName}' to", _run.Status);
+        var waiter = _signalWaiters.FirstOrDefault(w => w.SignalName == signalName);
+        if (waiter is not null)
+        {
+            // Delivered straight into the waiting node: one write records both receipt and consumption.
+            _signalWaiters.Remove(waiter);
+            _run.Outputs[waiter.NodeId] = payload;
+            _run.Deadlines.Remove(waiter.NodeId);
+            await PersistAsync();
+            waiter.Delivered.TrySetResult(payload);
+            return;
+        }
+        if (!_run.Signals.TryGetValue(signalName, out var queue)) _run.Signals[signalName] = queue = [];
+        queue.Add(payload);
+        await PersistAsync();
+    }
+
+    public Task ReportTaskResultAsync(Guid attemptId, TaskAttemptResult result)
+    {
+        if (_pendingAttempts.TryGetValue(attemptId, out var pending)) pending.TrySetResult(result);
+        return Task.CompletedTask;
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != ReminderName) return Task.CompletedTask;
+        if (!_run.IsActive) return UnregisterReminderAsync();
+        StartDriving();
+        return Task.CompletedTask;
+    }
+
+    // ----- the drive loop -------------------------------------------------------------------------------------
+
+    private void StartDriving()
+    {
+        if (_driving || !_run.IsActive || _ownershipLost) return;
+        var definition = _registry.Find(_run.WorkflowName!);
+        if (definition is null)
+        {
+            Log.WorkflowMissing(_logger, InstanceId, _run.WorkflowName!);
+            return;
+        }
+        if (definition.Hash != _run.DefinitionHash)
+        {
+            Log.DefinitionChanged(_logger, InstanceId, definition.Name, _run.DefinitionHash ?? "(none)", definition.Hash);
+            return;
+        }
+        _driving = true;
+        _keepAlive ??= this.RegisterGrainTimer(static () => Task.CompletedTask,
+            new GrainTimerCreationOptions { DueTime = KeepAlivePeriod, Period = KeepAlivePeriod, KeepAlive = true, Interleave = true });
+        _ = DriveAsync(definition, _epoch);
+    }
+
+    /// <summary>Stops the loop: bumps the epoch, fires running tasks' tokens, wakes every wait so it can observe the stop.</summary>
+    private void StopDriving()
+    {
+        _epoch++;
+        _driving = false;
+        _runCts.Cancel();
+        _runCts.Dispose();
+        _runCts = new CancellationTokenSource();
+        foreach (var attemptId in _runningTasks.Values) _attempts.Cancel(attemptId);
+        foreach (var pending in _pendingAttempts.Values) pending.TrySetCanceled();
+        foreach (var waiter in _signalWaiters) waiter.Delivered.TrySetCanceled();
+        _pendingAttempts.Clear();
+        _runningTasks.Clear();
+        _waitingDelays.Clear();
+        _signalWaiters.Clear();
+        _unpaused?.TrySetCanceled();
+        _unpaused = null;
+        _keepAlive?.Dispose();
+        _keepAlive = null;
+    }
+
+    private async Task DriveAsync(WorkflowDefinition definition, int epoch)
+    {
+        try
+        {
+            await Task.Yield();
+            var output = await ExecStepsAsync(definition.Steps, _run.Input!, epoch);
+            Ensure(epoch);
+            _run.Status = WorkflowState.Completed;
+            _run.Output = output;
+            StopDriving();
+            await PersistAsync();
+            Log.RunCompleted(_logger, InstanceId);
+            await EndRunAsync();
+        }
+        catch (Exception) when (epoch != _epoch)
+        {
+            // Stopped by cancel, termination, failure elsewhere in the run, or lost ownership.
+        }
+        catch (RunFailedException failed)
+        {
+            await FailRunAsync(failed.Failure);
+        }
+        catch (Exception ex)
+        {
+            Log.EngineError(_logger, ex, InstanceId);
+            await FailRunAsync(FailureFrom("(engine)", 1, ex));
+        }
+    }
+
+    private async Task FailRunAsync(TaskFailure failure)
+    {
+        StopDriving();
+        _run.Status = WorkflowState.Failed;
+        _run.Failure = failure;
+        try
+        {
+            await PersistAsync();
+        }
+        catch (RunInterruptedException)
+        {
+            return;
+        }
+        Log.RunFailed(_logger, InstanceId, failure.TaskId, failure.Attempt, failure.ErrorType, failure.Message);
+        await EndRunAsync();
+    }
+
+    private async Task EndRunAsync()
+    {
+        _ended.TrySetResult();
+        await UnregisterReminderAsync();
+    }
+
+    private async Task<byte[]> ExecStepsAsync(ImmutableArray<FlowNode> steps, byte[] input, int epoch)
+    {
+        var value = input;
+        foreach (var step in steps) value = await ExecNodeAsync(step, value, epoch);
+        return value;
+    }
+
+    private Task<byte[]> ExecNodeAsync(FlowNode node, byte[] input, int epoch)
+    {
+        Ensure(epoch);
+        switch (node)
+        {
+            case ForkNode fork: return ExecForkAsync(fork, input, epoch);
+            case RouteNode route: return ExecRouteAsync(route, input, epoch);
+            case ChildFlowNode child: return ExecStepsAsync(child.Steps, input, epoch);
+        }
+        if (_run.Outputs.TryGetValue(node.Id, out var done)) return Task.FromResult(done);
+        return node switch
+        {
+            TaskNode task => ExecTaskAsync(task, input, epoch),
+            LoopNode loop => ExecLoopAsync(loop, input, epoch),
+            DelayNode delay => ExecDelayAsync(delay, input, epoch),
+            SignalNode signal => ExecSignalAsync(signal, epoch),
+            _ => throw new NotSupportedException($"Unknown node kind {node.GetType().Name}."),
+        };
+    }
+
+    private async Task<byte[]> ExecTaskAsync(TaskNode task, byte[] input, int epoch)
+    {
+        while (true)
+        {
+            await BoundaryAsync(epoch);
+            var attempt = 1;
+            if (_run.Retries.TryGetValue(task.Id, out var retry))
+            {
+                attempt = retry.NextAttempt;
+                if (retry.NextAttemptAt > DateTimeOffset.UtcNow)
+                {
+                    await DelayUntilAsync(retry.NextAttemptAt, epoch);
+                    await BoundaryAsync(epoch);
+                }
+            }
+
+            var result = await DispatchAsync(task, input, attempt, epoch);
+            if (result.Outcome == AttemptOutcome.Completed)
+            {
+                // Checkpointed by the next write, which always precedes the next dispatch or the run's end.
+                _run.Outputs[task.Id] = result.Output!;
+                _run.Retries.Remove(task.Id);
+                _dirty = true;
+                return result.Output!;
+            }
+
+            var failure = result.Failure! with { Attempt = attempt };
+            if (!result.Retryable || attempt >= task.Settings.Retry.MaxAttempts) throw new RunFailedException(failure);
+            var nextAt = DateTimeOffset.UtcNow + task.Settings.Retry.GetDelay(attempt, Random.Shared);
+            _run.Retries[task.Id] = new RetryCheckpoint { NextAttempt = attempt + 1, NextAttemptAt = nextAt, LastFailure = failure };
+            await PersistAsync();
+            Ensure(epoch);
+            Log.TaskRetryScheduled(_logger, InstanceId, task.Id, attempt, nextAt, failure.Message);
+        }
+    }
+
+    private async Task<TaskAttemptResult> DispatchAsync(TaskNode task, byte[] input, int attempt, int epoch)
+    {
+        if (_dirty) await PersistAsync();
+        Ensure(epoch);
+        var attemptId = Guid.NewGuid();
+        var pending = new TaskCompletionSource<TaskAttemptResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pendingAttempts[attemptId] = pending;
+        _runningTasks[task.Id] = attemptId;
+        try
+        {
+            Log.TaskDispatched(_logger, InstanceId, task.Id, attempt);
+            TaskAttemptResult reply;
+            try
+            {
+                reply = await GrainFactory.GetGrain<ITaskWorkerGrain>(0).ExecuteAsync(new TaskAttemptRequest
+                {
+                    InstanceId = InstanceId,
+                    WorkflowName = _run.WorkflowName!,
+                    TaskId = task.Id,
+                    Attempt = attempt,
+                    Input = input,
+                    AttemptId = attemptId,
+                    Metadata = _run.Metadata,
+                });
+            }
+            catch (Exception ex) when (epoch == _epoch)
+            {
+                // The worker call itself failed (overload, shutdown): count it as a failed, retryable attempt.
+                reply = new TaskAttemptResult { Outcome = AttemptOutcome.Failed, Retryable = true, Failure = FailureFrom(task.Id, attempt, ex) };
+            }
+            Ensure(epoch);
+            if (reply.Outcome == AttemptOutcome.Pending) reply = await pending.Task;
+            Ensure(epoch);
+            return reply;
+        }
+        finally
+        {
+            _pendingAttempts.Remove(attemptId);
+            if (_runningTasks.TryGetValue(task.Id, out var current) && current == attemptId) _runningTasks.Remove(task.Id);
+        }
+    }
+
+    private async Task<byte[]> ExecForkAsync(ForkNode fork, byte[] input, int epoch)
+    {
+        var running = fork.Branches.Select(b => ExecStepsAsync(b.Steps, input, epoch)).ToArray();
+        // Fail fast: the first failing branch fails the run, which stops its siblings.
+        var pending = new List<Task<byte[]>>(running);
+        while (pending.Count > 0)
+        {
+            var finished = await Task.WhenAny(pending);
+            await finished;
+            pending.Remove(finished);
+        }
+        Ensure(epoch);
+        var outputs = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        for (var i = 0; i < running.Length; i++) outputs[fork.Branches[i].Name] = running[i].Result;
+        var results = BranchResults.Encode(outputs);
+        return fork.Join is null ? results : await ExecNodeAsync(fork.Join, results, epoch);
+    }
+
+    private async Task<byte[]> ExecRouteAsync(RouteNode route, byte[] input, int epoch)
+    {
+        var keyPayload = _run.Outputs.TryGetValue(route.Id, out var stored) ? stored : await ExecTaskAsync(route.Selector, input, epoch);
+        var key = (string?)DecodeOrFail(keyPayload, typeof(string), route.Id, $"key of route '{route.Id}'") ?? "";
+        var branch = route.Branches.FirstOrDefault(b => b.Name == key) ?? route.Default
+            ?? throw new RunFailedException(FailureFrom(route.Id, 1, new NoRouteBranchException(route.Id, key)));
+        return await ExecStepsAsync(branch.Steps, input, epoch);
+    }
+
+    private async Task<byte[]> ExecLoopAsync(LoopNode loop, byte[] input, int epoch)
+    {
+        var outcomeType = typeof(LoopOutcome<>).MakeGenericType(loop.ValueType);
+        var checkpoint = _run.Loops.GetValueOrDefault(loop.Id) ?? new LoopCheckpoint { Iteration = 1, Input = input };
+        while (true)
+        {
+            var bodyOutput = await ExecStepsAsync(loop.Body, checkpoint.Input!, epoch);
+            Ensure(epoch);
+            var outcome = (ILoopOutcome)DecodeOrFail(bodyOutput, outcomeType, loop.Id, $"outcome of loop '{loop.Id}'")!;
+            var value = EncodeOrFail(outcome.BoxedValue, loop.ValueType, loop.Id, $"value of loop '{loop.Id}'");
+            if (!outcome.IsDone && checkpoint.Iteration >= loop.MaxIterations)
+            {
+                if (loop.OnMaxIterations == LoopExhaustion.Fail)
+                    throw new RunFailedException(FailureFrom(loop.Id, checkpoint.Iteration, new LoopLimitExceededException(loop.Id, loop.MaxIterations)));
+                outcome = new LoopOutcome<object?>(true, null);
+            }
+            if (outcome.IsDone)
+            {
+                _run.Loops.Remove(loop.Id);
+                _run.Outputs[loop.Id] = value;
+                _dirty = true;
+                return value;
+            }
+            // The next iteration's number and input are checkpointed before it starts.
+            ForgetProgress(loop.Body);
+            checkpoint = new LoopCheckpoint { Iteration = checkpoint.Iteration + 1, Input = value };
+            _run.Loops[loop.Id] = checkpoint;
+            await PersistAsync();
+            Ensure(epoch);
+        }
+    }
+
+    private async Task<byte[]> ExecDelayAsync(DelayNode delay, byte[] input, int epoch)
+    {
+        await BoundaryAsync(epoch);
+        if (!_run.Deadlines.TryGetValue(delay.Id, out var wakeAt))
+        {
+            wakeAt = DateTimeOffset.UtcNow + delay.Duration;
+            _run.Deadlines[delay.Id] = wakeAt;
+        }
+        _waitingDelays[delay.Id] = wakeAt;
+        await PersistAsync();
+        Ensure(epoch);
+        await DelayUntilAsync(wakeAt, epoch);
+        _waitingDelays.Remove(delay.Id);
+        _run.Deadlines.Remove(delay.Id);
+        _run.Outputs[delay.Id] = input;
+        _dirty = true;
+        return input;
+    }
+
+    private async Task<byte[]> ExecSignalAsync(SignalNode signal, int epoch)
+    {
+        await BoundaryAsync(epoch);
+        if (_run.Signals.TryGetValue(signal.SignalName, out var queue) && queue.Count > 0)
+        {
+            var buffered = queue[0];
+            queue.RemoveAt(0);
+            if (queue.Count == 0) _run.Signals.Remove(signal.SignalName);
+            _run.Outputs[signal.Id] = buffered;
+            _dirty = true;
+            return buffered;
+        }
+        DateTimeOffset? timeoutAt = null;
+        if (signal.Timeout is { } timeout)
+        {
+            if (!_run.Deadlines.TryGetValue(signal.Id, out var at))
+            {
+                at = DateTimeOffset.UtcNow + timeout;
+                _run.Deadlines[signal.Id] = at;
+            }
+            timeoutAt = at;
+        }
+        var waiter = new SignalWaiter(signal.Id, signal.SignalName, timeoutAt);
+        _signalWaiters.Add(waiter);
+        await PersistAsync();
+        Ensure(epoch);
+        if (timeoutAt is { } deadline)
+        {
+            var token = _runCts.Token;
+            while (!waiter.Delivered.Task.IsCompleted && DateTimeOffset.UtcNow < deadline)
+            {
+                var wait = Clamp(deadline - DateTimeOffset.UtcNow);
+                await Task.WhenAny(waiter.Delivered.Task, Task.Delay(wait, token));
+                Ensure(epoch);
+            }
+            if (!waiter.Delivered.Task.IsCompleted && _signalWaiters.Remove(waiter))
+            {
+                _run.Deadlines.Remove(signal.Id);
+                if (!signal.HasDefault)
+                    throw new RunFailedException(FailureFrom(signal.Id, 1, new SignalTimeoutException(signal.SignalName, timeout: signal.Timeout!.Value)));
+                var fallback = EncodeOrFail(signal.DefaultValue, signal.PayloadType, signal.Id, $"default value of signal '{signal.SignalName}'");
+                _run.Outputs[signal.Id] = fallback;
+                _dirty = true;
+                return fallback;
+            }
+        }
+        // Delivered by SignalAsync, which already recorded the payload as this node's output.
+        var payload = await waiter.Delivered.Task;
+        Ensure(epoch);
+        return payload;
+    }
+
+    private async Task BoundaryAsync(int epoch)
+    {
+        while (_run.Pause is not null)
+        {
+            _unpaused ??= NewSignal();
+            try
+            {
+                await _unpaused.Task;
+            }
+            catch (OperationCanceledException)
+            {
+                // Cancelled while paused: the epoch check below stops the loop.
+            }
+            Ensure(epoch);
+        }
+        Ensure(epoch);
+    }
+
+    private async Task DelayUntilAsync(DateTimeOffset at, int epoch)
+    {
+        var token = _runCts.Token;
+        for (var remaining = at - DateTimeOffset.UtcNow; remaining > TimeSpan.Zero; remaining = at - DateTimeOffset.UtcNow)
+        {
+            await Task.Delay(Clamp(remaining), token);
+            Ensure(epoch);
+        }
+        Ensure(epoch);
+    }
+
+    // Task.Delay takes at most ~24.8 days; longer waits go round again.
+    private static TimeSpan Clamp(TimeSpan wait) =>
+        wait > TimeSpan.FromDays(1) ? TimeSpan.FromDays(1) : wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait;
+
+    /// <summary>Clears everything a loop body recorded, so its next iteration runs afresh.</summary>
+    private void ForgetProgress(ImmutableArray<FlowNode> body)
+    {
+        foreach (var node in body.SelectMany(n => n.SelfAndDescendants()))
+        {
+            _run.Outputs.Remove(node.Id);
+            _run.Retries.Remove(node.Id);
+            _run.Loops.Remove(node.Id);
+            _run.Deadlines.Remove(node.Id);
+        }
+    }
+
+    private void Ensure(int epoch)
+    {
+        if (epoch != _epoch) throw new RunInterruptedException();
+    }
+
+    private object? DecodeOrFail(byte[] payload, Type type, string nodeId, string context)
+    {
+        try { return _codec.Decode(payload, type, context); }
+        catch (PayloadSerializationException ex) { throw new RunFailedException(FailureFrom(nodeId, 1, ex)); }
+    }
+
+    private byte[] EncodeOrFail(object? value, Type type, string nodeId, string context)
+    {
+        try { return _codec.Encode(value, type, context); }
+        catch (PayloadSerializationException ex) { throw new RunFailedException(FailureFrom(nodeId, 1, ex)); }
+    }
+
+    // ----- persistence ----------------------------------------------------------------------------------------
+
+    /// <summary>Writes the current state; concurrent callers share writes (a call returns once a write that started after it has landed).</summary>
+    private Task PersistAsync()
+    {
+        if (_ownershipLost) return Task.FromException(new RunInterruptedException());
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _writeWaiters.Add((++_requestedWrites, done));
+        if (!_writing) _ = WriteLoopAsync();
+        return done.Task;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        _writing = true;
+        try
+        {
+            while (_completedWrites < _requestedWrites)
+            {
+                var covered = _requestedWrites;
+                _dirty = false;
+                if (_run.IsActive) _run.Status = DeriveActiveState();
+                _run.UpdatedAt = DateTimeOffset.UtcNow;
+                _run.WriteToken = Guid.NewGuid();
+                await WriteWithRetryAsync(_run.Snapshot());
+                _completedWrites = covered;
+                foreach (var waiter in _writeWaiters.Where(w => w.Target <= covered).ToList())
+                {
+                    _writeWaiters.Remove(waiter);
+                    waiter.Done.TrySetResult();
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            foreach (var waiter in _writeWaiters) waiter.Done.TrySetException(ex);
+            _writeWaiters.Clear();
+        }
+        finally
+        {
+            _writing = false;
+        }
+    }
+
+    private async Task WriteWithRetryAsync(WorkflowRunState snapshot)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                _store.State = snapshot;
+                await _store.WriteStateAsync();
+                return;
+            }
+            catch (InconsistentStateException)
+            {
+                // After an ambiguous failure an earlier try may have committed: then the stored row is ours.
+                if (attempt > 1 && await WriteLandedAsync(snapshot.WriteToken)) return;
+                // Otherwise another activation owns this run now (force 4): stop, never overwrite the winner.
+                Log.LostOwnership(_logger, InstanceId);
+                _ownershipLost = true;
+                StopDriving();
+                DeactivateOnIdle();
+                throw new RunInterruptedException();
+            }
+            catch (Exception ex)
+            {
+                var delay = TimeSpan.FromMilliseconds(Math.Min(100 * Math.Pow(2, attempt - 1), _options.MaxStorageRetryDelay.TotalMilliseconds));
+                Log.WriteRetry(_logger, ex, InstanceId, attempt, delay);
+                await Task.Delay(delay);
+            }
+        }
+    }
+
+    private async Task<bool> WriteLandedAsync(Guid token)
+    {
+        try
+        {
+            await _store.ReadStateAsync();
+            return _store.State?.WriteToken == token;
+        }
+        catch (Exception)
+        {
+            return false;
+        }
+    }
+
+    // ----- reminders ------------------------------------------------------------------------------------------
+
+    private async Task RegisterReminderAsync()
+    {
+        var period = _options.RecoveryReminderPeriod;
+        await this.RegisterOrUpdateReminder(ReminderName, period, period);
+    }
+
+    private async Task UnregisterReminderAsync()
+    {
+        try
+        {
+            var reminder = await this.GetReminder(ReminderName);
+            if (reminder is not null) await this.UnregisterReminder(reminder);
+        }
+        catch (Exception ex)
+        {
+            // Harmless: a stray reminder finds a finished run and unregisters itself on its next tick.
+            Log.ReminderFailed(_logger, ex, InstanceId);
+        }
+    }
+
+    // ----- status ---------------------------------------------------------------------------------------------
+
+    private WorkflowState CurrentState() => _run.IsActive ? DeriveActiveState() : _run.Status;
+
+    private WorkflowState DeriveActiveState()
+    {
+        if (_run.Pause is not null) return WorkflowState.Paused;
+        if (_runningTasks.Count > 0) return WorkflowState.Running;
+        if (_waitingDelays.Count > 0) return WorkflowState.Waiting;
+        if (_signalWaiters.Count > 0) return WorkflowState.AwaitingSignal;
+        return _driving ? WorkflowState.Running : _run.Status;
+    }
+
+    private string? RunningTaskIds() => _runningTasks.Count == 0 ? null : string.Join(",", _runningTasks.Keys);
+
+    private WorkflowStatus BuildStatus()
+    {
+        if (!_run.Exists) return new WorkflowStatus { InstanceId = InstanceId, State = WorkflowState.NotFound };
+        var state = CurrentState();
+        var signalWaiter = _signalWaiters.FirstOrDefault();
+        DateTimeOffset? wakeAt = _waitingDelays.Count > 0 ? _waitingDelays.Values.Min()
+            : state == WorkflowState.Waiting && _run.Deadlines.Count > 0 ? _run.Deadlines.Values.Min() : null;
+        return new WorkflowStatus
+        {
+            InstanceId = InstanceId,
+            State = state,
+            WorkflowName = _run.WorkflowName,
+            DefinitionHash = _run.DefinitionHash,
+            CurrentTaskId = RunningTaskIds(),
+            WakeAt = state == WorkflowState.Waiting ? wakeAt : null,
+            SignalName = signalWaiter?.SignalName,
+            SignalTimeoutAt = signalWaiter?.TimeoutAt,
+            Pause = _run.Pause,
+            Failure = _run.Failure,
+            Cancellation = _run.Cancellation,
+            CreatedAt = _run.CreatedAt,
+            UpdatedAt = _run.UpdatedAt,
+            OutputPayload = _run.Status == WorkflowState.Completed ? _run.Output : null,
+        };
+    }
+
+    private static TaskFailure FailureFrom(string taskId, int attempt, Exception error) => new()
+    {
+        TaskId = taskId,
+        Attempt = attempt,
+        ErrorType = error.GetType().FullName ?? error.GetType().Name,
+        Message = error.Message,
+        StackTrace = error.StackTrace,
+        At = DateTimeOffset.UtcNow,
+    };
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private sealed class SignalWaiter(string nodeId, string signalName, DateTimeOffset? timeoutAt)
+    {
+        public string NodeId { get; } = nodeId;
+
+        public string SignalName { get; } = signalName;
+
+        public DateTimeOffset? TimeoutAt { get; } = timeoutAt;
+
+        public TaskCompletionSource<byte[]> Delivered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
+
+/// <summary>The loop was stopped underneath (cancel, termination, failure elsewhere, lost ownership).</summary>
+internal sealed class RunInterruptedException() : Exception("The run's drive loop was stopped.");
+
+/// <summary>The run fails with these details.</summary>
+internal sealed class RunFailedException(TaskFailure failure) : Exception(failure.Message)
+{
+    public TaskFailure Failure { get; } = failure;
+}

@@ -1,0 +1,99 @@
+namespace Sayiir.Runtime;
+
+/// <summary>
+/// The persisted state of one run: what its continuation needs, nothing more. Rewritten whole on every write,
+/// so it holds outputs, not a history. Public settable members keep it readable by the System.Text.Json
+/// grain-storage serializer as well as Orleans' own.
+/// </summary>
+[GenerateSerializer, Alias("sayiir.WorkflowRunState")]
+internal sealed class WorkflowRunState
+{
+    [Id(0)] public string? WorkflowName { get; set; }
+
+    [Id(1)] public string? DefinitionHash { get; set; }
+
+    [Id(2)] public WorkflowState Status { get; set; }
+
+    [Id(3)] public byte[]? Input { get; set; }
+
+    [Id(4)] public byte[]? Output { get; set; }
+
+    // Completed node outputs by node id (tasks, route keys, delays, signals, finished loops).
+    [Id(5)] public Dictionary<string, byte[]> Outputs { get; set; } = [];
+
+    // Tasks between attempts: the next attempt number and its durable due instant.
+    [Id(6)] public Dictionary<string, RetryCheckpoint> Retries { get; set; } = [];
+
+    // Loops in progress: the current iteration and its input.
+    [Id(7)] public Dictionary<string, LoopCheckpoint> Loops { get; set; } = [];
+
+    // Absolute instants: delay wake-ups and signal timeouts, by node id.
+    [Id(8)] public Dictionary<string, DateTimeOffset> Deadlines { get; set; } = [];
+
+    // Signals received but not yet consumed, FIFO per name.
+    [Id(9)] public Dictionary<string, List<byte[]>> Signals { get; set; } = [];
+
+    [Id(10)] public TaskFailure? Failure { get; set; }
+
+    [Id(11)] public CancellationInfo? Cancellation { get; set; }
+
+    [Id(12)] public PauseInfo? Pause { get; set; }
+
+    [Id(13)] public Dictionary<string, string> Metadata { get; set; } = [];
+
+    [Id(14)] public DateTimeOffset? CreatedAt { get; set; }
+
+    [Id(15)] public DateTimeOffset? UpdatedAt { get; set; }
+
+    // A fresh value per write: after an ambiguous write failure it tells whether the write landed.
+    [Id(16)] public Guid WriteToken { get; set; }
+
+    [Id(17)] public string? InterruptedTaskId { get; set; }
+
+    public bool Exists => Status != WorkflowState.NotFound;
+
+    public bool IsTerminal => Status is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled;
+
+    public bool IsActive => Exists && !IsTerminal;
+
+    /// <summary>A copy handed to storage, so a write in flight never observes later mutations. Payload arrays are never mutated, so they are shared.</summary>
+    public WorkflowRunState Snapshot() => new()
+    {
+        WorkflowName = WorkflowName,
+        DefinitionHash = DefinitionHash,
+        Status = Status,
+        Input = Input,
+        Output = Output,
+        Outputs = new(Outputs),
+        Retries = new(Retries),
+        Loops = new(Loops),
+        Deadlines = new(Deadlines),
+        Signals = Signals.ToDictionary(s => s.Key, s => new List<byte[]>(s.Value)),
+        Failure = Failure,
+        Cancellation = Cancellation,
+        Pause = Pause,
+        Metadata = Metadata,
+        CreatedAt = CreatedAt,
+        UpdatedAt = UpdatedAt,
+        WriteToken = WriteToken,
+        InterruptedTaskId = InterruptedTaskId,
+    };
+}
+
+[GenerateSerializer, Alias("sayiir.RetryCheckpoint"), Immutable]
+internal sealed record RetryCheckpoint
+{
+    [Id(0)] public int NextAttempt { get; init; }
+
+    [Id(1)] public DateTimeOffset NextAttemptAt { get; init; }
+
+    [Id(2)] public TaskFailure? LastFailure { get; init; }
+}
+
+[GenerateSerializer, Alias("sayiir.LoopCheckpoint"), Immutable]
+internal sealed record LoopCheckpoint
+{
+    [Id(0)] public int Iteration { get; init; }
+
+    [Id(1)] public byte[]? Input { get; init; }
+}
