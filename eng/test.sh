@@ -107,5 +107,7 @@ if [[ $BUILD_RC -eq 0 && $FILES -eq 0 ]]; then say "no TRX result files in $RESU
 if [[ $FAILED -gt 0 ]]; then STATUS=1; fi
 if [[ $BUILD_RC -eq 0 && $EXECUTED -eq 0 ]]; then say "no test ran"; STATUS=1; fi
 
+cleanup 2>/dev/null   # stop our server now, so the summary below is the last line
+STARTED_PG=0
 echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 exit $STATUS

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Orleans.Runtime.Messaging;
 using Sayiir.Hosting;
 using Sayiir.Runtime;
@@ -20,9 +21,10 @@ internal sealed class SayiirClient : ISayiirClient
     {
         _grains = grains;
         _codec = codec;
-        var responseTimeout = ((IOptions<Orleans.Configuration.SiloMessagingOptions>?)services.GetService(typeof(IOptions<Orleans.Configuration.SiloMessagingOptions>)))?.Value.ResponseTimeout
-            ?? ((IOptions<Orleans.Configuration.ClientMessagingOptions>?)services.GetService(typeof(IOptions<Orleans.Configuration.ClientMessagingOptions>)))?.Value.ResponseTimeout
-            ?? TimeSpan.FromSeconds(30);
+        // IOptions<T> resolves for any T, so ask which side of the wire we are on before reading a timeout.
+        var responseTimeout = services.GetService(typeof(ILocalSiloDetails)) is not null
+            ? ((IOptions<SiloMessagingOptions>)services.GetService(typeof(IOptions<SiloMessagingOptions>))!).Value.ResponseTimeout
+            : ((IOptions<ClientMessagingOptions>?)services.GetService(typeof(IOptions<ClientMessagingOptions>)))?.Value.ResponseTimeout ?? TimeSpan.FromSeconds(30);
         var half = responseTimeout / 2;
         _pollWindow = options.Value.ResultPollWindow < half ? options.Value.ResultPollWindow : half;
     }

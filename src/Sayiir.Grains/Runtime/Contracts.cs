@@ -34,18 +34,19 @@ internal interface IWorkflowGrain : IGrainWithStringKey
 
     [Alias("Signal")]
     Task SignalAsync(string signalName, byte[] payload);
-
-    // Completion of an attempt that outlived the worker's inline window.
-    [AlwaysInterleave, Alias("ReportTaskResult")]
-    Task ReportTaskResultAsync(Guid attemptId, TaskAttemptResult result);
 }
 
 /// <summary>Runs task attempts. Stateless workers activate on the caller's silo, so a task runs beside its run.</summary>
 [Alias("sayiir.ITaskWorkerGrain")]
 internal interface ITaskWorkerGrain : IGrainWithIntegerKey
 {
+    // Starts an attempt and waits for it up to the inline window: its result, or Pending.
     [Alias("Execute")]
     Task<TaskAttemptResult> ExecuteAsync(TaskAttemptRequest request);
+
+    // Waits again (up to the inline window) for an attempt that answered Pending; Abandoned if this silo has no such attempt.
+    [Alias("Await")]
+    Task<TaskAttemptResult> AwaitAsync(Guid attemptId);
 }
 
 [GenerateSerializer, Alias("sayiir.StartRequest"), Immutable]
@@ -89,12 +90,17 @@ internal enum AttemptOutcome
     Completed = 0,
     Failed = 1,
     Pending = 2,
+
+    // Stopped by silo shutdown or by the run itself: not an attempt of the task, nothing to record.
+    Abandoned = 3,
 }
 
 [GenerateSerializer, Alias("sayiir.TaskAttemptResult"), Immutable]
 internal sealed record TaskAttemptResult
 {
     public static TaskAttemptResult Pending { get; } = new() { Outcome = AttemptOutcome.Pending };
+
+    public static TaskAttemptResult Abandoned { get; } = new() { Outcome = AttemptOutcome.Abandoned };
 
     [Id(0)] public required AttemptOutcome Outcome { get; init; }
 

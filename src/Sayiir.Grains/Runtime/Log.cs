@@ -41,14 +41,17 @@ internal static partial class Log
     [LoggerMessage(1012, LogLevel.Information, "Run {InstanceId} terminated to start afresh")]
     public static partial void RunTerminated(ILogger logger, string instanceId);
 
+    [LoggerMessage(1013, LogLevel.Warning, "Run {InstanceId} parked: its task attempt was abandoned (silo shutdown or unreachable worker); the recovery reminder resumes it")]
+    public static partial void RunParked(ILogger logger, Exception? exception, string instanceId);
+
     [LoggerMessage(2001, LogLevel.Debug, "Run {InstanceId}: task {TaskId} attempt {Attempt} dispatched")]
     public static partial void TaskDispatched(ILogger logger, string instanceId, string taskId, int attempt);
 
+    [LoggerMessage(2004, LogLevel.Debug, "Run {InstanceId}: task {TaskId} attempt {Attempt} outlived the inline window; waiting for it again")]
+    public static partial void TaskPending(ILogger logger, string instanceId, string taskId, int attempt);
+
     [LoggerMessage(2002, LogLevel.Warning, "Run {InstanceId}: task {TaskId} attempt {Attempt} failed, retry at {NextAttemptAt:o}: {Message}")]
     public static partial void TaskRetryScheduled(ILogger logger, string instanceId, string taskId, int attempt, DateTimeOffset nextAttemptAt, string message);
-
-    [LoggerMessage(2003, LogLevel.Warning, "Task {TaskId} of run {InstanceId}: could not report the result of attempt {Attempt}; the run will retry the task")]
-    public static partial void ReportFailed(ILogger logger, Exception exception, string instanceId, string taskId, int attempt);
 
     [LoggerMessage(3001, LogLevel.Warning, "Run {InstanceId}: state write failed (try {Try}), retrying in {Delay}")]
     public static partial void WriteRetry(ILogger logger, Exception exception, string instanceId, int @try, TimeSpan delay);

@@ -10,10 +10,13 @@ using Sayiir.Hosting;
 
 namespace Sayiir.Runtime;
 
-/// <summary>The attempts running on this silo, so a run can cancel its running task without a grain hop.</summary>
+/// <summary>
+/// The attempts running on this silo, by attempt id: their executions (so any worker activation can wait for one)
+/// and their cancellation sources (so a run cancels its running task without a grain hop).
+/// </summary>
 internal sealed class RunningAttempts : IDisposable
 {
-    private readonly ConcurrentDictionary<Guid, CancellationTokenSource> _attempts = new();
+    private readonly ConcurrentDictionary<Guid, Attempt> _attempts = new();
     private readonly CancellationTokenSource _shutdown = new();
     private readonly CancellationTokenRegistration _stopping;
 
@@ -23,22 +26,26 @@ internal sealed class RunningAttempts : IDisposable
         if (lifetime is not null) _stopping = lifetime.ApplicationStopping.Register(_shutdown.Cancel);
     }
 
-    public CancellationTokenSource Register(Guid attemptId)
+    public Task<TaskAttemptResult> Start(Guid attemptId, Func<CancellationToken, Task<TaskAttemptResult>> run)
     {
         var cts = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
-        _attempts[attemptId] = cts;
-        return cts;
+        // User code runs on the thread pool, never on a grain scheduler.
+        var execution = Task.Run(() => run(cts.Token));
+        _attempts[attemptId] = new Attempt(execution, cts);
+        return execution;
     }
 
-    public void Unregister(Guid attemptId)
+    public Task<TaskAttemptResult>? Find(Guid attemptId) => _attempts.TryGetValue(attemptId, out var attempt) ? attempt.Execution : null;
+
+    public void Forget(Guid attemptId)
     {
-        if (_attempts.TryRemove(attemptId, out var cts)) cts.Dispose();
+        if (_attempts.TryRemove(attemptId, out var attempt)) attempt.Cancellation.Dispose();
     }
 
     public void Cancel(Guid attemptId)
     {
-        if (!_attempts.TryGetValue(attemptId, out var cts)) return;
-        try { cts.Cancel(); }
+        if (!_attempts.TryGetValue(attemptId, out var attempt)) return;
+        try { attempt.Cancellation.Cancel(); }
         catch (ObjectDisposedException) { } // finished meanwhile
     }
 
@@ -48,6 +55,8 @@ internal sealed class RunningAttempts : IDisposable
         _shutdown.Cancel();
         _shutdown.Dispose();
     }
+
+    private sealed record Attempt(Task<TaskAttemptResult> Execution, CancellationTokenSource Cancellation);
 }
 
 /// <summary>
@@ -77,44 +86,26 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
         _inlineWindow = options.Value.InlineResultWindow < half ? options.Value.InlineResultWindow : half;
     }
 
-    public async Task<TaskAttemptResult> ExecuteAsync(TaskAttemptRequest request)
-    {
-        var cts = _running.Register(request.AttemptId);
-        var execution = Task.Run(() => RunAttemptAsync(request, cts.Token));
-        var finished = await Task.WhenAny(execution, Task.Delay(_inlineWindow));
-        if (finished == execution)
-        {
-            _running.Unregister(request.AttemptId);
-            return await execution;
-        }
-        _ = Task.Run(() => ReportLaterAsync(request, execution));
-        return TaskAttemptResult.Pending;
-    }
+    public Task<TaskAttemptResult> ExecuteAsync(TaskAttemptRequest request) =>
+        WaitAsync(request.AttemptId, _running.Start(request.AttemptId, token => RunAttemptAsync(request, token)));
 
-    private async Task ReportLaterAsync(TaskAttemptRequest request, Task<TaskAttemptResult> execution)
+    public Task<TaskAttemptResult> AwaitAsync(Guid attemptId) =>
+        _running.Find(attemptId) is { } execution ? WaitAsync(attemptId, execution) : Task.FromResult(TaskAttemptResult.Abandoned);
+
+    // The run polls again after a Pending answer, so no call outlives the response timeout and no late result
+    // has to find its way back by itself.
+    private async Task<TaskAttemptResult> WaitAsync(Guid attemptId, Task<TaskAttemptResult> execution)
     {
-        var result = await execution;
-        _running.Unregister(request.AttemptId);
-        var run = GrainFactory.GetGrain<IWorkflowGrain>(request.InstanceId);
-        for (var attempt = 1; ; attempt++)
+        if (!execution.IsCompleted)
         {
-            try
-            {
-                await run.ReportTaskResultAsync(request.AttemptId, result);
-                return;
-            }
-            catch (Exception ex) when (attempt < 5)
-            {
-                _ = ex;
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
-            }
-            catch (Exception ex)
-            {
-                // The run re-dispatches the task when it recovers (at-least-once), so losing this report loses no work.
-                Log.ReportFailed(_logger, ex, request.InstanceId, request.TaskId, request.Attempt);
-                return;
-            }
+            using var window = new CancellationTokenSource();
+            var elapsed = Task.Delay(_inlineWindow, window.Token);
+            if (await Task.WhenAny(execution, elapsed) != execution) return TaskAttemptResult.Pending;
+            // Release the timer now rather than at the end of the window.
+            window.Cancel();
         }
+        _running.Forget(attemptId);
+        return await execution;
     }
 
     private async Task<TaskAttemptResult> RunAttemptAsync(TaskAttemptRequest request, CancellationToken cancellationToken)
@@ -151,6 +142,11 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
         {
             var timedOut = new TaskTimeoutException(node.Id, limit);
             return Failed(request, timedOut, node.Settings.Retry.IsRetryable(typeof(TaskTimeoutException)));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Silo shutdown or the run's own cancel: the attempt did not fail, it was taken away.
+            return TaskAttemptResult.Abandoned;
         }
         catch (Exception ex)
         {

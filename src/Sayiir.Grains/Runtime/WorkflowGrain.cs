@@ -18,6 +18,9 @@ namespace Sayiir.Runtime;
 internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
 {
     private const string ReminderName = "sayiir-recovery";
+
+    // Rows are keyed by state name, not grain class: a name of our own keeps them apart from user grains.
+    internal const string StateName = "sayiir-run";
     private static readonly TimeSpan KeepAlivePeriod = TimeSpan.FromMinutes(1);
 
     private readonly IPersistentState<WorkflowRunState> _store;
@@ -38,7 +41,6 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     private IGrainTimer? _keepAlive;
     private bool _ownershipLost;
 
-    private readonly Dictionary<Guid, TaskCompletionSource<TaskAttemptResult>> _pendingAttempts = [];
     private readonly Dictionary<string, Guid> _runningTasks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _waitingDelays = new(StringComparer.Ordinal);
     private readonly List<SignalWaiter> _signalWaiters = [];
@@ -51,7 +53,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     private readonly List<(long Target, TaskCompletionSource Done)> _writeWaiters = [];
 
     public WorkflowGrain(
-        [PersistentState("run", SayiirOptions.StorageName)] IPersistentState<WorkflowRunState> store,
+        [PersistentState(StateName, SayiirOptions.StorageName)] IPersistentState<WorkflowRunState> store,
         WorkflowRegistry registry, RunningAttempts attempts, IPayloadCodec codec, IOptions<SayiirOptions> options, ILogger<WorkflowGrain> logger)
     {
         _store = store;
@@ -233,12 +235,6 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         await PersistAsync();
     }
 
-    public Task ReportTaskResultAsync(Guid attemptId, TaskAttemptResult result)
-    {
-        if (_pendingAttempts.TryGetValue(attemptId, out var pending)) pending.TrySetResult(result);
-        return Task.CompletedTask;
-    }
-
     public Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName != ReminderName) return Task.CompletedTask;
@@ -278,9 +274,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         _runCts.Dispose();
         _runCts = new CancellationTokenSource();
         foreach (var attemptId in _runningTasks.Values) _attempts.Cancel(attemptId);
-        foreach (var pending in _pendingAttempts.Values) pending.TrySetCanceled();
         foreach (var waiter in _signalWaiters) waiter.Delivered.TrySetCanceled();
-        _pendingAttempts.Clear();
         _runningTasks.Clear();
         _waitingDelays.Clear();
         _signalWaiters.Clear();
@@ -307,6 +301,13 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         catch (Exception) when (epoch != _epoch)
         {
             // Stopped by cancel, termination, failure elsewhere in the run, or lost ownership.
+        }
+        catch (RunAbandonedException abandoned)
+        {
+            // The silo is going away or the worker is unreachable: leave the state as checkpointed and let the
+            // recovery reminder (here or on another silo) drive the run again.
+            Log.RunParked(_logger, abandoned.InnerException, InstanceId);
+            StopDriving();
         }
         catch (RunFailedException failed)
         {
@@ -410,16 +411,15 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         if (_dirty) await PersistAsync();
         Ensure(epoch);
         var attemptId = Guid.NewGuid();
-        var pending = new TaskCompletionSource<TaskAttemptResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pendingAttempts[attemptId] = pending;
         _runningTasks[task.Id] = attemptId;
         try
         {
             Log.TaskDispatched(_logger, InstanceId, task.Id, attempt);
+            var worker = GrainFactory.GetGrain<ITaskWorkerGrain>(0);
             TaskAttemptResult reply;
             try
             {
-                reply = await GrainFactory.GetGrain<ITaskWorkerGrain>(0).ExecuteAsync(new TaskAttemptRequest
+                reply = await worker.ExecuteAsync(new TaskAttemptRequest
                 {
                     InstanceId = InstanceId,
                     WorkflowName = _run.WorkflowName!,
@@ -429,20 +429,26 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
                     AttemptId = attemptId,
                     Metadata = _run.Metadata,
                 });
+                while (reply.Outcome == AttemptOutcome.Pending)
+                {
+                    Ensure(epoch);
+                    Log.TaskPending(_logger, InstanceId, task.Id, attempt);
+                    // Stateless workers are local, so the attempt runs on this silo and any local worker can await it.
+                    reply = await worker.AwaitAsync(attemptId);
+                }
             }
             catch (Exception ex) when (epoch == _epoch)
             {
-                // The worker call itself failed (overload, shutdown): count it as a failed, retryable attempt.
-                reply = new TaskAttemptResult { Outcome = AttemptOutcome.Failed, Retryable = true, Failure = FailureFrom(task.Id, attempt, ex) };
+                // The worker call itself failed (shutdown, overload): not an attempt of the task. Park the run;
+                // the recovery reminder drives it again (at-least-once).
+                throw new RunAbandonedException(ex);
             }
             Ensure(epoch);
-            if (reply.Outcome == AttemptOutcome.Pending) reply = await pending.Task;
-            Ensure(epoch);
+            if (reply.Outcome == AttemptOutcome.Abandoned) throw new RunAbandonedException(null);
             return reply;
         }
         finally
         {
-            _pendingAttempts.Remove(attemptId);
             if (_runningTasks.TryGetValue(task.Id, out var current) && current == attemptId) _runningTasks.Remove(task.Id);
         }
     }
@@ -815,6 +821,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
 
 /// <summary>The loop was stopped underneath (cancel, termination, failure elsewhere, lost ownership).</summary>
 internal sealed class RunInterruptedException() : Exception("The run's drive loop was stopped.");
+
+/// <summary>A task attempt was taken away (shutdown, unreachable worker): the loop parks without recording a failure.</summary>
+internal sealed class RunAbandonedException(Exception? cause) : Exception("The task attempt was abandoned.", cause);
 
 /// <summary>The run fails with these details.</summary>
 internal sealed class RunFailedException(TaskFailure failure) : Exception(failure.Message)

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Sayiir.Runtime;
 
 /// <summary>
@@ -50,10 +52,13 @@ internal sealed class WorkflowRunState
 
     [Id(17)] public string? InterruptedTaskId { get; set; }
 
+    [JsonIgnore]
     public bool Exists => Status != WorkflowState.NotFound;
 
+    [JsonIgnore]
     public bool IsTerminal => Status is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled;
 
+    [JsonIgnore]
     public bool IsActive => Exists && !IsTerminal;
 
     /// <summary>A copy handed to storage, so a write in flight never observes later mutations. Payload arrays are never mutated, so they are shared.</summary>

@@ -7,9 +7,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Orleans.Configuration;
+using Orleans.Serialization;
 using Sayiir.Persistence;
 using Sayiir.Tests.Infrastructure;
-using Xunit;
 
 namespace Sayiir.Tests.Postgres;
 
@@ -120,6 +120,22 @@ public sealed class PostgresSchemaInstallerTests
             () => PostgresSchemaInstaller.InstallAsync(cs, PostgresSchemaParts.All, Ct));
 
         Assert.Contains("sayiir_no_such_db", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SayiirStorageUnavailableException_OrleansSerializerRoundTrip_KeepsTargetMessageAndCause()
+    {
+        using var services = new ServiceCollection().AddSerializer().BuildServiceProvider();
+        var serializer = services.GetRequiredService<Serializer>();
+        var original = new SayiirStorageUnavailableException(
+            "db:5432/flows", "PostgreSQL at db:5432 (database 'flows') is unreachable: refused", new TimeoutException("t"));
+
+        var copy = serializer.Deserialize<Exception>(serializer.SerializeToArray<Exception>(original));
+
+        var typed = Assert.IsType<SayiirStorageUnavailableException>(copy);
+        Assert.Equal("db:5432/flows", typed.Target);
+        Assert.Equal(original.Message, typed.Message);
+        Assert.IsType<TimeoutException>(typed.InnerException);
     }
 
     [Theory]

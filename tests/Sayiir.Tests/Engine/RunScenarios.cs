@@ -1,0 +1,245 @@
+using Sayiir.Tests.Infrastructure;
+
+namespace Sayiir.Tests.Engine;
+
+/// <summary>The foundation scenarios, run on both backends by the derived classes below.</summary>
+public abstract class RunScenarios(SayiirCluster cluster)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    protected SayiirCluster Cluster { get; } = cluster;
+
+    protected ISayiirClient Client => Cluster.Client;
+
+    protected static string NewId(string name) => $"{name}-{Guid.NewGuid():n}";
+
+    [Fact]
+    public async Task RunAsync_LinearFlow_ReturnsOutputOfLastTask()
+    {
+        var id = NewId("linear");
+        var output = await Wait.ForAsync(Client.RunAsync(TestFlows.Linear, 5, id), Deadline, "the linear run");
+
+        Assert.Equal("12", output);
+        Assert.Equal(6, await Client.GetTaskResultAsync<int>(id, "add_one"));
+        Assert.Equal(12, await Client.GetTaskResultAsync<int>(id, "double"));
+        var status = await Client.GetStatusAsync(id);
+        Assert.Equal(WorkflowState.Completed, status.State);
+        Assert.Equal(TestFlows.Linear.Hash, status.DefinitionHash);
+        Assert.Equal(1, Probe.Executions(id, "add_one"));
+        Assert.Equal(1, Probe.Executions(id, "double"));
+        // The storage probe used by the "nothing written" tests finds real rows.
+        if (Cluster.ConnectionString is { } connectionString) Assert.Equal(1, await StoredRuns.CountAsync(connectionString, id));
+    }
+
+    [Fact]
+    public async Task ResumeAsync_AfterTaskFailed_RunsOnlyTheFailedAndLaterTasks()
+    {
+        var id = NewId("abc");
+        Probe.Set(id, "fail_b");
+        var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => Wait.ForAsync(Client.RunAsync(TestFlows.Abc, ">", id), Deadline, "the failing run"));
+        Assert.Equal("b", failed.Failure.TaskId);
+        Assert.Equal(WorkflowState.Failed, (await Client.GetStatusAsync(id)).State);
+        Assert.Equal(">A", await Client.GetTaskResultAsync<string>(id, "a"));
+
+        Probe.Set(id, "fail_b", false);
+        await Client.ResumeAsync(id);
+        var output = await Wait.ForAsync(Client.WaitForResultAsync<string>(id), Deadline, "the resumed run");
+
+        Assert.Equal(">ABC", output);
+        Assert.Equal(1, Probe.Executions(id, "a"));
+        Assert.Equal(2, Probe.Executions(id, "b"));
+        Assert.Equal(1, Probe.Executions(id, "c"));
+    }
+
+    [Fact]
+    public async Task RunAsync_RetriesExhausted_FailsWithTaskAttemptTypeMessageAndStack()
+    {
+        var id = NewId("exhausted");
+        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() => Wait.ForAsync(Client.RunAsync(TestFlows.AlwaysFails, 1, id), Deadline, "the failing run"));
+
+        var status = await Client.GetStatusAsync(id);
+        Assert.Equal(WorkflowState.Failed, status.State);
+        var failure = status.Failure!;
+        Assert.Equal("doomed", failure.TaskId);
+        Assert.Equal(3, failure.Attempt);
+        Assert.Equal(typeof(InvalidOperationException).FullName, failure.ErrorType);
+        Assert.Equal("boom on attempt 3", failure.Message);
+        Assert.False(string.IsNullOrWhiteSpace(failure.StackTrace));
+        Assert.Equal(failure, ex.Failure);
+        Assert.Equal(3, Probe.Executions(id, "doomed"));
+    }
+
+    [Fact]
+    public async Task RunAsync_TaskSucceedsOnThirdAttempt_CompletesWithThatAttempt()
+    {
+        var id = NewId("flaky");
+        var output = await Wait.ForAsync(Client.RunAsync(TestFlows.SucceedsOnAttempt, 3, id), Deadline, "the flaky run");
+
+        Assert.Equal(3, output);
+        Assert.Equal(3, Probe.Executions(id, "flaky"));
+    }
+
+    [Fact]
+    public async Task RunAsync_AttemptExceedsTimeout_FiresTokenCountsFailureAndRetries()
+    {
+        var id = NewId("timeout");
+        var output = await Wait.ForAsync(Client.RunAsync(TestFlows.TimesOutOnce, 0, id), Deadline, "the run whose first attempt times out");
+
+        Assert.Equal("attempt 2", output);
+        Assert.Equal(2, Probe.Executions(id, "slow"));
+        Assert.Contains(Probe.EventsOf(id, "slow"), e => e.Attempt == 1 && e.What == "token fired");
+    }
+
+    [Fact]
+    public async Task RunAsync_RetryWithBackoff_WaitsTheDelayBeforeTheNextAttempt()
+    {
+        var id = NewId("backoff");
+        var output = await Wait.ForAsync(Client.RunAsync(TestFlows.SlowBackoff, 0, id), Deadline, "the run with a backoff");
+
+        Assert.Equal(2, output);
+        var attempts = Probe.EventsOf(id, "flaky");
+        var gap = attempts.Single(a => a.Attempt == 2).At - attempts.Single(a => a.Attempt == 1).At;
+        Assert.True(gap >= TestFlows.BackoffDelay - TimeSpan.FromMilliseconds(50), $"attempt 2 came {gap} after attempt 1, before the {TestFlows.BackoffDelay} backoff");
+    }
+
+    [Fact]
+    public async Task GetStatusAsync_WhileTaskRuns_AnswersRunningWithTheTask()
+    {
+        var id = NewId("status");
+        await Client.StartAsync(TestFlows.Held, "", id);
+        await Probe.WaitStartedAsync(id, "b", Deadline);
+
+        var status = await Wait.ForAsync(Client.GetStatusAsync(id), TimeSpan.FromSeconds(5), "a status answer while task b runs");
+
+        Assert.Equal(WorkflowState.Running, status.State);
+        Assert.Equal("b", status.CurrentTaskId);
+        Probe.Open(id, "b");
+        Assert.Equal("ABC", await Wait.ForAsync(Client.WaitForResultAsync<string>(id), Deadline, "the held run to finish"));
+    }
+
+    [Fact]
+    public async Task CancelAsync_WhileTaskRuns_FiresTheTokenAndRecordsTheInterruptedTask()
+    {
+        var id = NewId("cancel");
+        await Client.StartAsync(TestFlows.Held, "", id);
+        await Probe.WaitStartedAsync(id, "b", Deadline);
+
+        var status = await Wait.ForAsync(Client.CancelAsync(id, "no longer needed", "tester"), TimeSpan.FromSeconds(5), "the cancel answer");
+
+        Assert.Equal(WorkflowState.Cancelled, status.State);
+        Assert.Equal("b", status.Cancellation!.InterruptedTaskId);
+        Assert.Equal("no longer needed", status.Cancellation.Reason);
+        Assert.Equal("tester", status.Cancellation.By);
+        await Wait.UntilAsync(() => Probe.EventsOf(id, "b").Any(e => e.What == "token fired"), Deadline, "task b's token to fire");
+        var ex = await Assert.ThrowsAsync<WorkflowCancelledException>(() => Client.WaitForResultAsync<string>(id));
+        Assert.Equal("tester", ex.Cancellation.By);
+        Assert.Equal(0, Probe.Executions(id, "c"));
+        // Cancelling again is a no-op; cancelling a completed run is refused.
+        Assert.Equal(WorkflowState.Cancelled, (await Client.CancelAsync(id)).State);
+    }
+
+    [Fact]
+    public async Task CancelAsync_CompletedRun_ThrowsInvalidRunState()
+    {
+        var id = NewId("cancel-done");
+        await Client.RunAsync(TestFlows.Linear, 1, id);
+
+        var ex = await Assert.ThrowsAsync<InvalidRunStateException>(() => Client.CancelAsync(id));
+        Assert.Equal(WorkflowState.Completed, ex.State);
+    }
+
+    [Fact]
+    public async Task RunAsync_ClassTask_IsResolvedFromDependencyInjection()
+    {
+        var output = await Wait.ForAsync(Client.RunAsync(TestFlows.WithService, "Ada", NewId("di")), Deadline, "the DI run");
+
+        Assert.Equal("Hello, Ada! (attempt 1 of greet)", output);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    public async Task StartAsync_EmptyInstanceId_ThrowsInvalidInstanceId(string id)
+    {
+        await Assert.ThrowsAsync<InvalidInstanceIdException>(() => Client.StartAsync(TestFlows.Linear, 1, id));
+    }
+
+    [Fact]
+    public async Task StartAsync_InstanceIdOver256Characters_ThrowsAndWritesNothing()
+    {
+        var ok = new string('x', InvalidInstanceIdException.MaxLength);
+        var tooLong = ok + "y";
+
+        var ex = await Assert.ThrowsAsync<InvalidInstanceIdException>(() => Client.StartAsync(TestFlows.Linear, 1, tooLong));
+        Assert.Contains("256", ex.Message);
+        // The longest allowed id works end to end (storage columns and reminder keys hold it).
+        var longest = NewId("") + ok[..(InvalidInstanceIdException.MaxLength - 33)];
+        Assert.Equal("4", await Wait.ForAsync(Client.RunAsync(TestFlows.Linear, 1, longest), Deadline, "the run with a 256-character id"));
+    }
+
+    [Fact]
+    public async Task StartAsync_UnknownWorkflow_ThrowsWorkflowNotFoundAndWritesNothing()
+    {
+        var id = NewId("unknown");
+        var ex = await Assert.ThrowsAsync<WorkflowNotFoundException>(() => Client.StartAsync("no_such_workflow", 1, id));
+
+        Assert.Equal("no_such_workflow", ex.WorkflowName);
+        await AssertNothingStoredAsync(id);
+    }
+
+    [Fact]
+    public async Task StartAsync_InputOfWrongType_ThrowsPayloadSerializationAndWritesNothing()
+    {
+        var id = NewId("wrong-input");
+        var ex = await Assert.ThrowsAsync<PayloadSerializationException>(() => Client.StartAsync(TestFlows.Linear.Name, "not a number", id));
+
+        Assert.Equal(typeof(int).FullName, ex.TypeName);
+        Assert.Contains("test_linear", ex.Context);
+        await AssertNothingStoredAsync(id);
+    }
+
+    [Fact]
+    public async Task RunAsync_OutputCannotBeSerialized_FailsAtOnceNamingTaskAndType()
+    {
+        var id = NewId("bad-output");
+        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() => Wait.ForAsync(Client.RunAsync(TestFlows.BadOutput, 1, id), Deadline, "the run with a bad output"));
+
+        Assert.Equal("bad", ex.Failure.TaskId);
+        Assert.Equal(typeof(PayloadSerializationException).FullName, ex.Failure.ErrorType);
+        Assert.Contains("output of task 'bad'", ex.Failure.Message);
+        Assert.Contains(nameof(Unserializable), ex.Failure.Message);
+        // Deterministic errors are not retried, and no half-made output is recorded.
+        Assert.Equal(1, Probe.Executions(id, "bad"));
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => Client.GetTaskResultAsync<object>(id, "bad"));
+        Assert.Equal(1, await Client.GetTaskResultAsync<int>(id, "ok"));
+    }
+
+    [Fact]
+    public async Task StartAsync_SameInstanceIdTwice_SecondStartThrowsAlreadyExists()
+    {
+        var id = NewId("dup");
+        await Client.RunAsync(TestFlows.Linear, 1, id);
+
+        var ex = await Assert.ThrowsAsync<WorkflowAlreadyExistsException>(() => Client.StartAsync(TestFlows.Linear, 2, id));
+        Assert.Equal(WorkflowState.Completed, ex.State);
+    }
+
+    [Fact]
+    public async Task GetStatusAsync_UnknownRun_ReturnsNotFound()
+    {
+        var status = await Client.GetStatusAsync(NewId("nobody"));
+
+        Assert.Equal(WorkflowState.NotFound, status.State);
+        await Assert.ThrowsAsync<WorkflowRunNotFoundException>(() => Client.WaitForResultAsync<int>(status.InstanceId));
+    }
+
+    private async Task AssertNothingStoredAsync(string id)
+    {
+        Assert.Equal(WorkflowState.NotFound, (await Client.GetStatusAsync(id)).State);
+        if (Cluster.ConnectionString is { } connectionString) Assert.Equal(0, await StoredRuns.CountAsync(connectionString, id));
+    }
+}
+
+public sealed class MemoryRunScenarios(MemoryClusterFixture fixture) : RunScenarios(fixture.Cluster), IClassFixture<MemoryClusterFixture>;
+
+public sealed class PostgresRunScenarios(PostgresClusterFixture fixture) : RunScenarios(fixture.Cluster), IClassFixture<PostgresClusterFixture>;

@@ -1,0 +1,113 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.TestingHost;
+using Sayiir.Hosting;
+
+namespace Sayiir.Tests.Infrastructure;
+
+/// <summary>Which store runs live in.</summary>
+public enum Backend
+{
+    Memory,
+    Postgres,
+}
+
+/// <summary>Settings of a test cluster.</summary>
+public sealed record ClusterSettings
+{
+    public int Silos { get; init; } = 2;
+
+    /// <summary>A PostgreSQL database for the Postgres backend; created when null.</summary>
+    public string? ConnectionString { get; init; }
+
+    public string ServiceId { get; init; } = $"sayiir-test-{Guid.NewGuid():n}";
+
+    public TimeSpan? ResponseTimeout { get; init; }
+
+    public TimeSpan RecoveryReminderPeriod { get; init; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>An in-process TestingHost cluster with Sayiir and every test workflow registered.</summary>
+public sealed class SayiirCluster : IAsyncDisposable
+{
+    private SayiirCluster(InProcessTestCluster cluster, Backend backend, string? connectionString)
+    {
+        Cluster = cluster;
+        Backend = backend;
+        ConnectionString = connectionString;
+    }
+
+    public InProcessTestCluster Cluster { get; }
+
+    public Backend Backend { get; }
+
+    public string? ConnectionString { get; }
+
+    public ISayiirClient Client => Cluster.Client.ServiceProvider.GetRequiredService<ISayiirClient>();
+
+    public static async Task<SayiirCluster> StartAsync(Backend backend, ClusterSettings? settings = null)
+    {
+        settings ??= new ClusterSettings();
+        var connectionString = backend == Backend.Postgres
+            ? settings.ConnectionString ?? await PostgresServer.CreateDatabaseAsync("sayiir_test")
+            : null;
+        var builder = new InProcessTestClusterBuilder((short)settings.Silos);
+        builder.Options.ServiceId = settings.ServiceId;
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddSayiir(s =>
+            {
+                foreach (var workflow in TestFlows.All) s.AddWorkflow(workflow);
+                if (connectionString is not null) s.UsePostgres(connectionString);
+                s.Configure(o => o.RecoveryReminderPeriod = settings.RecoveryReminderPeriod);
+            });
+            silo.Services.AddSingleton<IGreeter, Greeter>();
+            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromMilliseconds(500));
+            if (settings.ResponseTimeout is { } timeout) silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = timeout);
+        });
+        builder.ConfigureClient(client =>
+        {
+            client.Services.AddSayiirClient();
+            if (settings.ResponseTimeout is { } timeout) client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = timeout);
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return new SayiirCluster(cluster, backend, connectionString);
+    }
+
+    /// <summary>The silo a task attempt recorded it ran on.</summary>
+    public InProcessSiloHandle SiloAt(string siloAddress) =>
+        Cluster.Silos.Single(s => s.SiloAddress.ToString() == siloAddress);
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Cluster.StopAllSilosAsync();
+        }
+        finally
+        {
+            await Cluster.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>One shared in-memory cluster for the fast scenarios.</summary>
+public sealed class MemoryClusterFixture : IAsyncLifetime
+{
+    public SayiirCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Cluster = await SayiirCluster.StartAsync(Backend.Memory);
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
+
+/// <summary>One shared PostgreSQL cluster (its own database) for the fast scenarios.</summary>
+public sealed class PostgresClusterFixture : IAsyncLifetime
+{
+    public SayiirCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Cluster = await SayiirCluster.StartAsync(Backend.Postgres);
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}

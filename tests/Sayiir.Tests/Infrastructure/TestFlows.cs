@@ -1,0 +1,141 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Sayiir.Tests.Infrastructure;
+
+/// <summary>The workflows the engine tests run. Every test cluster registers all of them.</summary>
+public static class TestFlows
+{
+    // Declared first: static fields initialise in order, and SlowBackoff reads it.
+    public static readonly TimeSpan BackoffDelay = TimeSpan.FromSeconds(6);
+
+    /// <summary>5 → +1 → ×2 → "12".</summary>
+    public static readonly WorkflowDefinition<int, string> Linear = Flow.Create<int>("test_linear")
+        .Then("add_one", (int x, TaskContext ctx) => { Probe.Hit(ctx); return Task.FromResult(x + 1); })
+        .Then("double", (int x, TaskContext ctx) => { Probe.Hit(ctx); return Task.FromResult(x * 2); })
+        .Then("to_text", (int x) => x.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        .Build();
+
+    /// <summary>The seed's A/B/C: B fails while the run's "fail_b" flag is set.</summary>
+    public static readonly WorkflowDefinition<string, string> Abc = Flow.Create<string>("test_abc")
+        .Then("a", (string s, TaskContext ctx) => { Probe.Hit(ctx); return Task.FromResult(s + "A"); })
+        .Then("b", (string s, TaskContext ctx) =>
+        {
+            Probe.Hit(ctx);
+            if (Probe.IsSet(ctx.InstanceId, "fail_b")) throw new InvalidOperationException("B crashed");
+            return Task.FromResult(s + "B");
+        })
+        .Then("c", (string s, TaskContext ctx) => { Probe.Hit(ctx); return Task.FromResult(s + "C"); })
+        .Build();
+
+    /// <summary>Always fails; three attempts, 10 ms apart.</summary>
+    public static readonly WorkflowDefinition<int, int> AlwaysFails = Flow.Create<int>("test_always_fails")
+        .Then("doomed", (int x, TaskContext ctx) =>
+        {
+            Probe.Hit(ctx);
+            return Task.FromException<int>(new InvalidOperationException($"boom on attempt {ctx.Attempt}"));
+        }, o => o.Retry = RetryPolicy.Fixed(3, TimeSpan.FromMilliseconds(10)))
+        .Build();
+
+    /// <summary>Fails until attempt number == input, then returns the attempt number; up to 5 attempts.</summary>
+    public static readonly WorkflowDefinition<int, int> SucceedsOnAttempt = Flow.Create<int>("test_succeeds_on_attempt")
+        .Then("flaky", (int succeedOn, TaskContext ctx) =>
+        {
+            Probe.Hit(ctx);
+            return ctx.Attempt < succeedOn
+                ? Task.FromException<int>(new TimeoutException($"transient failure {ctx.Attempt}"))
+                : Task.FromResult(ctx.Attempt);
+        }, o => o.Retry = RetryPolicy.Exponential(5, TimeSpan.FromMilliseconds(5)))
+        .Build();
+
+    /// <summary>Attempt 1 hangs past its 300 ms timeout (recording whether its token fired); attempt 2 answers.</summary>
+    public static readonly WorkflowDefinition<int, string> TimesOutOnce = Flow.Create<int>("test_times_out_once")
+        .Then("slow", async (int x, TaskContext ctx) =>
+        {
+            Probe.Hit(ctx);
+            if (ctx.Attempt == 1)
+            {
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, ctx.CancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    Probe.Record(ctx, "token fired");
+                    throw;
+                }
+            }
+            return $"attempt {ctx.Attempt}";
+        }, o => { o.Timeout = TimeSpan.FromMilliseconds(300); o.Retry = RetryPolicy.Fixed(2, TimeSpan.FromMilliseconds(10)); })
+        .Build();
+
+    /// <summary>Attempt 1 fails, then a 6 s durable backoff before attempt 2. Records the silo each attempt ran on.</summary>
+    public static readonly WorkflowDefinition<int, int> SlowBackoff = Flow.Create<int>("test_slow_backoff")
+        .Then("flaky", (int x, TaskContext ctx) =>
+        {
+            Probe.Hit(ctx);
+            Probe.Record(ctx, ctx.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToString());
+            return ctx.Attempt == 1 ? Task.FromException<int>(new TimeoutException("first attempt fails")) : Task.FromResult(ctx.Attempt);
+        }, o => o.Retry = RetryPolicy.Fixed(3, BackoffDelay))
+        .Build();
+
+    /// <summary>A → B (held at a gate until the test opens it) → C. Records the silo B runs on and whether its token fired.</summary>
+    public static readonly WorkflowDefinition<string, string> Held = Flow.Create<string>("test_held")
+        .Then("a", (string s, TaskContext ctx) => { Probe.Hit(ctx); return Task.FromResult(s + "A"); })
+        .Then("b", async (string s, TaskContext ctx) =>
+        {
+            Probe.Hit(ctx);
+            Probe.Record(ctx, ctx.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToString());
+            try
+            {
+                await Probe.HoldAsync(ctx);
+            }
+            catch (OperationCanceledException)
+            {
+                Probe.Record(ctx, "token fired");
+                throw;
+            }
+            return s + "B";
+        })
+        .Then("c", (string s, TaskContext ctx) => { Probe.Hit(ctx); return Task.FromResult(s + "C"); })
+        .Build();
+
+    /// <summary>One task that takes the input's milliseconds, to outlive a lowered response timeout.</summary>
+    public static readonly WorkflowDefinition<int, string> Sleeper = Flow.Create<int>("test_sleeper")
+        .Then("sleep", async (int ms, TaskContext ctx) => { await Task.Delay(ms, ctx.CancellationToken); return $"slept {ms} ms"; })
+        .Build();
+
+    /// <summary>Returns a value System.Text.Json cannot serialize (its property throws), with retries allowed.</summary>
+    public static readonly WorkflowDefinition<int, Unserializable> BadOutput = Flow.Create<int>("test_bad_output")
+        .Then("ok", (int x) => x)
+        .Then("bad", (int x, TaskContext ctx) => { Probe.Hit(ctx); return Task.FromResult(new Unserializable()); },
+            o => o.Retry = RetryPolicy.Fixed(3, TimeSpan.FromMilliseconds(10)))
+        .Build();
+
+    /// <summary>A class task resolved from DI.</summary>
+    public static readonly WorkflowDefinition<string, string> WithService = Flow.Create<string>("test_with_service")
+        .Then<GreetTask, string>("greet")
+        .Build();
+
+    public static IEnumerable<WorkflowDefinition> All =>
+        [Linear, Abc, AlwaysFails, SucceedsOnAttempt, TimesOutOnce, SlowBackoff, Held, Sleeper, BadOutput, WithService];
+}
+
+public sealed class Unserializable
+{
+    public int Value => throw new NotSupportedException("this value refuses to be serialized");
+}
+
+public interface IGreeter
+{
+    string Greet(string name);
+}
+
+public sealed class Greeter : IGreeter
+{
+    public string Greet(string name) => $"Hello, {name}!";
+}
+
+public sealed class GreetTask(IGreeter greeter) : IWorkflowTask<string, string>
+{
+    public Task<string> ExecuteAsync(string input, TaskContext context) => Task.FromResult($"{greeter.Greet(input)} (attempt {context.Attempt} of {context.TaskId})");
+}
