@@ -78,6 +78,7 @@ public sealed record RetryPolicy
         if (Jitter is < 0 or > 1 || double.IsNaN(Jitter)) yield return $"task '{taskId}': retry Jitter must be within [0, 1] (was {Jitter})";
     }
 
-    internal string Describe() =>
-        $"{MaxAttempts}/{InitialDelay.Ticks}/{Multiplier:R}/{MaxDelay?.Ticks}/{Jitter:R}/{string.Join(",", NonRetryableExceptions.Select(t => t.FullName))}";
+    // Invariant culture: the definition hash must not depend on the machine's locale.
+    internal string Describe() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"{MaxAttempts}/{InitialDelay.Ticks}/{Multiplier:R}/{MaxDelay?.Ticks}/{Jitter:R}/{string.Join(",", NonRetryableExceptions.Select(t => t.FullName))}");
 }

@@ -25,6 +25,9 @@ public sealed record ClusterSettings
     public TimeSpan? ResponseTimeout { get; init; }
 
     public TimeSpan RecoveryReminderPeriod { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The workflows registered on every silo; default: all test workflows.</summary>
+    public IReadOnlyList<WorkflowDefinition>? Workflows { get; init; }
 }
 
 /// <summary>An in-process TestingHost cluster with Sayiir and every test workflow registered.</summary>
@@ -57,7 +60,7 @@ public sealed class SayiirCluster : IAsyncDisposable
         {
             silo.AddSayiir(s =>
             {
-                foreach (var workflow in TestFlows.All) s.AddWorkflow(workflow);
+                foreach (var workflow in settings.Workflows ?? TestFlows.All.Concat(FlowLanguageFlows.All)) s.AddWorkflow(workflow);
                 if (connectionString is not null) s.UsePostgres(connectionString);
                 s.Configure(o => o.RecoveryReminderPeriod = settings.RecoveryReminderPeriod);
             });

@@ -1,0 +1,379 @@
+using Sayiir.Tests.Infrastructure;
+using static Sayiir.Tests.Infrastructure.FlowLanguageFlows;
+
+namespace Sayiir.Tests.Engine;
+
+/// <summary>Every node kind and control operation, on both backends (derived classes below).</summary>
+public abstract class FlowScenarios(SayiirCluster cluster)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    protected SayiirCluster Cluster { get; } = cluster;
+
+    protected ISayiirClient Client => Cluster.Client;
+
+    protected static string NewId(string name) => $"{name}-{Guid.NewGuid():n}";
+
+    private Task<T> Run<T, TIn>(WorkflowDefinition<TIn, T> flow, TIn input, string id) =>
+        Wait.ForAsync(Client.RunAsync(flow, input, id), Deadline, $"run '{id}' of {flow.Name}");
+
+    // ----- fork / join
+
+    [Fact]
+    public async Task Fork_TwoBranches_JoinSumsTypedOutputs()
+    {
+        Assert.Equal(25, await Run(ForkSum, 5, NewId("fork")));
+    }
+
+    [Fact]
+    public async Task Fork_BranchChainsWithoutJoin_OutputsResultsByBranchName()
+    {
+        var id = NewId("chains");
+        var results = await Run(ForkChains, 5, id);
+
+        Assert.Equal(18, results.Get<int>("left"));
+        Assert.Equal("r=20", results.Get<string>("right"));
+        Assert.Equal(6, await Client.GetTaskResultAsync<int>(id, "l1"));
+    }
+
+    [Fact]
+    public async Task Fork_BranchesHeldAtGates_RunConcurrently()
+    {
+        var id = NewId("concurrent");
+        await Client.StartAsync(ForkConcurrent, 0, id);
+
+        // Both must be running at once: a sequential fork would never start the second while the first is held.
+        await Probe.WaitStartedAsync(id, "g1", Deadline);
+        await Probe.WaitStartedAsync(id, "g2", Deadline);
+        var status = await Client.GetStatusAsync(id);
+        Assert.Contains("g1", status.CurrentTaskId);
+        Assert.Contains("g2", status.CurrentTaskId);
+        Probe.Open(id, "g1");
+        Probe.Open(id, "g2");
+        Assert.Equal("1+2", await Wait.ForAsync(Client.WaitForResultAsync<string>(id), Deadline, "the concurrent fork"));
+    }
+
+    [Fact]
+    public async Task Fork_BranchFailsAfterItsRetriesAndTimeouts_FailsTheRun()
+    {
+        var id = NewId("fork-fail");
+        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() => Run(ForkFails, 1, id));
+
+        Assert.Equal("slow_then_bad", ex.Failure.TaskId);
+        Assert.Equal(2, ex.Failure.Attempt);
+        Assert.Equal("branch broke", ex.Failure.Message);
+        // The first attempt hung and was cut by the per-attempt timeout inside the branch.
+        Assert.Equal(2, Probe.Executions(id, "slow_then_bad"));
+    }
+
+    // ----- route
+
+    [Theory]
+    [InlineData("vip", "vip:o1")]
+    [InlineData("regular", "regular:o1")]
+    [InlineData("unknown-tier", "other:o1")]
+    public async Task Route_Key_PicksNamedOrDefaultBranch(string tier, string expected)
+    {
+        Assert.Equal(expected, await Run(RouteByTier, new Order("o1", tier), NewId("route")));
+    }
+
+    [Fact]
+    public async Task Route_NoBranchAndNoDefault_FailsNamingTheKey()
+    {
+        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() => Run(RouteNoDefault, "zzz", NewId("no-route")));
+
+        Assert.Equal(typeof(NoRouteBranchException).FullName, ex.Failure.ErrorType);
+        Assert.Contains("no branch for key 'zzz'", ex.Failure.Message);
+    }
+
+    [Fact]
+    public async Task Route_ResumedAfterBranchFailure_DoesNotReevaluateTheKey()
+    {
+        var id = NewId("route-resume");
+        var order = new Order(id, "vip");
+        Probe.Set(id, "fail_vip");
+        await Assert.ThrowsAsync<WorkflowFailedException>(() => Run(RouteByTier, order, id));
+        Probe.Set(id, "fail_vip", false);
+
+        await Client.ResumeAsync(id);
+
+        Assert.Equal($"vip:{id}", await Wait.ForAsync(Client.WaitForResultAsync<string>(id), Deadline, "the resumed route"));
+        Assert.Equal(1, SelectorCalls[id]);
+        Assert.Equal(2, Probe.Executions(id, "vip_task"));
+    }
+
+    // ----- loop
+
+    [Fact]
+    public async Task Loop_Countdown_IteratesUntilDone()
+    {
+        var id = NewId("countdown");
+        Assert.Equal(0, await Run(Countdown, 3, id));
+
+        Assert.Equal(4, Probe.Executions(id, "step"));
+        Assert.Equal(["3", "2", "1", "0"], Probe.EventsOf(id, "step").Select(e => e.What));
+    }
+
+    [Fact]
+    public async Task Loop_ExitWithLast_ReturnsLastValueAtTheLimit()
+    {
+        Assert.Equal(31, await Run(ExitWithLast, 1, NewId("exit-last")));
+    }
+
+    [Fact]
+    public async Task Loop_FailAtLimit_FailsNamingLoopAndLimit()
+    {
+        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() => Run(LoopLimit, 0, NewId("limit")));
+
+        Assert.Equal("forever", ex.Failure.TaskId);
+        Assert.Equal(typeof(LoopLimitExceededException).FullName, ex.Failure.ErrorType);
+        Assert.Contains("'forever'", ex.Failure.Message);
+        Assert.Contains("3 iteration", ex.Failure.Message);
+    }
+
+    [Fact]
+    public async Task Loop_InsideForkAndForkInsideLoop_ComputeTogether()
+    {
+        // 40 → (halve to 1) + 40 = 41; then doubled each round (inc + dec = 2x) until ≥ 100: 41 → 82 → 164.
+        Assert.Equal(164, await Run(LoopsAndForks, 40, NewId("nested")));
+    }
+
+    // ----- child flows
+
+    [Fact]
+    public async Task ThenFlow_NestedChildFlows_RunInlineAndCheckpoint()
+    {
+        var id = NewId("child");
+        Assert.Equal("=104", await Run(WithChild, 1, id));
+
+        Assert.Equal(4, await Client.GetTaskResultAsync<int>(id, "child_double"));
+        Assert.Equal(104, await Client.GetTaskResultAsync<int>(id, "gc_inc"));
+    }
+
+    // ----- delay
+
+    [Fact]
+    public async Task Delay_ParksWithWakeInstantThenCompletes()
+    {
+        var id = NewId("delay");
+        var started = DateTimeOffset.UtcNow;
+        await Client.StartAsync(Delayed, 7, id);
+
+        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.Waiting, Deadline, "the run to park on its delay");
+        var waiting = await Client.GetStatusAsync(id);
+        Assert.NotNull(waiting.WakeAt);
+        Assert.InRange(waiting.WakeAt!.Value, started + TimeSpan.FromSeconds(2), started + TimeSpan.FromSeconds(4));
+
+        Assert.Equal("after 7", await Wait.ForAsync(Client.WaitForResultAsync<string>(id), Deadline, "the delayed run"));
+        var woke = Probe.EventsOf(id, "after").Single().At;
+        Assert.True(woke >= waiting.WakeAt.Value, $"woke at {woke:o}, before its wake instant {waiting.WakeAt:o}");
+    }
+
+    [Fact]
+    public async Task Delay_AsLastNode_CompletesWithItsInput()
+    {
+        Assert.Equal("ABC", await Run(DelayLast, "abc", NewId("delay-last")));
+    }
+
+    [Fact]
+    public async Task CancelAsync_DuringDelay_CancelsTheRun()
+    {
+        var id = NewId("cancel-delay");
+        await Client.StartAsync(LongDelayed, 1, id);
+        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.Waiting, Deadline, "the run to park on its delay");
+
+        var status = await Client.CancelAsync(id, "stop waiting", "tester");
+
+        Assert.Equal(WorkflowState.Cancelled, status.State);
+        await Assert.ThrowsAsync<WorkflowCancelledException>(() => Client.WaitForResultAsync<int>(id));
+        Assert.Empty(Probe.EventsOf(id, "end"));
+    }
+
+    // ----- signals
+
+    [Fact]
+    public async Task Signal_SentWhileWaiting_BecomesTheNextInput()
+    {
+        var id = NewId("approve");
+        await Client.StartAsync(Approval, "order-1", id);
+        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, Deadline, "the run to await 'approve'");
+        var parked = await Client.GetStatusAsync(id);
+        Assert.Equal("approve", parked.SignalName);
+        Assert.Null(parked.SignalTimeoutAt);
+
+        await Client.SignalAsync(id, "approve", "alice");
+
+        Assert.Equal("approved by alice", await Wait.ForAsync(Client.WaitForResultAsync<string>(id), Deadline, "the approved run"));
+    }
+
+    [Fact]
+    public async Task Signal_SentBeforeTheRunStarts_IsBufferedAndConsumedWithoutParking()
+    {
+        var id = NewId("early");
+        await Client.SignalAsync(id, "approve", "bob");
+        Assert.Equal(WorkflowState.NotFound, (await Client.GetStatusAsync(id)).State);
+
+        Assert.Equal("approved by bob", await Run(Approval, "order-2", id));
+    }
+
+    [Fact]
+    public async Task Signal_SameNameTwice_DeliveredInFifoOrder()
+    {
+        var id = NewId("fifo");
+        await Client.SignalAsync(id, "item", "first");
+        await Client.SignalAsync(id, "item", "second");
+
+        var output = await Run(TwoSignals, 0, id);
+
+        Assert.Equal("second", output);
+        Assert.Equal("first", await Client.GetTaskResultAsync<string>(id, "keep_first"));
+    }
+
+    [Fact]
+    public async Task Signal_TimeoutWithoutDefault_FailsWithSignalTimeout()
+    {
+        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() => Run(SignalTimeout, 0, NewId("sig-timeout")));
+
+        Assert.Equal(typeof(SignalTimeoutException).FullName, ex.Failure.ErrorType);
+        Assert.Equal("wait_go", ex.Failure.TaskId);
+    }
+
+    [Fact]
+    public async Task Signal_TimeoutWithDefault_ContinuesWithTheDefault()
+    {
+        Assert.Equal(43, await Run(SignalDefault, 0, NewId("sig-default")));
+    }
+
+    [Fact]
+    public async Task Signal_AwaitingWithTimeout_StatusShowsNameAndTimeoutInstant()
+    {
+        var id = NewId("sig-status");
+        var started = DateTimeOffset.UtcNow;
+        await Client.StartAsync(SignalLong, 0, id);
+        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, Deadline, "the run to await 'go'");
+
+        var status = await Client.GetStatusAsync(id);
+
+        Assert.Equal("go", status.SignalName);
+        Assert.InRange(status.SignalTimeoutAt!.Value, started + TimeSpan.FromMinutes(10), started + TimeSpan.FromMinutes(10) + Deadline);
+        await Client.SignalAsync(id, "go", 5);
+        Assert.Equal(5, await Wait.ForAsync(Client.WaitForResultAsync<int>(id), Deadline, "the signalled run"));
+    }
+
+    [Fact]
+    public async Task Signal_ToCompletedRun_ThrowsInvalidRunState()
+    {
+        var id = NewId("sig-done");
+        await Run(ForkSum, 1, id);
+
+        var ex = await Assert.ThrowsAsync<InvalidRunStateException>(() => Client.SignalAsync(id, "go", 1));
+        Assert.Equal(WorkflowState.Completed, ex.State);
+    }
+
+    // ----- pause / unpause
+
+    [Fact]
+    public async Task Pause_WhileTaskRuns_StopsAtNextBoundaryUntilUnpaused()
+    {
+        var id = NewId("pause");
+        await Client.StartAsync(TestFlows.Held, "", id);
+        await Probe.WaitStartedAsync(id, "b", Deadline);
+
+        var paused = await Client.PauseAsync(id, "maintenance", "ops");
+        Assert.Equal(WorkflowState.Paused, paused.State);
+        Assert.Equal("ops", paused.Pause!.By);
+        Probe.Open(id, "b");
+        // The running task finishes and is checkpointed, but the next one does not start.
+        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).CurrentTaskId is null && Probe.Executions(id, "b") == 1,
+            Deadline, "task b to finish while paused");
+        await Wait.UntilAsync(async () => { try { return await Client.GetTaskResultAsync<string>(id, "b") == "AB"; } catch (KeyNotFoundException) { return false; } },
+            Deadline, "task b's output to be recorded");
+        Assert.Equal(0, Probe.Executions(id, "c"));
+        Assert.Equal(WorkflowState.Paused, (await Client.GetStatusAsync(id)).State);
+
+        await Client.UnpauseAsync(id);
+
+        Assert.Equal("ABC", await Wait.ForAsync(Client.WaitForResultAsync<string>(id), Deadline, "the unpaused run"));
+    }
+
+    [Fact]
+    public async Task Cancel_WhilePaused_CancelsTheRun()
+    {
+        var id = NewId("pause-cancel");
+        await Client.StartAsync(Approval, "x", id);
+        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, Deadline, "the run to park");
+        await Client.PauseAsync(id);
+
+        var status = await Client.CancelAsync(id, "abandon", "tester");
+
+        Assert.Equal(WorkflowState.Cancelled, status.State);
+        Assert.Null(status.Pause);
+    }
+
+    [Fact]
+    public async Task Pause_TerminalRun_ThrowsInvalidRunState()
+    {
+        var id = NewId("pause-done");
+        await Run(ForkSum, 1, id);
+
+        await Assert.ThrowsAsync<InvalidRunStateException>(() => Client.PauseAsync(id));
+    }
+
+    // ----- conflict policies
+
+    [Fact]
+    public async Task Start_UseExisting_ReturnsExistingRunAndRunsNothing()
+    {
+        var id = NewId("use-existing");
+        await Client.StartAsync(Approval, "first", id);
+        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, Deadline, "the first run to park");
+
+        var handle = await Client.StartAsync(Approval, "second", id, new StartOptions { OnConflict = ConflictPolicy.UseExisting });
+
+        Assert.Equal(WorkflowState.AwaitingSignal, handle.StartStatus.State);
+        Assert.Equal(1, Probe.Executions(id, "request"));
+        Assert.Equal("first", await Client.GetTaskResultAsync<string>(id, "request"));
+    }
+
+    [Fact]
+    public async Task Start_TerminateExisting_DiscardsOldRunAndStartsFresh()
+    {
+        var id = NewId("terminate");
+        await Client.StartAsync(TestFlows.Held, "old", id);
+        await Probe.WaitStartedAsync(id, "b", Deadline);
+
+        await Client.StartAsync(TestFlows.Linear.Name, 1, id, new StartOptions { OnConflict = ConflictPolicy.TerminateExisting });
+
+        Assert.Equal("4", await Wait.ForAsync(Client.WaitForResultAsync<string>(id), Deadline, "the fresh run"));
+        await Wait.UntilAsync(() => Probe.EventsOf(id, "b").Any(e => e.What == "token fired"), Deadline, "the old run's task token to fire");
+        Assert.Equal(0, Probe.Executions(id, "c"));
+    }
+
+    [Fact]
+    public async Task Start_FiftyConcurrentStartsOfOneId_YieldExactlyOneRun()
+    {
+        var id = NewId("fifty");
+        var starts = Enumerable.Range(0, 50).Select(async i =>
+        {
+            try
+            {
+                await Client.StartAsync(Approval, $"start-{i}", id);
+                return true;
+            }
+            catch (WorkflowAlreadyExistsException)
+            {
+                return false;
+            }
+        }).ToList();
+
+        var results = await Task.WhenAll(starts);
+
+        Assert.Single(results, r => r);
+        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, Deadline, "the one run to park");
+        Assert.Equal(1, Probe.Executions(id, "request"));
+    }
+}
+
+public sealed class MemoryFlowScenarios(MemoryClusterFixture fixture) : FlowScenarios(fixture.Cluster), IClassFixture<MemoryClusterFixture>;
+
+public sealed class PostgresFlowScenarios(PostgresClusterFixture fixture) : FlowScenarios(fixture.Cluster), IClassFixture<PostgresClusterFixture>;
