@@ -37,6 +37,7 @@ public static class SayiirHostingExtensions
         services.AddOptions<SayiirOptions>().BindConfiguration("Sayiir").Validate(o => { o.Validate(); return true; });
         services.TryAddSingleton(sp => new WorkflowRegistry(sp.GetServices<WorkflowRegistration>().Select(r => r.Definition)));
         services.TryAddSingleton<RunningAttempts>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, RecoveryWatcher>();
         AddClientServices(services);
 
         var storageSerializer = new SystemTextJsonGrainStorageSerializer(Options.Create(new SystemTextJsonGrainStorageSerializerOptions()));

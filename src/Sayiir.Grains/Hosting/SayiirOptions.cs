@@ -21,6 +21,12 @@ public sealed class SayiirOptions
     /// </summary>
     public TimeSpan InlineResultWindow { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// When a silo is declared dead, wake every active run at once (one reminder-table scan on one silo) instead of
+    /// waiting for each run's reminder tick. Default true.
+    /// </summary>
+    public bool WakeRunsOnSiloDeath { get; set; } = true;
+
     /// <summary>Upper bound of the wait between retries of a failed state write (storage outage). Default 5 seconds.</summary>
     public TimeSpan MaxStorageRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
 

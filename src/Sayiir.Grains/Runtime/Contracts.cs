@@ -34,6 +34,10 @@ internal interface IWorkflowGrain : IGrainWithStringKey
 
     [Alias("Signal")]
     Task SignalAsync(string signalName, byte[] payload);
+
+    // Activates the run (wherever placement puts it) so an interrupted run continues; no-op when it is driving.
+    [AlwaysInterleave, Alias("Wake")]
+    Task WakeAsync();
 }
 
 /// <summary>Runs task attempts. Stateless workers activate on the caller's silo, so a task runs beside its run.</summary>

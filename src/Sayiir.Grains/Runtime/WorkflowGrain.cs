@@ -17,7 +17,7 @@ namespace Sayiir.Runtime;
 /// </summary>
 internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
 {
-    private const string ReminderName = "sayiir-recovery";
+    internal const string ReminderName = "sayiir-recovery";
 
     // Rows are keyed by state name, not grain class: a name of our own keeps them apart from user grains.
     internal const string StateName = "sayiir-run";
@@ -233,6 +233,12 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         if (!_run.Signals.TryGetValue(signalName, out var queue)) _run.Signals[signalName] = queue = [];
         queue.Add(payload);
         await PersistAsync();
+    }
+
+    public Task WakeAsync()
+    {
+        StartDriving();
+        return Task.CompletedTask;
     }
 
     public Task ReceiveReminder(string reminderName, TickStatus status)

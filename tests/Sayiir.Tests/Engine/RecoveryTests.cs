@@ -186,4 +186,25 @@ public sealed class RecoveryTests
         Assert.Equal(storedHash, status.DefinitionHash);
         Assert.Equal("b", status.Failure!.TaskId);
     }
+
+    [Fact]
+    public async Task Run_SiloKilledWhileRemindersAreSlow_MembershipWatcherWakesItWithinSeconds()
+    {
+        // A one-minute reminder period: only the membership watcher can bring the run back this fast.
+        await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres, new ClusterSettings { RecoveryReminderPeriod = TimeSpan.FromMinutes(1) });
+        var id = NewId("watcher");
+        await cluster.Client.StartAsync(TestFlows.StuckOnce, "", id);
+        await Probe.WaitStartedAsync(id, "b", Deadline);
+        var silo = Probe.EventsOf(id, "b").Single().What;
+        var killedAt = DateTimeOffset.UtcNow;
+
+        await cluster.Cluster.KillSiloAsync(cluster.SiloAt(silo));
+
+        // No client call touches the run meanwhile (a call would activate it too): only task c's execution shows progress.
+        await Wait.UntilAsync(() => Probe.Executions(id, "c") == 1, TimeSpan.FromSeconds(20), "the watcher to resume the run (task c to run)");
+        var elapsed = DateTimeOffset.UtcNow - killedAt;
+        Assert.True(elapsed < TimeSpan.FromSeconds(20), $"resumed {elapsed} after the kill");
+        Assert.NotEqual(silo, Probe.EventsOf(id, "c").Single().What);
+        Assert.Equal("ABC", await Wait.ForAsync(cluster.Client.WaitForResultAsync<string>(id), Deadline, "the run's result"));
+    }
 }

@@ -99,6 +99,24 @@ public static class TestFlows
         .Then("c", (string s, TaskContext ctx) => { Probe.Hit(ctx); return Task.FromResult(s + "C"); })
         .Build();
 
+    /// <summary>A → B (its first execution hangs until cancelled; later ones pass) → C. B and C record their silo.</summary>
+    public static readonly WorkflowDefinition<string, string> StuckOnce = Flow.Create<string>("test_stuck_once")
+        .Then("a", (string s, TaskContext ctx) => { Probe.Hit(ctx); return Task.FromResult(s + "A"); })
+        .Then("b", async (string s, TaskContext ctx) =>
+        {
+            var execution = Probe.Hit(ctx);
+            Probe.Record(ctx, ctx.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToString());
+            if (execution == 1) await Probe.HoldAsync(ctx);
+            return s + "B";
+        })
+        .Then("c", (string s, TaskContext ctx) =>
+        {
+            Probe.Hit(ctx);
+            Probe.Record(ctx, ctx.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToString());
+            return Task.FromResult(s + "C");
+        })
+        .Build();
+
     /// <summary>One task that takes the input's milliseconds, to outlive a lowered response timeout.</summary>
     public static readonly WorkflowDefinition<int, string> Sleeper = Flow.Create<int>("test_sleeper")
         .Then("sleep", async (int ms, TaskContext ctx) => { await Task.Delay(ms, ctx.CancellationToken); return $"slept {ms} ms"; })
@@ -117,7 +135,7 @@ public static class TestFlows
         .Build();
 
     public static IEnumerable<WorkflowDefinition> All =>
-        [Linear, Abc, AlwaysFails, SucceedsOnAttempt, TimesOutOnce, SlowBackoff, Held, Sleeper, BadOutput, WithService];
+        [Linear, Abc, AlwaysFails, SucceedsOnAttempt, TimesOutOnce, SlowBackoff, Held, StuckOnce, Sleeper, BadOutput, WithService];
 }
 
 public sealed class Unserializable

@@ -1,0 +1,124 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Sayiir.Hosting;
+
+namespace Sayiir.Runtime;
+
+/// <summary>
+/// Fast recovery. When the cluster declares a silo dead, the runs it hosted would otherwise wait for their recovery
+/// reminder's next tick (up to a full period after the takeover). Instead one silo — the lowest-addressed active
+/// one, so the work is not repeated — reads the active runs from the reminder table (every non-terminal run has a
+/// recovery reminder) and wakes each one; a woken run activates on a live silo and continues from its checkpoint.
+/// Runs that were never on the dead silo are already driving and ignore the call. The reminders remain the safety
+/// net (for example after a whole-cluster restart).
+/// </summary>
+internal sealed partial class RecoveryWatcher(
+    IClusterMembershipService membership,
+    ILocalSiloDetails localSilo,
+    IReminderTable reminders,
+    IGrainFactory grains,
+    IOptions<SayiirOptions> options,
+    ILogger<RecoveryWatcher> logger) : ILifecycleParticipant<ISiloLifecycle>
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _watching;
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(RecoveryWatcher), ServiceLifecycleStage.Active, Start, Stop);
+
+    private Task Start(CancellationToken cancellationToken)
+    {
+        if (options.Value.WakeRunsOnSiloDeath) _watching = Task.Run(() => WatchAsync(_stopping.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    private async Task Stop(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        if (_watching is not null) await _watching.WaitAsync(cancellationToken).ContinueWith(static _ => { }, TaskScheduler.Default);
+    }
+
+    private async Task WatchAsync(CancellationToken cancellationToken)
+    {
+        ClusterMembershipSnapshot? previous = null;
+        try
+        {
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(cancellationToken))
+            {
+                if (previous is not null)
+                {
+                    var died = snapshot.Members.Values
+                        .Where(m => m.Status == SiloStatus.Dead && previous.GetSiloStatus(m.SiloAddress) is not (SiloStatus.Dead or SiloStatus.None))
+                        .Select(m => m.SiloAddress)
+                        .ToList();
+                    if (died.Count > 0 && IsRecoveryLeader(snapshot)) await WakeActiveRunsAsync(died, cancellationToken);
+                }
+                previous = snapshot;
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Silo stopping.
+        }
+        catch (Exception ex)
+        {
+            LogWatchFailed(logger, ex);
+        }
+    }
+
+    private bool IsRecoveryLeader(ClusterMembershipSnapshot snapshot)
+    {
+        var leader = snapshot.Members.Values
+            .Where(m => m.Status == SiloStatus.Active)
+            .Select(m => m.SiloAddress)
+            .OrderBy(a => a.ToParsableString(), StringComparer.Ordinal)
+            .FirstOrDefault();
+        return leader is not null && leader.Equals(localSilo.SiloAddress);
+    }
+
+    private async Task WakeActiveRunsAsync(List<SiloAddress> died, CancellationToken cancellationToken)
+    {
+        var started = DateTimeOffset.UtcNow;
+        // The whole ring in two ranges: (0, max] and the wrap-around (max, 0].
+        var rows = (await reminders.ReadRows(0, uint.MaxValue)).Reminders.Concat((await reminders.ReadRows(uint.MaxValue, 0)).Reminders)
+            .Where(r => r.ReminderName == WorkflowGrain.ReminderName)
+            .Select(r => r.GrainId)
+            .Distinct()
+            .ToList();
+        LogWaking(logger, string.Join(", ", died), rows.Count);
+        await Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken }, async (grainId, ct) =>
+        {
+            for (var attempt = 1; attempt <= 5; attempt++)
+            {
+                try
+                {
+                    await grains.GetGrain<IWorkflowGrain>(grainId.Key.ToString()!).WakeAsync().WaitAsync(ct);
+                    return;
+                }
+                catch (Exception) when (attempt < 5 && !ct.IsCancellationRequested)
+                {
+                    // The dead silo's directory entries may still be settling.
+                    await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), ct);
+                }
+                catch (Exception ex) when (!ct.IsCancellationRequested)
+                {
+                    // Its reminder will still bring it back.
+                    LogWakeFailed(logger, ex, grainId.ToString());
+                }
+            }
+        });
+        LogWoken(logger, rows.Count, (DateTimeOffset.UtcNow - started).TotalMilliseconds);
+    }
+
+    [LoggerMessage(3010, LogLevel.Information, "Silo(s) {Silos} declared dead: waking {Count} active run(s)")]
+    private static partial void LogWaking(ILogger logger, string silos, int count);
+
+    [LoggerMessage(3011, LogLevel.Information, "Woke {Count} active run(s) in {Milliseconds:0} ms")]
+    private static partial void LogWoken(ILogger logger, int count, double milliseconds);
+
+    [LoggerMessage(3012, LogLevel.Warning, "Could not wake run {GrainId}; its recovery reminder will")]
+    private static partial void LogWakeFailed(ILogger logger, Exception exception, string grainId);
+
+    [LoggerMessage(3013, LogLevel.Error, "The recovery watcher stopped; runs still recover through their reminders")]
+    private static partial void LogWatchFailed(ILogger logger, Exception exception);
+}
