@@ -59,6 +59,13 @@ public interface ISayiirClient
 
     /// <summary>Sends a signal: delivered FIFO per (run, name), buffered until the run waits for it.</summary>
     Task SignalAsync<T>(string instanceId, string signalName, T payload, CancellationToken cancellationToken = default);
+
+    /// <summary>The run's durable history, oldest first.</summary>
+    /// <exception cref="WorkflowRunNotFoundException">No such run.</exception>
+    Task<IReadOnlyList<RunHistoryEvent>> GetHistoryAsync(string instanceId, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists runs, newest first, filtered by workflow, state and creation time, with keyset paging.</summary>
+    Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A started run.</summary>

@@ -67,6 +67,7 @@ internal sealed class SayiirClient : ISayiirClient
             Input = payload,
             OnConflict = options?.OnConflict ?? ConflictPolicy.Fail,
             Metadata = options?.Metadata?.ToDictionary(),
+            TraceParent = System.Diagnostics.Activity.Current?.Id,
         }).WaitAsync(cancellationToken);
 
     public Task<WorkflowStatus> GetStatusAsync(string instanceId, CancellationToken cancellationToken = default)
@@ -146,6 +147,19 @@ internal sealed class SayiirClient : ISayiirClient
         ArgumentException.ThrowIfNullOrWhiteSpace(signalName);
         var bytes = _codec.Encode(payload, typeof(T), $"payload of signal '{signalName}'");
         return Run(instanceId).SignalAsync(signalName, bytes).WaitAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<RunHistoryEvent>> GetHistoryAsync(string instanceId, CancellationToken cancellationToken = default)
+    {
+        InvalidInstanceIdException.ThrowIfInvalid(instanceId);
+        return await Run(instanceId).GetHistoryAsync().WaitAsync(cancellationToken);
+    }
+
+    public Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        query.Validate();
+        return _grains.GetGrain<IRunQueryGrain>(0).ListAsync(query).WaitAsync(cancellationToken);
     }
 
     private IWorkflowGrain Run(string instanceId) => _grains.GetGrain<IWorkflowGrain>(instanceId);

@@ -5,7 +5,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Orleans.Serialization;
 using Orleans.Storage;
+using Orleans.Configuration;
 using Sayiir.Client;
+using Sayiir.Observability;
 using Sayiir.Persistence;
 using Sayiir.Runtime;
 
@@ -60,11 +62,18 @@ public static class SayiirHostingExtensions
                 o.Invariant = AdoNetInvariant;
                 o.ConnectionString = connectionString;
             });
+            services.AddSingleton(sp => new PostgresRunJournal(connectionString, sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
+                sp.GetRequiredService<ILogger<PostgresRunJournal>>()));
+            services.AddSingleton<IRunJournal>(sp => sp.GetRequiredService<PostgresRunJournal>());
+            services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<PostgresRunJournal>());
         }
         else
         {
             builder.AddMemoryGrainStorage(SayiirOptions.StorageName, o => o.GrainStorageSerializer = storageSerializer);
             builder.UseInMemoryReminderService();
+            services.AddSingleton<MemoryRunJournal>();
+            services.AddSingleton<IRunJournal>(sp => sp.GetRequiredService<MemoryRunJournal>());
+            services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<MemoryRunJournal>());
         }
         return builder;
     }

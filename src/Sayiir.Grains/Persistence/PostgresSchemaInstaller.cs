@@ -31,6 +31,7 @@ internal static class PostgresSchemaInstaller
     private const string StorageScript = "02-storage.sql";
     private const string RemindersScript = "03-reminders.sql";
     private const string ClusteringScript = "04-clustering.sql";
+    private const string SayiirScript = "05-sayiir.sql";
 
     private static readonly ConcurrentDictionary<string, string> Scripts = new(StringComparer.Ordinal);
 
@@ -150,6 +151,8 @@ internal static class PostgresSchemaInstaller
         if (parts.HasFlag(PostgresSchemaParts.Storage))
         {
             yield return StorageScript;
+            // Run listing columns and history: Sayiir's own, on top of the storage contract.
+            yield return SayiirScript;
         }
         if (parts.HasFlag(PostgresSchemaParts.Reminders))
         {

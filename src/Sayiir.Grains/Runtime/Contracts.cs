@@ -35,9 +35,21 @@ internal interface IWorkflowGrain : IGrainWithStringKey
     [Alias("Signal")]
     Task SignalAsync(string signalName, byte[] payload);
 
+    // Reads the run's history through its own silo, which flushes the events it buffered first.
+    [AlwaysInterleave, Alias("GetHistory")]
+    Task<List<RunHistoryEvent>> GetHistoryAsync();
+
     // Activates the run (wherever placement puts it) so an interrupted run continues; no-op when it is driving.
     [AlwaysInterleave, Alias("Wake")]
     Task WakeAsync();
+}
+
+/// <summary>Answers run listings from any silo.</summary>
+[Alias("sayiir.IRunQueryGrain")]
+internal interface IRunQueryGrain : IGrainWithIntegerKey
+{
+    [Alias("List")]
+    Task<RunPage> ListAsync(RunQuery query);
 }
 
 /// <summary>Runs task attempts. Stateless workers activate on the caller's silo, so a task runs beside its run.</summary>
@@ -66,6 +78,9 @@ internal sealed record StartRequest
     [Id(3)] public ConflictPolicy OnConflict { get; init; }
 
     [Id(4)] public Dictionary<string, string>? Metadata { get; init; }
+
+    // The caller's W3C trace parent, so the run's trace continues the caller's.
+    [Id(5)] public string? TraceParent { get; init; }
 }
 
 [GenerateSerializer, Alias("sayiir.TaskResultReply"), Immutable]
@@ -87,6 +102,9 @@ internal sealed record TaskAttemptRequest
     [Id(5)] public required Guid AttemptId { get; init; }
 
     [Id(6)] public Dictionary<string, string>? Metadata { get; init; }
+
+    // The run's W3C trace parent: every attempt's span joins the run's trace.
+    [Id(7)] public string? TraceParent { get; init; }
 }
 
 internal enum AttemptOutcome
@@ -113,4 +131,6 @@ internal sealed record TaskAttemptResult
     [Id(2)] public TaskFailure? Failure { get; init; }
 
     [Id(3)] public bool Retryable { get; init; }
+
+    [Id(4)] public double DurationMs { get; init; }
 }

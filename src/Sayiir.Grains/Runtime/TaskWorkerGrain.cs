@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Orleans.Configuration;
 using Sayiir.Hosting;
+using Sayiir.Observability;
 
 namespace Sayiir.Runtime;
 
@@ -125,6 +126,29 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
             return Failed(request, ex, retryable: false);
         }
 
+        using var activity = SayiirTelemetry.Source.StartActivity($"task {node.Id}", ActivityKind.Internal, SayiirTelemetry.ParseParent(request.TraceParent));
+        activity?.SetTag("sayiir.workflow", request.WorkflowName);
+        activity?.SetTag("sayiir.instance_id", request.InstanceId);
+        activity?.SetTag("sayiir.task_id", node.Id);
+        activity?.SetTag("sayiir.attempt", request.Attempt);
+        var started = Stopwatch.GetTimestamp();
+        var result = await RunUserCodeAsync(request, node, input, cancellationToken);
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        activity?.SetTag("sayiir.outcome", result.Outcome.ToString());
+        if (result.Failure is { } failure)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, failure.Message);
+            activity?.SetTag("error.type", failure.ErrorType);
+            SayiirTelemetry.TasksFailed.Add(1, SayiirTelemetry.WorkflowTag(request.WorkflowName));
+        }
+        var tags = new TagList { SayiirTelemetry.WorkflowTag(request.WorkflowName), { "sayiir.outcome", result.Outcome.ToString() } };
+        SayiirTelemetry.TasksExecuted.Add(1, tags);
+        SayiirTelemetry.TaskDuration.Record(elapsed, tags);
+        return result with { DurationMs = elapsed };
+    }
+
+    private async Task<TaskAttemptResult> RunUserCodeAsync(TaskAttemptRequest request, TaskNode node, object? input, CancellationToken cancellationToken)
+    {
         using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var timeout = node.Settings.Timeout;
         if (timeout is { } t) attemptCts.CancelAfter(t);

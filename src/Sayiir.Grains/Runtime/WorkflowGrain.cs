@@ -1,8 +1,10 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Storage;
 using Sayiir.Hosting;
+using Sayiir.Observability;
 
 namespace Sayiir.Runtime;
 
@@ -29,6 +31,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     private readonly IPayloadCodec _codec;
     private readonly SayiirOptions _options;
     private readonly ILogger<WorkflowGrain> _logger;
+    private readonly IRunJournal _journal;
 
     private WorkflowRunState _run = new();
 
@@ -40,6 +43,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     private TaskCompletionSource? _unpaused;
     private IGrainTimer? _keepAlive;
     private bool _ownershipLost;
+    private Activity? _runActivity;
+    private WorkflowState _listedState;
 
     private readonly Dictionary<string, Guid> _runningTasks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _waitingDelays = new(StringComparer.Ordinal);
@@ -54,8 +59,10 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
 
     public WorkflowGrain(
         [PersistentState(StateName, SayiirOptions.StorageName)] IPersistentState<WorkflowRunState> store,
-        WorkflowRegistry registry, RunningAttempts attempts, IPayloadCodec codec, IOptions<SayiirOptions> options, ILogger<WorkflowGrain> logger)
+        WorkflowRegistry registry, RunningAttempts attempts, IPayloadCodec codec, IOptions<SayiirOptions> options, IRunJournal journal,
+        ILogger<WorkflowGrain> logger)
     {
+        _journal = journal;
         _store = store;
         _registry = registry;
         _attempts = attempts;
@@ -69,9 +76,13 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _run = _store.State ?? new WorkflowRunState();
+        _listedState = _run.Status;
+        if (_run.IsTerminal) _ended.TrySetResult();
         if (_run.IsActive)
         {
             Log.RunRecovered(_logger, InstanceId, _run.Status);
+            Record(RunEventKind.Recovered, detail: _run.Status.ToString());
+            _runActivity = StartRunActivity(SayiirTelemetry.ParseParent(_run.TraceParent), resumed: true);
             StartDriving();
         }
         return Task.CompletedTask;
@@ -128,8 +139,13 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             Signals = _run.Signals,
         };
         _ended = NewSignal();
+        _runActivity?.Dispose();
+        _runActivity = StartRunActivity(SayiirTelemetry.ParseParent(request.TraceParent), resumed: false);
+        _run.TraceParent = _runActivity?.Id;
         await PersistAsync();
         Log.RunStarted(_logger, InstanceId, definition.Name, definition.Hash);
+        Record(RunEventKind.RunStarted, detail: definition.Hash);
+        SayiirTelemetry.RunsStarted.Add(1, SayiirTelemetry.WorkflowTag(definition.Name));
         StartDriving();
         return BuildStatus();
     }
@@ -138,7 +154,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
 
     public async Task<WorkflowStatus> WaitAsync(TimeSpan maxWait)
     {
-        if (_run.IsActive) await Task.WhenAny(_ended.Task, Task.Delay(maxWait));
+        if (_run.Exists && !_ended.Task.IsCompleted) await Task.WhenAny(_ended.Task, Task.Delay(maxWait));
         return BuildStatus();
     }
 
@@ -164,6 +180,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
                 await RegisterReminderAsync();
                 await PersistAsync();
                 Log.RunResumed(_logger, InstanceId);
+                Record(RunEventKind.Resumed);
+                _runActivity ??= StartRunActivity(SayiirTelemetry.ParseParent(_run.TraceParent), resumed: true);
                 StartDriving();
                 break;
             case WorkflowState.Completed or WorkflowState.Cancelled:
@@ -187,6 +205,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         _run.Cancellation = new CancellationInfo { Reason = reason, By = by, At = DateTimeOffset.UtcNow, InterruptedTaskId = interrupted };
         await PersistAsync();
         Log.RunCancelled(_logger, InstanceId, by, reason);
+        Record(RunEventKind.Cancelled, taskId: interrupted, detail: FormatActor(reason, by));
+        SayiirTelemetry.RunsCancelled.Add(1, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
         await EndRunAsync();
         return BuildStatus();
     }
@@ -199,6 +219,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         _run.Pause = new PauseInfo { Reason = reason, By = by, At = DateTimeOffset.UtcNow };
         await PersistAsync();
         Log.RunPaused(_logger, InstanceId, by, reason);
+        Record(RunEventKind.Paused, detail: FormatActor(reason, by));
         return BuildStatus();
     }
 
@@ -209,6 +230,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         _run.Pause = null;
         await PersistAsync();
         Log.RunUnpaused(_logger, InstanceId);
+        Record(RunEventKind.Unpaused);
         _unpaused?.TrySetResult();
         _unpaused = null;
         StartDriving();
@@ -219,6 +241,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     {
         if (string.IsNullOrWhiteSpace(signalName)) throw new ArgumentException("A signal name must not be empty.", nameof(signalName));
         if (_run.IsTerminal) throw new InvalidRunStateException(InstanceId, $"signal '{signalName}' to", _run.Status);
+        SayiirTelemetry.SignalsReceived.Add(1, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
         var waiter = _signalWaiters.FirstOrDefault(w => w.SignalName == signalName);
         if (waiter is not null)
         {
@@ -227,12 +250,20 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             _run.Outputs[waiter.NodeId] = payload;
             _run.Deadlines.Remove(waiter.NodeId);
             await PersistAsync();
+            Record(RunEventKind.SignalReceived, taskId: waiter.NodeId, detail: signalName);
             waiter.Delivered.TrySetResult(payload);
             return;
         }
         if (!_run.Signals.TryGetValue(signalName, out var queue)) _run.Signals[signalName] = queue = [];
         queue.Add(payload);
         await PersistAsync();
+        Record(RunEventKind.SignalReceived, detail: signalName);
+    }
+
+    public async Task<List<RunHistoryEvent>> GetHistoryAsync()
+    {
+        if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);
+        return [.. await _journal.ReadHistoryAsync(InstanceId)];
     }
 
     public Task WakeAsync()
@@ -266,6 +297,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             return;
         }
         _driving = true;
+        SayiirTelemetry.RunsInFlight.Add(1);
         _keepAlive ??= this.RegisterGrainTimer(static () => Task.CompletedTask,
             new GrainTimerCreationOptions { DueTime = KeepAlivePeriod, Period = KeepAlivePeriod, KeepAlive = true, Interleave = true });
         _ = DriveAsync(definition, _epoch);
@@ -275,6 +307,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     private void StopDriving()
     {
         _epoch++;
+        if (_driving) SayiirTelemetry.RunsInFlight.Add(-1);
         _driving = false;
         _runCts.Cancel();
         _runCts.Dispose();
@@ -302,6 +335,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             StopDriving();
             await PersistAsync();
             Log.RunCompleted(_logger, InstanceId);
+            Record(RunEventKind.Completed);
+            SayiirTelemetry.RunsCompleted.Add(1, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
             await EndRunAsync();
         }
         catch (Exception) when (epoch != _epoch)
@@ -340,12 +375,24 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             return;
         }
         Log.RunFailed(_logger, InstanceId, failure.TaskId, failure.Attempt, failure.ErrorType, failure.Message);
+        Record(RunEventKind.Failed, failure.TaskId, failure.Attempt, errorType: failure.ErrorType, message: failure.Message);
+        SayiirTelemetry.RunsFailed.Add(1, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
+        _runActivity?.SetStatus(ActivityStatusCode.Error, failure.Message);
+        _runActivity?.SetTag("error.type", failure.ErrorType);
         await EndRunAsync();
     }
 
     private async Task EndRunAsync()
     {
         _ended.TrySetResult();
+        if (_run.CreatedAt is { } created)
+            SayiirTelemetry.RunDuration.Record((DateTimeOffset.UtcNow - created).TotalSeconds, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
+        if (_runActivity is not null)
+        {
+            _runActivity.SetTag("sayiir.outcome", _run.Status.ToString());
+            _runActivity.Dispose();
+            _runActivity = null;
+        }
         await UnregisterReminderAsync();
     }
 
@@ -399,16 +446,20 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
                 _run.Outputs[task.Id] = result.Output!;
                 _run.Retries.Remove(task.Id);
                 _dirty = true;
+                Record(RunEventKind.TaskCompleted, task.Id, attempt, TimeSpan.FromMilliseconds(result.DurationMs));
                 return result.Output!;
             }
 
             var failure = result.Failure! with { Attempt = attempt };
+            Record(RunEventKind.TaskFailed, task.Id, attempt, TimeSpan.FromMilliseconds(result.DurationMs), errorType: failure.ErrorType, message: failure.Message);
             if (!result.Retryable || attempt >= task.Settings.Retry.MaxAttempts) throw new RunFailedException(failure);
             var nextAt = DateTimeOffset.UtcNow + task.Settings.Retry.GetDelay(attempt, Random.Shared);
             _run.Retries[task.Id] = new RetryCheckpoint { NextAttempt = attempt + 1, NextAttemptAt = nextAt, LastFailure = failure };
             await PersistAsync();
             Ensure(epoch);
             Log.TaskRetryScheduled(_logger, InstanceId, task.Id, attempt, nextAt, failure.Message);
+            Record(RunEventKind.RetryScheduled, task.Id, attempt + 1, detail: nextAt.ToString("o", System.Globalization.CultureInfo.InvariantCulture));
+            SayiirTelemetry.TasksRetried.Add(1, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
         }
     }
 
@@ -421,6 +472,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         try
         {
             Log.TaskDispatched(_logger, InstanceId, task.Id, attempt);
+            Record(RunEventKind.TaskStarted, task.Id, attempt);
             var worker = GrainFactory.GetGrain<ITaskWorkerGrain>(0);
             TaskAttemptResult reply;
             try
@@ -434,6 +486,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
                     Input = input,
                     AttemptId = attemptId,
                     Metadata = _run.Metadata,
+                    TraceParent = _run.TraceParent,
                 });
                 while (reply.Outcome == AttemptOutcome.Pending)
                 {
@@ -529,11 +582,13 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         _waitingDelays[delay.Id] = wakeAt;
         await PersistAsync();
         Ensure(epoch);
+        Record(RunEventKind.DelayStarted, delay.Id, detail: wakeAt.ToString("o", System.Globalization.CultureInfo.InvariantCulture));
         await DelayUntilAsync(wakeAt, epoch);
         _waitingDelays.Remove(delay.Id);
         _run.Deadlines.Remove(delay.Id);
         _run.Outputs[delay.Id] = input;
         _dirty = true;
+        Record(RunEventKind.DelayWoken, delay.Id);
         return input;
     }
 
@@ -563,6 +618,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         _signalWaiters.Add(waiter);
         await PersistAsync();
         Ensure(epoch);
+        Record(RunEventKind.SignalAwaited, signal.Id, detail: signal.SignalName);
         if (timeoutAt is { } deadline)
         {
             var token = _runCts.Token;
@@ -675,8 +731,21 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
                 if (_run.IsActive) _run.Status = DeriveActiveState();
                 _run.UpdatedAt = DateTimeOffset.UtcNow;
                 _run.WriteToken = Guid.NewGuid();
-                await WriteWithRetryAsync(_run.Snapshot());
+                var snapshot = _run.Snapshot();
+                await WriteWithRetryAsync(snapshot);
                 _completedWrites = covered;
+                if (snapshot.Status != _listedState)
+                {
+                    _listedState = snapshot.Status;
+                    await _journal.RunChangedAsync(new RunSummary
+                    {
+                        InstanceId = InstanceId,
+                        WorkflowName = snapshot.WorkflowName ?? "",
+                        State = snapshot.Status,
+                        CreatedAt = snapshot.CreatedAt ?? snapshot.UpdatedAt ?? DateTimeOffset.UtcNow,
+                        UpdatedAt = snapshot.UpdatedAt,
+                    });
+                }
                 foreach (var waiter in _writeWaiters.Where(w => w.Target <= covered).ToList())
                 {
                     _writeWaiters.Remove(waiter);
@@ -702,7 +771,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             try
             {
                 _store.State = snapshot;
+                var started = Stopwatch.GetTimestamp();
                 await _store.WriteStateAsync();
+                SayiirTelemetry.CheckpointDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 return;
             }
             catch (InconsistentStateException)
@@ -762,7 +833,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
 
     // ----- status ---------------------------------------------------------------------------------------------
 
-    private WorkflowState CurrentState() => _run.IsActive ? DeriveActiveState() : _run.Status;
+    // A terminal state is reported only once it is durable (the end of the run is signalled after its write).
+    private WorkflowState CurrentState() =>
+        _run.IsActive ? DeriveActiveState() : _run.IsTerminal && !_ended.Task.IsCompleted ? WorkflowState.Running : _run.Status;
 
     private WorkflowState DeriveActiveState()
     {
@@ -797,8 +870,34 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             Cancellation = _run.Cancellation,
             CreatedAt = _run.CreatedAt,
             UpdatedAt = _run.UpdatedAt,
-            OutputPayload = _run.Status == WorkflowState.Completed ? _run.Output : null,
+            OutputPayload = state == WorkflowState.Completed ? _run.Output : null,
         };
+    }
+
+    private void Record(RunEventKind kind, string? taskId = null, int? attempt = null, TimeSpan? duration = null, string? detail = null,
+        string? errorType = null, string? message = null) =>
+        _journal.Append(InstanceId, new RunHistoryEvent
+        {
+            At = DateTimeOffset.UtcNow,
+            Kind = kind,
+            TaskId = taskId,
+            Attempt = attempt,
+            Duration = duration,
+            Detail = detail,
+            ErrorType = errorType,
+            Message = message,
+        });
+
+    private static string? FormatActor(string? reason, string? by) =>
+        reason is null && by is null ? null : $"{by ?? "(unknown)"}: {reason ?? "(no reason)"}";
+
+    private Activity? StartRunActivity(ActivityContext parent, bool resumed)
+    {
+        var activity = SayiirTelemetry.Source.StartActivity(resumed ? $"run {_run.WorkflowName} (resumed)" : $"run {_run.WorkflowName}", ActivityKind.Internal, parent);
+        activity?.SetTag("sayiir.workflow", _run.WorkflowName);
+        activity?.SetTag("sayiir.instance_id", InstanceId);
+        activity?.SetTag("sayiir.definition_hash", _run.DefinitionHash);
+        return activity;
     }
 
     private static TaskFailure FailureFrom(string taskId, int attempt, Exception error) => new()

@@ -52,6 +52,9 @@ internal sealed class WorkflowRunState
 
     [Id(17)] public string? InterruptedTaskId { get; set; }
 
+    // The run span's W3C context: attempts, retries and resumes after a crash all join this one trace.
+    [Id(18)] public string? TraceParent { get; set; }
+
     [JsonIgnore]
     public bool Exists => Status != WorkflowState.NotFound;
 
@@ -82,6 +85,7 @@ internal sealed class WorkflowRunState
         UpdatedAt = UpdatedAt,
         WriteToken = WriteToken,
         InterruptedTaskId = InterruptedTaskId,
+        TraceParent = TraceParent,
     };
 }
 

@@ -1,0 +1,143 @@
+namespace Sayiir;
+
+/// <summary>What happened in a run, in order.</summary>
+public enum RunEventKind
+{
+    /// <summary>The run was started.</summary>
+    RunStarted = 0,
+
+    /// <summary>A task attempt was dispatched.</summary>
+    TaskStarted = 1,
+
+    /// <summary>A task attempt completed and its output was checkpointed.</summary>
+    TaskCompleted = 2,
+
+    /// <summary>A task attempt failed (see error type and message).</summary>
+    TaskFailed = 3,
+
+    /// <summary>A retry was scheduled (detail: the next attempt's instant).</summary>
+    RetryScheduled = 4,
+
+    /// <summary>The run parked on a delay (detail: the wake instant).</summary>
+    DelayStarted = 5,
+
+    /// <summary>A delay elapsed.</summary>
+    DelayWoken = 6,
+
+    /// <summary>A signal was received (detail: its name).</summary>
+    SignalReceived = 7,
+
+    /// <summary>The run was paused.</summary>
+    Paused = 8,
+
+    /// <summary>The run was unpaused.</summary>
+    Unpaused = 9,
+
+    /// <summary>The run was cancelled.</summary>
+    Cancelled = 10,
+
+    /// <summary>The run completed.</summary>
+    Completed = 11,
+
+    /// <summary>The run failed.</summary>
+    Failed = 12,
+
+    /// <summary>A failed run was resumed from its last checkpoint.</summary>
+    Resumed = 13,
+
+    /// <summary>An interrupted run was picked up again by a (new) activation.</summary>
+    Recovered = 14,
+
+    /// <summary>The run parked waiting for a signal (detail: its name).</summary>
+    SignalAwaited = 15,
+}
+
+/// <summary>One entry of a run's durable history.</summary>
+[GenerateSerializer, Alias("sayiir.RunHistoryEvent"), Immutable]
+public sealed record RunHistoryEvent
+{
+    /// <summary>When it happened.</summary>
+    [Id(0)] public required DateTimeOffset At { get; init; }
+
+    /// <summary>What happened.</summary>
+    [Id(1)] public required RunEventKind Kind { get; init; }
+
+    /// <summary>The task or node concerned, if any.</summary>
+    [Id(2)] public string? TaskId { get; init; }
+
+    /// <summary>The attempt number, for task events.</summary>
+    [Id(3)] public int? Attempt { get; init; }
+
+    /// <summary>How long the attempt took, for completed and failed attempts.</summary>
+    [Id(4)] public TimeSpan? Duration { get; init; }
+
+    /// <summary>Extra detail: a wake or retry instant, a signal name, a reason.</summary>
+    [Id(5)] public string? Detail { get; init; }
+
+    /// <summary>The error type, for failures.</summary>
+    [Id(6)] public string? ErrorType { get; init; }
+
+    /// <summary>The error message, for failures.</summary>
+    [Id(7)] public string? Message { get; init; }
+}
+
+/// <summary>A filter and page request for <see cref="ISayiirClient.ListRunsAsync"/>. Results are newest first.</summary>
+[GenerateSerializer, Alias("sayiir.RunQuery"), Immutable]
+public sealed record RunQuery
+{
+    /// <summary>Only runs of this workflow.</summary>
+    [Id(0)] public string? WorkflowName { get; init; }
+
+    /// <summary>Only runs in one of these states (empty or null: any).</summary>
+    [Id(1)] public IReadOnlyList<WorkflowState>? States { get; init; }
+
+    /// <summary>Only runs created at or after this instant.</summary>
+    [Id(2)] public DateTimeOffset? CreatedFrom { get; init; }
+
+    /// <summary>Only runs created before this instant.</summary>
+    [Id(3)] public DateTimeOffset? CreatedBefore { get; init; }
+
+    /// <summary>Page size, 1 to 1000. Default 100.</summary>
+    [Id(4)] public int PageSize { get; init; } = 100;
+
+    /// <summary>The <see cref="RunPage.ContinuationToken"/> of the previous page (keyset paging: stable while runs change).</summary>
+    [Id(5)] public string? ContinuationToken { get; init; }
+
+    internal void Validate()
+    {
+        if (PageSize is < 1 or > 1000) throw new ArgumentOutOfRangeException(nameof(PageSize), PageSize, "PageSize must be between 1 and 1000.");
+        if (CreatedFrom is { } from && CreatedBefore is { } before && from >= before)
+            throw new ArgumentException($"CreatedFrom ({from:o}) must be before CreatedBefore ({before:o}).", nameof(CreatedFrom));
+    }
+}
+
+/// <summary>One line of a run listing.</summary>
+[GenerateSerializer, Alias("sayiir.RunSummary"), Immutable]
+public sealed record RunSummary
+{
+    /// <summary>The instance id.</summary>
+    [Id(0)] public required string InstanceId { get; init; }
+
+    /// <summary>The workflow name.</summary>
+    [Id(1)] public required string WorkflowName { get; init; }
+
+    /// <summary>The stored state.</summary>
+    [Id(2)] public required WorkflowState State { get; init; }
+
+    /// <summary>When the run was created.</summary>
+    [Id(3)] public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>When the run's state was last written.</summary>
+    [Id(4)] public DateTimeOffset? UpdatedAt { get; init; }
+}
+
+/// <summary>A page of runs, newest first.</summary>
+[GenerateSerializer, Alias("sayiir.RunPage"), Immutable]
+public sealed record RunPage
+{
+    /// <summary>The runs of this page.</summary>
+    [Id(0)] public required IReadOnlyList<RunSummary> Runs { get; init; }
+
+    /// <summary>Pass it in the next query for the next page; null when this is the last page.</summary>
+    [Id(1)] public string? ContinuationToken { get; init; }
+}

@@ -1,0 +1,122 @@
+using Microsoft.Extensions.Logging;
+
+namespace Sayiir.Observability;
+
+/// <summary>The embedded default: history and the run index live in one in-memory grain, like in-memory storage.</summary>
+internal sealed class MemoryRunJournal(IGrainFactory grains, ILogger<MemoryRunJournal> logger) : BatchingRunJournal(logger)
+{
+    private IMemoryRunStoreGrain Store => grains.GetGrain<IMemoryRunStoreGrain>(0);
+
+    public override async ValueTask RunChangedAsync(RunSummary summary) => await Store.UpsertAsync(summary);
+
+    public override async Task<IReadOnlyList<RunHistoryEvent>> ReadHistoryAsync(string instanceId, CancellationToken cancellationToken = default)
+    {
+        await FlushAsync().WaitAsync(cancellationToken);
+        return await Store.ReadHistoryAsync(instanceId).WaitAsync(cancellationToken);
+    }
+
+    public override Task<RunPage> ListAsync(RunQuery query, CancellationToken cancellationToken = default) =>
+        Store.ListAsync(query).WaitAsync(cancellationToken);
+
+    protected override Task WriteAsync(IReadOnlyList<(string InstanceId, RunHistoryEvent Event)> batch) =>
+        Store.AppendAsync(batch.Select(b => new HistoryEntry(b.InstanceId, b.Event)).ToList());
+}
+
+[GenerateSerializer, Alias("sayiir.HistoryEntry"), Immutable]
+internal sealed record HistoryEntry([property: Id(0)] string InstanceId, [property: Id(1)] RunHistoryEvent Event);
+
+[Alias("sayiir.IMemoryRunStoreGrain")]
+internal interface IMemoryRunStoreGrain : IGrainWithIntegerKey
+{
+    [Alias("Append")]
+    Task AppendAsync(List<HistoryEntry> entries);
+
+    [Alias("Upsert")]
+    Task UpsertAsync(RunSummary summary);
+
+    [Alias("ReadHistory")]
+    Task<List<RunHistoryEvent>> ReadHistoryAsync(string instanceId);
+
+    [Alias("List")]
+    Task<RunPage> ListAsync(RunQuery query);
+}
+
+/// <summary>Keeps history and the run index in memory for the embedded default (volatile, as in-memory storage is).</summary>
+[KeepAlive]
+internal sealed class MemoryRunStoreGrain : Grain, IMemoryRunStoreGrain
+{
+    private readonly Dictionary<string, List<RunHistoryEvent>> _history = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RunSummary> _runs = new(StringComparer.Ordinal);
+    private readonly SortedSet<RunPageToken> _newestFirst = new(RunPageToken.NewestFirst);
+
+    public Task AppendAsync(List<HistoryEntry> entries)
+    {
+        foreach (var entry in entries)
+        {
+            if (!_history.TryGetValue(entry.InstanceId, out var events)) _history[entry.InstanceId] = events = [];
+            events.Add(entry.Event);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task UpsertAsync(RunSummary summary)
+    {
+        if (_runs.TryGetValue(summary.InstanceId, out var previous)) _newestFirst.Remove(new RunPageToken(previous.CreatedAt, previous.InstanceId));
+        _runs[summary.InstanceId] = summary;
+        _newestFirst.Add(new RunPageToken(summary.CreatedAt, summary.InstanceId));
+        return Task.CompletedTask;
+    }
+
+    public Task<List<RunHistoryEvent>> ReadHistoryAsync(string instanceId) =>
+        Task.FromResult(_history.TryGetValue(instanceId, out var events) ? new List<RunHistoryEvent>(events) : []);
+
+    public Task<RunPage> ListAsync(RunQuery query)
+    {
+        var after = RunPageToken.Decode(query.ContinuationToken);
+        var states = query.States is { Count: > 0 } s ? s.ToHashSet() : null;
+        var page = new List<RunSummary>(query.PageSize);
+        foreach (var key in _newestFirst)
+        {
+            if (after is { } a && RunPageToken.NewestFirst.Compare(key, a) <= 0) continue;
+            var run = _runs[key.InstanceId];
+            if (query.WorkflowName is { } w && run.WorkflowName != w) continue;
+            if (states is not null && !states.Contains(run.State)) continue;
+            if (query.CreatedFrom is { } from && run.CreatedAt < from) continue;
+            if (query.CreatedBefore is { } before && run.CreatedAt >= before) continue;
+            if (page.Count == query.PageSize)
+            {
+                var last = page[^1];
+                return Task.FromResult(new RunPage { Runs = page, ContinuationToken = new RunPageToken(last.CreatedAt, last.InstanceId).Encode() });
+            }
+            page.Add(run);
+        }
+        return Task.FromResult(new RunPage { Runs = page });
+    }
+}
+
+/// <summary>The keyset position of a run in the newest-first order: (created, instance id), both descending.</summary>
+internal readonly record struct RunPageToken(DateTimeOffset CreatedAt, string InstanceId)
+{
+    public static readonly IComparer<RunPageToken> NewestFirst = Comparer<RunPageToken>.Create((x, y) =>
+    {
+        var byTime = y.CreatedAt.UtcTicks.CompareTo(x.CreatedAt.UtcTicks);
+        return byTime != 0 ? byTime : string.CompareOrdinal(y.InstanceId, x.InstanceId);
+    });
+
+    public string Encode() => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{CreatedAt.UtcTicks}|{InstanceId}"));
+
+    public static RunPageToken? Decode(string? token)
+    {
+        if (string.IsNullOrEmpty(token)) return null;
+        try
+        {
+            var text = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(token));
+            var bar = text.IndexOf('|', StringComparison.Ordinal);
+            return new RunPageToken(new DateTimeOffset(long.Parse(text[..bar], System.Globalization.CultureInfo.InvariantCulture), TimeSpan.Zero), text[(bar + 1)..]);
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException or OverflowException)
+        {
+            throw new ArgumentException("The continuation token is not one this client returned.", nameof(token), ex);
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Sayiir.Observability;
+
+/// <summary>
+/// PostgreSQL: history in the append-only <c>sayiir_history</c> table (batched multi-row inserts); the listing reads
+/// the run columns that a trigger extracts from each run's state row in the same transaction as the state write, so
+/// a listed run always shows its stored state.
+/// </summary>
+internal sealed class PostgresRunJournal : BatchingRunJournal
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _serviceId;
+
+    public PostgresRunJournal(string connectionString, string serviceId, ILogger<PostgresRunJournal> logger) : base(logger)
+    {
+        _dataSource = NpgsqlDataSource.Create(connectionString);
+        _serviceId = serviceId;
+    }
+
+    public override ValueTask RunChangedAsync(RunSummary summary) => ValueTask.CompletedTask;
+
+    protected override async Task WriteAsync(IReadOnlyList<(string InstanceId, RunHistoryEvent Event)> batch)
+    {
+        await using var command = _dataSource.CreateCommand(
+            """
+            INSERT INTO sayiir_history (service_id, instance_id, at, kind, task_id, attempt, duration_ms, detail, error_type, message)
+            SELECT @service, * FROM unnest(@ids, @ats, @kinds, @tasks, @attempts, @durations, @details, @types, @messages)
+            """);
+        command.Parameters.AddWithValue("service", _serviceId);
+        command.Parameters.AddWithValue("ids", batch.Select(b => b.InstanceId).ToArray());
+        command.Parameters.AddWithValue("ats", batch.Select(b => b.Event.At.UtcDateTime).ToArray());
+        command.Parameters.AddWithValue("kinds", batch.Select(b => (short)b.Event.Kind).ToArray());
+        command.Parameters.Add(new NpgsqlParameter("tasks", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)b.Event.TaskId ?? DBNull.Value).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("attempts", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = batch.Select(b => (object?)b.Event.Attempt ?? DBNull.Value).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("durations", NpgsqlDbType.Array | NpgsqlDbType.Double) { Value = batch.Select(b => (object?)b.Event.Duration?.TotalMilliseconds ?? DBNull.Value).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("details", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)b.Event.Detail ?? DBNull.Value).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("types", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)b.Event.ErrorType ?? DBNull.Value).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("messages", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)b.Event.Message ?? DBNull.Value).ToArray() });
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public override async Task<IReadOnlyList<RunHistoryEvent>> ReadHistoryAsync(string instanceId, CancellationToken cancellationToken = default)
+    {
+        await FlushAsync().WaitAsync(cancellationToken);
+        await using var command = _dataSource.CreateCommand(
+            """
+            SELECT at, kind, task_id, attempt, duration_ms, detail, error_type, message
+              FROM sayiir_history WHERE service_id = @service AND instance_id = @id ORDER BY id
+            """);
+        command.Parameters.AddWithValue("service", _serviceId);
+        command.Parameters.AddWithValue("id", instanceId);
+        var events = new List<RunHistoryEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(new RunHistoryEvent
+            {
+                At = new DateTimeOffset(reader.GetDateTime(0), TimeSpan.Zero),
+                Kind = (RunEventKind)reader.GetInt16(1),
+                TaskId = reader.IsDBNull(2) ? null : reader.GetString(2),
+                Attempt = reader.IsDBNull(3) ? null : reader.GetInt32(3),
+                Duration = reader.IsDBNull(4) ? null : TimeSpan.FromMilliseconds(reader.GetDouble(4)),
+                Detail = reader.IsDBNull(5) ? null : reader.GetString(5),
+                ErrorType = reader.IsDBNull(6) ? null : reader.GetString(6),
+                Message = reader.IsDBNull(7) ? null : reader.GetString(7),
+            });
+        }
+        return events;
+    }
+
+    public override async Task<RunPage> ListAsync(RunQuery query, CancellationToken cancellationToken = default)
+    {
+        var sql = new System.Text.StringBuilder(
+            """
+            SELECT GrainIdExtensionString, SayiirWorkflow, SayiirStatus, SayiirCreatedAt, SayiirUpdatedAt
+              FROM OrleansStorage
+             WHERE GrainTypeString = 'sayiir-run' AND ServiceId = @service AND SayiirStatus > 0
+            """);
+        await using var command = _dataSource.CreateCommand();
+        command.Parameters.AddWithValue("service", _serviceId);
+        if (query.WorkflowName is { } workflow)
+        {
+            sql.Append(" AND SayiirWorkflow = @workflow");
+            command.Parameters.AddWithValue("workflow", workflow);
+        }
+        if (query.States is { Count: > 0 } states)
+        {
+            sql.Append(" AND SayiirStatus = ANY(@states)");
+            command.Parameters.AddWithValue("states", states.Select(s => (short)s).ToArray());
+        }
+        if (query.CreatedFrom is { } from)
+        {
+            sql.Append(" AND SayiirCreatedAt >= @from");
+            command.Parameters.AddWithValue("from", from.UtcDateTime);
+        }
+        if (query.CreatedBefore is { } before)
+        {
+            sql.Append(" AND SayiirCreatedAt < @before");
+            command.Parameters.AddWithValue("before", before.UtcDateTime);
+        }
+        if (RunPageToken.Decode(query.ContinuationToken) is { } after)
+        {
+            sql.Append(" AND (SayiirCreatedAt, GrainIdExtensionString) < (@afterTime, @afterId)");
+            command.Parameters.AddWithValue("afterTime", after.CreatedAt.UtcDateTime);
+            command.Parameters.AddWithValue("afterId", after.InstanceId);
+        }
+        sql.Append(" ORDER BY SayiirCreatedAt DESC, GrainIdExtensionString DESC LIMIT @limit");
+        command.Parameters.AddWithValue("limit", query.PageSize + 1);
+        command.CommandText = sql.ToString();
+
+        var runs = new List<RunSummary>(query.PageSize + 1);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                runs.Add(new RunSummary
+                {
+                    InstanceId = reader.GetString(0),
+                    WorkflowName = reader.GetString(1),
+                    State = (WorkflowState)reader.GetInt16(2),
+                    CreatedAt = new DateTimeOffset(reader.GetDateTime(3), TimeSpan.Zero),
+                    UpdatedAt = reader.IsDBNull(4) ? null : new DateTimeOffset(reader.GetDateTime(4), TimeSpan.Zero),
+                });
+            }
+        }
+        if (runs.Count <= query.PageSize) return new RunPage { Runs = runs };
+        runs.RemoveAt(runs.Count - 1);
+        var last = runs[^1];
+        return new RunPage { Runs = runs, ContinuationToken = new RunPageToken(last.CreatedAt, last.InstanceId).Encode() };
+    }
+}

@@ -1,0 +1,177 @@
+using Sayiir.Tests.Infrastructure;
+
+namespace Sayiir.Tests.Observability;
+
+/// <summary>Run history and run listing, on both backends (derived classes below).</summary>
+public abstract class HistoryAndListingScenarios(SayiirCluster cluster)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    private ISayiirClient Client => cluster.Client;
+
+    private static string NewId(string name) => $"{name}-{Guid.NewGuid():n}";
+
+    [Fact]
+    public async Task GetHistoryAsync_RunWithRetry_RecordsEveryTransitionInOrder()
+    {
+        var id = NewId("history-retry");
+        await Wait.ForAsync(Client.RunAsync(TestFlows.SucceedsOnAttempt, 2, id), Deadline, "the run");
+
+        var history = await Client.GetHistoryAsync(id);
+
+        Assert.Equal(
+            [RunEventKind.RunStarted, RunEventKind.TaskStarted, RunEventKind.TaskFailed, RunEventKind.RetryScheduled,
+             RunEventKind.TaskStarted, RunEventKind.TaskCompleted, RunEventKind.Completed],
+            history.Select(e => e.Kind));
+        var failed = history.Single(e => e.Kind == RunEventKind.TaskFailed);
+        Assert.Equal("flaky", failed.TaskId);
+        Assert.Equal(1, failed.Attempt);
+        Assert.Equal(typeof(TimeoutException).FullName, failed.ErrorType);
+        Assert.Equal("transient failure 1", failed.Message);
+        Assert.NotNull(failed.Duration);
+        var retry = history.Single(e => e.Kind == RunEventKind.RetryScheduled);
+        Assert.Equal(2, retry.Attempt);
+        Assert.True(DateTimeOffset.TryParse(retry.Detail, System.Globalization.CultureInfo.InvariantCulture, out _), $"retry detail '{retry.Detail}' is not an instant");
+        Assert.Equal(2, history.Single(e => e.Kind == RunEventKind.TaskCompleted).Attempt);
+        Assert.True(history.Zip(history.Skip(1)).All(p => p.First.At <= p.Second.At), "events are not in time order");
+    }
+
+    [Fact]
+    public async Task GetHistoryAsync_DelaySignalPauseAndCancel_AreRecorded()
+    {
+        var delayed = NewId("history-delay");
+        await Wait.ForAsync(Client.RunAsync(FlowLanguageFlows.DelayLast, "x", delayed), Deadline, "the delayed run");
+        var delayHistory = (await Client.GetHistoryAsync(delayed)).Select(e => e.Kind).ToList();
+        Assert.Contains(RunEventKind.DelayStarted, delayHistory);
+        Assert.True(delayHistory.IndexOf(RunEventKind.DelayStarted) < delayHistory.IndexOf(RunEventKind.DelayWoken));
+
+        var signalled = NewId("history-signal");
+        await Client.StartAsync(FlowLanguageFlows.Approval, "req", signalled);
+        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(signalled)).State == WorkflowState.AwaitingSignal, Deadline, "the run to await its signal");
+        await Client.PauseAsync(signalled, "lunch", "ops");
+        await Client.UnpauseAsync(signalled);
+        await Client.SignalAsync(signalled, "approve", "carol");
+        await Wait.ForAsync(Client.WaitForResultAsync<string>(signalled), Deadline, "the signalled run");
+        var signalHistory = await Client.GetHistoryAsync(signalled);
+        var kinds = signalHistory.Select(e => e.Kind).ToList();
+        Assert.Contains(RunEventKind.SignalAwaited, kinds);
+        Assert.Equal("approve", signalHistory.Single(e => e.Kind == RunEventKind.SignalReceived).Detail);
+        Assert.Equal("ops: lunch", signalHistory.Single(e => e.Kind == RunEventKind.Paused).Detail);
+        Assert.True(kinds.IndexOf(RunEventKind.Paused) < kinds.IndexOf(RunEventKind.Unpaused));
+        Assert.Equal(RunEventKind.Completed, kinds[^1]);
+
+        var cancelled = NewId("history-cancel");
+        await Client.StartAsync(FlowLanguageFlows.Approval, "req", cancelled);
+        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(cancelled)).State == WorkflowState.AwaitingSignal, Deadline, "the run to await its signal");
+        await Client.CancelAsync(cancelled, "not needed", "bob");
+        var cancelHistory = await Client.GetHistoryAsync(cancelled);
+        Assert.Equal(RunEventKind.Cancelled, cancelHistory[^1].Kind);
+        Assert.Equal("bob: not needed", cancelHistory[^1].Detail);
+    }
+
+    [Fact]
+    public async Task GetHistoryAsync_FailedThenResumed_RecordsFailureAndResume()
+    {
+        var id = NewId("history-resume");
+        Probe.Set(id, "fail_b");
+        await Assert.ThrowsAsync<WorkflowFailedException>(() => Wait.ForAsync(Client.RunAsync(TestFlows.Abc, "", id), Deadline, "the failing run"));
+        Probe.Set(id, "fail_b", false);
+        await Client.ResumeAsync(id);
+        await Wait.ForAsync(Client.WaitForResultAsync<string>(id), Deadline, "the resumed run");
+
+        var kinds = (await Client.GetHistoryAsync(id)).Select(e => e.Kind).ToList();
+
+        var failed = kinds.IndexOf(RunEventKind.Failed);
+        var resumed = kinds.IndexOf(RunEventKind.Resumed);
+        Assert.True(failed >= 0 && resumed > failed, string.Join(",", kinds));
+        Assert.Equal(RunEventKind.Completed, kinds[^1]);
+        // a: started+completed once; b twice; c once.
+        Assert.Equal(4, kinds.Count(k => k == RunEventKind.TaskStarted));
+    }
+
+    [Fact]
+    public async Task GetHistoryAsync_UnknownRun_ThrowsRunNotFound()
+    {
+        await Assert.ThrowsAsync<WorkflowRunNotFoundException>(() => Client.GetHistoryAsync(NewId("nobody")));
+    }
+
+    [Fact]
+    public async Task ListRunsAsync_ThousandRunsChangingState_PagesWithoutDuplicatesOrGapsAndFilters()
+    {
+        const int total = 1000;
+        var prefix = NewId("list");
+        var ids = Enumerable.Range(0, total).Select(i => $"{prefix}-{i:D4}").ToList();
+        var testStart = DateTimeOffset.UtcNow.AddSeconds(-1);
+        using (var gate = new SemaphoreSlim(50))
+        {
+            await Task.WhenAll(ids.Select(async id =>
+            {
+                await gate.WaitAsync();
+                try { await Client.StartAsync(ObservabilityFlows.Listed, 0, id); }
+                finally { gate.Release(); }
+            }));
+        }
+        var query = new RunQuery { WorkflowName = ObservabilityFlows.Listed.Name, PageSize = 37 };
+        await Wait.UntilAsync(async () => (await ListAllAsync(query with { States = [WorkflowState.AwaitingSignal] })).Count == total, Deadline,
+            "all runs to be listed as awaiting their signal");
+
+        // Half the runs finish while the listing pages through.
+        var finishing = Task.WhenAll(ids.Where((_, i) => i % 2 == 0).Select(id => Client.SignalAsync(id, "finish", 1)));
+        var seen = await ListAllAsync(query);
+        await finishing;
+
+        Assert.Equal(total, seen.Count);
+        Assert.Equal(total, seen.Select(r => r.InstanceId).Distinct().Count());
+        Assert.True(seen.Zip(seen.Skip(1)).All(p => p.First.CreatedAt >= p.Second.CreatedAt), "not newest first");
+
+        await Wait.UntilAsync(async () => (await ListAllAsync(query with { States = [WorkflowState.Completed] })).Count == total / 2, Deadline,
+            "the finished half to be listed as completed");
+        var completed = await ListAllAsync(query with { States = [WorkflowState.Completed] });
+        Assert.All(completed, r => Assert.Equal(0, int.Parse(r.InstanceId[^4..], System.Globalization.CultureInfo.InvariantCulture) % 2));
+        Assert.Equal(total / 2, (await ListAllAsync(query with { States = [WorkflowState.AwaitingSignal] })).Count);
+        Assert.Equal(total, (await ListAllAsync(query with { States = [WorkflowState.AwaitingSignal, WorkflowState.Completed] })).Count);
+
+        // A listed run always shows its stored state.
+        foreach (var run in completed.Take(20)) Assert.Equal(WorkflowState.Completed, (await Client.GetStatusAsync(run.InstanceId)).State);
+
+        // Time range: everything from the test start; then a window cut at the median creation instant.
+        Assert.Equal(total, (await ListAllAsync(query with { CreatedFrom = testStart })).Count);
+        Assert.Empty(await ListAllAsync(query with { CreatedBefore = testStart }));
+        var ordered = seen.OrderBy(r => r.CreatedAt).ToList();
+        var cut = ordered[total / 2].CreatedAt;
+        var newer = await ListAllAsync(query with { CreatedFrom = cut });
+        var older = await ListAllAsync(query with { CreatedBefore = cut });
+        Assert.Equal(total, newer.Count + older.Count);
+        Assert.All(newer, r => Assert.True(r.CreatedAt >= cut));
+        Assert.All(older, r => Assert.True(r.CreatedAt < cut));
+
+        // Another workflow's filter sees none of these runs.
+        Assert.DoesNotContain(await ListAllAsync(new RunQuery { WorkflowName = TestFlows.Linear.Name, PageSize = 1000, CreatedFrom = testStart }),
+            r => r.InstanceId.StartsWith(prefix, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ListRunsAsync_BadPageSize_ThrowsArgumentOutOfRange()
+    {
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Client.ListRunsAsync(new RunQuery { PageSize = 0 }));
+    }
+
+    private async Task<List<RunSummary>> ListAllAsync(RunQuery query)
+    {
+        var all = new List<RunSummary>();
+        string? token = null;
+        do
+        {
+            var page = await Client.ListRunsAsync(query with { ContinuationToken = token });
+            Assert.True(page.Runs.Count <= query.PageSize);
+            all.AddRange(page.Runs);
+            token = page.ContinuationToken;
+        }
+        while (token is not null);
+        return all;
+    }
+}
+
+public sealed class MemoryHistoryAndListingScenarios(MemoryClusterFixture fixture) : HistoryAndListingScenarios(fixture.Cluster), IClassFixture<MemoryClusterFixture>;
+
+public sealed class PostgresHistoryAndListingScenarios(PostgresClusterFixture fixture) : HistoryAndListingScenarios(fixture.Cluster), IClassFixture<PostgresClusterFixture>;
