@@ -1,0 +1,69 @@
+using Sayiir.Tests.Infrastructure;
+
+namespace Sayiir.Tests.Engine;
+
+/// <summary>PostgreSQL going away under load, and not being there at start-up.</summary>
+public sealed class StorageFaultTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(120);
+
+    [Fact]
+    public async Task Runs_PostgresRestartedMidFlight_AllCompleteWithCorrectOutputs()
+    {
+        await using var postgres = await PrivatePostgres.StartAsync(55441);
+        await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres,
+            new ClusterSettings { ConnectionString = postgres.ConnectionString, Silos = 2, Workflows = [FaultFlows.Steady] });
+        var ids = Enumerable.Range(0, 20).Select(i => $"fault-{i}-{Guid.NewGuid():n}").ToList();
+        for (var i = 0; i < ids.Count; i++) await cluster.Client.StartAsync(FaultFlows.Steady, i * 100, ids[i]);
+        await Wait.UntilAsync(() => ids.All(id => Probe.Executions(id, "s2") == 1), Deadline, "every run to reach step 2");
+
+        await postgres.StopAsync();
+        // Runs keep executing their current tasks, then hold their checkpoints until the database is back.
+        await Wait.UntilAsync(() => ids.Any(id => Probe.Executions(id, "s3") == 1), Deadline, "some run to reach step 3 while the database is down");
+        await postgres.StartAgainAsync();
+
+        foreach (var (id, i) in ids.Select((id, i) => (id, i)))
+        {
+            var output = await WaitForResultTolerantAsync(cluster.Client, id);
+            Assert.Equal(i * 100 + 5, output);
+        }
+        // Nothing lost and nothing run twice that was checkpointed before the outage.
+        Assert.All(ids, id => Assert.Equal(1, Probe.Executions(id, "s1")));
+    }
+
+    [Fact]
+    public async Task Deploy_PostgresUnreachable_FailsNamingTheTarget()
+    {
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => SayiirCluster.StartAsync(Backend.Postgres,
+            new ClusterSettings { ConnectionString = "Host=127.0.0.1;Port=1;Database=nowhere;Username=postgres;Timeout=3", Silos = 1 }));
+
+        var all = string.Join(" | ", Flatten(ex).Select(e => e.Message));
+        Assert.Contains("127.0.0.1:1", all);
+        Assert.Contains(Flatten(ex), e => e is SayiirStorageUnavailableException);
+    }
+
+    private static IEnumerable<Exception> Flatten(Exception ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            yield return e;
+            if (e is AggregateException aggregate)
+                foreach (var inner in aggregate.InnerExceptions.SelectMany(Flatten)) yield return inner;
+        }
+    }
+
+    // Calls may fail while the database is down (activations cannot read their state); the run itself must not.
+    private static async Task<int> WaitForResultTolerantAsync(ISayiirClient client, string id)
+    {
+        var result = 0;
+        await Wait.UntilAsync(async () =>
+        {
+            var status = await client.GetStatusAsync(id);
+            if (status.State is WorkflowState.Failed or WorkflowState.Cancelled) throw new Xunit.Sdk.XunitException($"run {id} ended {status.State}: {status.Failure?.Message}");
+            if (status.State != WorkflowState.Completed) return false;
+            result = await client.WaitForResultAsync<int>(id);
+            return true;
+        }, Deadline, $"run {id} to complete after the database came back");
+        return result;
+    }
+}
