@@ -50,6 +50,9 @@ public enum RunEventKind
 
     /// <summary>The run parked waiting for a signal (detail: its name).</summary>
     SignalAwaited = 15,
+
+    /// <summary>A wait consumed a signal (task id: the wait node; detail: the signal name).</summary>
+    SignalConsumed = 16,
 }
 
 /// <summary>One entry of a run's durable history.</summary>

@@ -113,7 +113,7 @@ internal sealed class SayiirClient : ISayiirClient
         InvalidInstanceIdException.ThrowIfInvalid(instanceId);
         var reply = await Run(instanceId).GetTaskResultAsync(taskId).WaitAsync(cancellationToken);
         if (reply.State == WorkflowState.NotFound) throw new WorkflowRunNotFoundException(instanceId);
-        if (!reply.Found) throw new KeyNotFoundException($"Task '{taskId}' of run '{instanceId}' has no recorded output (not completed, or no such task).");
+        if (!reply.Found) throw new KeyNotFoundException($"Task '{taskId}' of run '{instanceId}' has no recorded output (not completed, or no such task or signal wait).");
         return (T)_codec.Decode(reply.Payload!, typeof(T), $"output of task '{taskId}'")!;
     }
 

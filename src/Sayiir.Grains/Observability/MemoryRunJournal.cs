@@ -18,18 +18,20 @@ internal sealed class MemoryRunJournal(IGrainFactory grains, ILogger<MemoryRunJo
     public override Task<RunPage> ListAsync(RunQuery query, CancellationToken cancellationToken = default) =>
         Store.ListAsync(query).WaitAsync(cancellationToken);
 
-    protected override Task WriteAsync(IReadOnlyList<(string InstanceId, RunHistoryEvent Event)> batch) =>
-        Store.AppendAsync(batch.Select(b => new HistoryEntry(b.InstanceId, b.Event)).ToList());
-}
+    public override Task<byte[]?> ReadTaskOutputAsync(string instanceId, string taskId, CancellationToken cancellationToken = default) =>
+        Store.ReadTaskOutputAsync(instanceId, taskId).WaitAsync(cancellationToken);
 
-[GenerateSerializer, Alias("sayiir.HistoryEntry"), Immutable]
-internal sealed record HistoryEntry([property: Id(0)] string InstanceId, [property: Id(1)] RunHistoryEvent Event);
+    protected override Task WriteAsync(IReadOnlyList<JournalEntry> batch) => Store.AppendAsync([.. batch]);
+}
 
 [Alias("sayiir.IMemoryRunStoreGrain")]
 internal interface IMemoryRunStoreGrain : IGrainWithIntegerKey
 {
     [Alias("Append")]
-    Task AppendAsync(List<HistoryEntry> entries);
+    Task AppendAsync(List<JournalEntry> entries);
+
+    [Alias("ReadTaskOutput")]
+    Task<byte[]?> ReadTaskOutputAsync(string instanceId, string taskId);
 
     [Alias("Upsert")]
     Task UpsertAsync(RunSummary summary);
@@ -47,12 +49,17 @@ internal sealed class MemoryRunStoreGrain : Grain, IMemoryRunStoreGrain
 {
     private readonly Dictionary<string, List<RunHistoryEvent>> _history = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RunSummary> _runs = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string InstanceId, string TaskId), byte[]> _outputs = [];
     private readonly SortedSet<RunPageToken> _newestFirst = new(RunPageToken.NewestFirst);
 
-    public Task AppendAsync(List<HistoryEntry> entries)
+    public Task<byte[]?> ReadTaskOutputAsync(string instanceId, string taskId) =>
+        Task.FromResult(_outputs.GetValueOrDefault((instanceId, taskId)));
+
+    public Task AppendAsync(List<JournalEntry> entries)
     {
         foreach (var entry in entries)
         {
+            if (entry.Output is not null && entry.Event.TaskId is { } taskId) _outputs[(entry.InstanceId, taskId)] = entry.Output;
             if (!_history.TryGetValue(entry.InstanceId, out var events)) _history[entry.InstanceId] = events = [];
             events.Add(entry.Event);
         }

@@ -22,12 +22,12 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
 
     public override ValueTask RunChangedAsync(RunSummary summary) => ValueTask.CompletedTask;
 
-    protected override async Task WriteAsync(IReadOnlyList<(string InstanceId, RunHistoryEvent Event)> batch)
+    protected override async Task WriteAsync(IReadOnlyList<JournalEntry> batch)
     {
         await using var command = _dataSource.CreateCommand(
             """
-            INSERT INTO sayiir_history (service_id, instance_id, at, kind, task_id, attempt, duration_ms, detail, error_type, message)
-            SELECT @service, * FROM unnest(@ids, @ats, @kinds, @tasks, @attempts, @durations, @details, @types, @messages)
+            INSERT INTO sayiir_history (service_id, instance_id, at, kind, task_id, attempt, duration_ms, detail, error_type, message, output)
+            SELECT @service, * FROM unnest(@ids, @ats, @kinds, @tasks, @attempts, @durations, @details, @types, @messages, @outputs)
             """);
         command.Parameters.AddWithValue("service", _serviceId);
         command.Parameters.AddWithValue("ids", batch.Select(b => b.InstanceId).ToArray());
@@ -39,7 +39,22 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
         command.Parameters.Add(new NpgsqlParameter("details", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)b.Event.Detail ?? DBNull.Value).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("types", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)b.Event.ErrorType ?? DBNull.Value).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("messages", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)b.Event.Message ?? DBNull.Value).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("outputs", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { Value = batch.Select(b => (object?)b.Output ?? DBNull.Value).ToArray() });
         await command.ExecuteNonQueryAsync();
+    }
+
+    public override async Task<byte[]?> ReadTaskOutputAsync(string instanceId, string taskId, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand(
+            """
+            SELECT output FROM sayiir_history
+             WHERE service_id = @service AND instance_id = @id AND task_id = @task AND output IS NOT NULL
+             ORDER BY id DESC LIMIT 1
+            """);
+        command.Parameters.AddWithValue("service", _serviceId);
+        command.Parameters.AddWithValue("id", instanceId);
+        command.Parameters.AddWithValue("task", taskId);
+        return await command.ExecuteScalarAsync(cancellationToken) as byte[];
     }
 
     public override async Task<IReadOnlyList<RunHistoryEvent>> ReadHistoryAsync(string instanceId, CancellationToken cancellationToken = default)

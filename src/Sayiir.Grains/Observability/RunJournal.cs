@@ -11,6 +11,12 @@ internal interface IRunJournal
 {
     void Append(string instanceId, RunHistoryEvent historyEvent);
 
+    /// <summary>Appends a task-completed event carrying the task's output; completes once it is durable.</summary>
+    Task ArchiveAsync(string instanceId, RunHistoryEvent historyEvent, byte[] output);
+
+    /// <summary>The latest archived output of a task of the run, or null.</summary>
+    Task<byte[]?> ReadTaskOutputAsync(string instanceId, string taskId, CancellationToken cancellationToken = default);
+
     /// <summary>Called after a run's state write that changed its listed fields.</summary>
     ValueTask RunChangedAsync(RunSummary summary);
 
@@ -18,6 +24,10 @@ internal interface IRunJournal
 
     Task<RunPage> ListAsync(RunQuery query, CancellationToken cancellationToken = default);
 }
+
+/// <summary>One appended event, with the task output it archives (task-completed events only).</summary>
+[GenerateSerializer, Alias("sayiir.JournalEntry"), Immutable]
+internal sealed record JournalEntry([property: Id(0)] string InstanceId, [property: Id(1)] RunHistoryEvent Event, [property: Id(2)] byte[]? Output);
 
 /// <summary>Batches appended events and writes them from one background loop.</summary>
 internal abstract partial class BatchingRunJournal : IRunJournal, ILifecycleParticipant<ISiloLifecycle>
@@ -32,15 +42,25 @@ internal abstract partial class BatchingRunJournal : IRunJournal, ILifecyclePart
     public void Append(string instanceId, RunHistoryEvent historyEvent)
     {
         EnsureWriter();
-        _queue.Writer.TryWrite(new Item(instanceId, historyEvent, null));
+        _queue.Writer.TryWrite(new Item(instanceId, historyEvent, null, null));
     }
+
+    public Task ArchiveAsync(string instanceId, RunHistoryEvent historyEvent, byte[] output)
+    {
+        EnsureWriter();
+        var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_queue.Writer.TryWrite(new Item(instanceId, historyEvent, output, written))) written.TrySetException(new ObjectDisposedException("the journal is stopping"));
+        return written.Task;
+    }
+
+    public abstract Task<byte[]?> ReadTaskOutputAsync(string instanceId, string taskId, CancellationToken cancellationToken = default);
 
     /// <summary>Returns once every event appended before the call is written.</summary>
     protected Task FlushAsync()
     {
         EnsureWriter();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_queue.Writer.TryWrite(new Item(null, null, done))) return Task.CompletedTask;
+        if (!_queue.Writer.TryWrite(new Item(null, null, null, done))) return Task.CompletedTask;
         return done.Task;
     }
 
@@ -50,7 +70,7 @@ internal abstract partial class BatchingRunJournal : IRunJournal, ILifecyclePart
 
     public abstract Task<RunPage> ListAsync(RunQuery query, CancellationToken cancellationToken = default);
 
-    protected abstract Task WriteAsync(IReadOnlyList<(string InstanceId, RunHistoryEvent Event)> batch);
+    protected abstract Task WriteAsync(IReadOnlyList<JournalEntry> batch);
 
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(GetType().Name, ServiceLifecycleStage.Active, _ => { EnsureWriter(); return Task.CompletedTask; }, async ct =>
@@ -71,7 +91,7 @@ internal abstract partial class BatchingRunJournal : IRunJournal, ILifecyclePart
 
     private async Task WriteLoopAsync()
     {
-        var batch = new List<(string, RunHistoryEvent)>(MaxBatch);
+        var batch = new List<JournalEntry>(MaxBatch);
         var flushed = new List<TaskCompletionSource>();
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync())
@@ -80,22 +100,30 @@ internal abstract partial class BatchingRunJournal : IRunJournal, ILifecyclePart
             flushed.Clear();
             while (batch.Count < MaxBatch && reader.TryRead(out var item))
             {
-                if (item.Flushed is not null) flushed.Add(item.Flushed);
-                else batch.Add((item.InstanceId!, item.Event!));
+                if (item.Event is null) flushed.Add(item.Done!);
+                else
+                {
+                    batch.Add(new JournalEntry(item.InstanceId!, item.Event, item.Output));
+                    if (item.Done is not null) flushed.Add(item.Done);
+                }
             }
-            if (batch.Count > 0) await WriteWithRetryAsync(batch);
-            foreach (var done in flushed) done.TrySetResult();
+            var written = batch.Count == 0 || await WriteWithRetryAsync(batch);
+            foreach (var done in flushed)
+            {
+                if (written) done.TrySetResult();
+                else done.TrySetException(new InvalidOperationException("The history batch could not be written."));
+            }
         }
     }
 
-    private async Task WriteWithRetryAsync(List<(string, RunHistoryEvent)> batch)
+    private async Task<bool> WriteWithRetryAsync(List<JournalEntry> batch)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 await WriteAsync(batch);
-                return;
+                return true;
             }
             catch (Exception ex) when (attempt < 30)
             {
@@ -105,8 +133,9 @@ internal abstract partial class BatchingRunJournal : IRunJournal, ILifecyclePart
             }
             catch (Exception ex)
             {
+                // Archived outputs whose write failed stay in their runs' state (they are pruned only once written).
                 LogWriteDropped(_logger, ex, batch.Count);
-                return;
+                return false;
             }
         }
     }
@@ -117,5 +146,6 @@ internal abstract partial class BatchingRunJournal : IRunJournal, ILifecyclePart
     [LoggerMessage(3021, LogLevel.Error, "Dropped {Count} history event(s) after repeated write failures")]
     private static partial void LogWriteDropped(ILogger logger, Exception exception, int count);
 
-    private readonly record struct Item(string? InstanceId, RunHistoryEvent? Event, TaskCompletionSource? Flushed);
+    // Event null: a flush marker. Done: completed once the item (and everything before it) is written.
+    private readonly record struct Item(string? InstanceId, RunHistoryEvent? Event, byte[]? Output, TaskCompletionSource? Done);
 }

@@ -44,6 +44,11 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     private IGrainTimer? _keepAlive;
     private bool _ownershipLost;
     private Activity? _runActivity;
+    private FlowIndex? _index;
+
+    // Archive acknowledgements of task outputs completed by this activation, and outputs waiting for theirs.
+    private readonly Dictionary<string, Task> _archived = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _pendingPrunes = new(StringComparer.Ordinal);
     private WorkflowState _listedState;
 
     private readonly Dictionary<string, Guid> _runningTasks = new(StringComparer.Ordinal);
@@ -158,10 +163,14 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         return BuildStatus();
     }
 
-    public Task<TaskResultReply> GetTaskResultAsync(string taskId) =>
-        Task.FromResult(_run.Outputs.TryGetValue(taskId, out var payload)
-            ? new TaskResultReply(true, payload, CurrentState())
-            : new TaskResultReply(false, null, CurrentState()));
+    public async Task<TaskResultReply> GetTaskResultAsync(string taskId)
+    {
+        if (_run.Outputs.TryGetValue(taskId, out var payload)) return new TaskResultReply(true, payload, CurrentState());
+        // Finished outputs no later step needs live in the archive, not in the run's state.
+        if (_run.Done.Contains(taskId) && await _journal.ReadTaskOutputAsync(InstanceId, taskId) is { } archived)
+            return new TaskResultReply(true, archived, CurrentState());
+        return new TaskResultReply(false, null, CurrentState());
+    }
 
     public async Task<WorkflowStatus> ResumeAsync()
     {
@@ -198,7 +207,10 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);
         if (_run.Status == WorkflowState.Cancelled) return BuildStatus();
         if (_run.IsTerminal) throw new InvalidRunStateException(InstanceId, "cancel", _run.Status);
-        var interrupted = RunningTaskIds();
+        // The running task(s), else the delay or signal wait the run was parked on.
+        var interrupted = RunningTaskIds()
+            ?? (_waitingDelays.Count > 0 ? string.Join(",", _waitingDelays.Keys) : null)
+            ?? (_signalWaiters.Count > 0 ? string.Join(",", _signalWaiters.Select(w => w.NodeId)) : null);
         StopDriving();
         _run.Status = WorkflowState.Cancelled;
         _run.Pause = null;
@@ -247,8 +259,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         {
             // Delivered straight into the waiting node: one write records both receipt and consumption.
             _signalWaiters.Remove(waiter);
-            _run.Outputs[waiter.NodeId] = payload;
             _run.Deadlines.Remove(waiter.NodeId);
+            CompleteLeaf(waiter.Node, payload);
             await PersistAsync();
             Record(RunEventKind.SignalReceived, taskId: waiter.NodeId, detail: signalName);
             waiter.Delivered.TrySetResult(payload);
@@ -328,6 +340,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         try
         {
             await Task.Yield();
+            _index = FlowIndex.For(definition);
             var output = await ExecStepsAsync(definition.Steps, _run.Input!, epoch);
             Ensure(epoch);
             _run.Status = WorkflowState.Completed;
@@ -398,32 +411,145 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
 
     private async Task<byte[]> ExecStepsAsync(ImmutableArray<FlowNode> steps, byte[] input, int epoch)
     {
-        var value = input;
-        foreach (var step in steps) value = await ExecNodeAsync(step, value, epoch);
+        // Finished steps form a prefix: resume after the last of them, from its (retained) output.
+        var start = 0;
+        for (var i = steps.Length - 1; i >= 0; i--)
+        {
+            if (!IsDone(steps[i])) continue;
+            start = i + 1;
+            break;
+        }
+        var value = start == 0 ? input : await OutputOfAsync(steps[start - 1]);
+        for (var i = start; i < steps.Length; i++) value = await ExecNodeAsync(steps[i], value, epoch);
         return value;
     }
 
-    private Task<byte[]> ExecNodeAsync(FlowNode node, byte[] input, int epoch)
+    private async Task<byte[]> ExecNodeAsync(FlowNode node, byte[] input, int epoch)
     {
         Ensure(epoch);
-        switch (node)
+        if (IsDone(node)) return await OutputOfAsync(node);
+        return await (node switch
         {
-            case ForkNode fork: return ExecForkAsync(fork, input, epoch);
-            case RouteNode route: return ExecRouteAsync(route, input, epoch);
-            case ChildFlowNode child: return ExecStepsAsync(child.Steps, input, epoch);
-        }
-        if (_run.Outputs.TryGetValue(node.Id, out var done)) return Task.FromResult(done);
-        return node switch
-        {
+            ForkNode fork => ExecForkAsync(fork, input, epoch),
+            RouteNode route => ExecRouteAsync(route, input, epoch),
+            ChildFlowNode child => ExecStepsAsync(child.Steps, input, epoch),
             TaskNode task => ExecTaskAsync(task, input, epoch),
             LoopNode loop => ExecLoopAsync(loop, input, epoch),
             DelayNode delay => ExecDelayAsync(delay, input, epoch),
             SignalNode signal => ExecSignalAsync(signal, epoch),
             _ => throw new NotSupportedException($"Unknown node kind {node.GetType().Name}."),
-        };
+        });
     }
 
-    private async Task<byte[]> ExecTaskAsync(TaskNode task, byte[] input, int epoch)
+    // ----- progress: what is finished, which outputs are still needed -----------------------------------------
+
+    private bool IsDone(FlowNode node) => node switch
+    {
+        ForkNode fork => fork.Join is { } join ? IsDone(join) : fork.Branches.All(b => IsDone(b.Steps[^1])),
+        RouteNode route => ChosenBranch(route) is { } branch && IsDone(branch.Steps[^1]),
+        ChildFlowNode child => IsDone(child.Steps[^1]),
+        _ => _run.Done.Contains(node.Id),
+    };
+
+    private FlowBranch? ChosenBranch(RouteNode route)
+    {
+        if (!_run.Outputs.TryGetValue(route.Id, out var keyPayload)) return null;
+        var key = (string?)_codec.Decode(keyPayload, typeof(string), $"key of route '{route.Id}'") ?? "";
+        return route.Branches.FirstOrDefault(b => b.Name == key) ?? route.Default;
+    }
+
+    private async Task<byte[]> OutputOfAsync(FlowNode node)
+    {
+        switch (node)
+        {
+            case ForkNode { Join: { } join }:
+                return await OutputOfAsync(join);
+            case ForkNode fork:
+                var outputs = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+                foreach (var branch in fork.Branches) outputs[branch.Name] = await OutputOfAsync(branch.Steps[^1]);
+                return BranchResults.Encode(outputs);
+            case RouteNode route:
+                return await OutputOfAsync(ChosenBranch(route)!.Steps[^1]);
+            case ChildFlowNode child:
+                return await OutputOfAsync(child.Steps[^1]);
+        }
+        if (_run.Outputs.TryGetValue(node.Id, out var output)) return output;
+        // Only reached if an output was pruned while still needed; the archive still has it.
+        return await _journal.ReadTaskOutputAsync(InstanceId, node.Id)
+            ?? throw new InvalidOperationException($"The output of finished node '{node.Id}' is neither in the run's state nor archived.");
+    }
+
+    /// <summary>Records a finished leaf (task, delay, signal, loop) and drops outputs no later step needs any more.</summary>
+    private void CompleteLeaf(FlowNode leaf, byte[] output)
+    {
+        if (leaf is SignalNode signal)
+        {
+            // A signal's payload is a result like a task's: archived, so it stays readable once released.
+            _archived[leaf.Id] = _journal.ArchiveAsync(InstanceId, new RunHistoryEvent
+            {
+                At = DateTimeOffset.UtcNow,
+                Kind = RunEventKind.SignalConsumed,
+                TaskId = leaf.Id,
+                Detail = signal.SignalName,
+            }, output);
+        }
+        _run.Outputs[leaf.Id] = output;
+        _run.Done.Add(leaf.Id);
+        _dirty = true;
+        ReleaseInputsOf(leaf);
+    }
+
+    private void ReleaseInputsOf(FlowNode node)
+    {
+        if (_index is null) return;
+        var owner = _index.Owner(node);
+        if (owner is ForkNode fork && ReferenceEquals(fork.Join, node))
+        {
+            foreach (var branch in fork.Branches) Release(branch.Steps[^1]);
+        }
+        else if (_index.Predecessor(node) is { } predecessor)
+        {
+            Release(predecessor);
+        }
+        // A chain that just finished releases what came before its owner, up the tree.
+        if (owner is not null and not LoopNode && IsDone(owner)) ReleaseInputsOf(owner);
+    }
+
+    private void Release(FlowNode node)
+    {
+        switch (node)
+        {
+            case ForkNode { Join: { } join }: Release(join); return;
+            case ForkNode fork: foreach (var forkBranch in fork.Branches) Release(forkBranch.Steps[^1]); return;
+            case RouteNode route: if (ChosenBranch(route) is { } routeBranch) Release(routeBranch.Steps[^1]); return;
+            case ChildFlowNode child: Release(child.Steps[^1]); return;
+            case TaskNode or SignalNode:
+                // A task's (or signal's) output leaves the state only once the archive holds it.
+                if (!_archived.TryGetValue(node.Id, out var archived)) return;
+                if (archived.IsCompletedSuccessfully) _run.Outputs.Remove(node.Id);
+                else _pendingPrunes.Add(node.Id);
+                return;
+            default:
+                _run.Outputs.Remove(node.Id);
+                return;
+        }
+    }
+
+    private void ApplyPendingPrunes()
+    {
+        if (_pendingPrunes.Count == 0) return;
+        foreach (var id in _pendingPrunes.ToList())
+        {
+            if (!_archived.TryGetValue(id, out var archived) || archived.IsFaulted || archived.IsCanceled) _pendingPrunes.Remove(id);
+            else if (archived.IsCompletedSuccessfully)
+            {
+                _run.Outputs.Remove(id);
+                _pendingPrunes.Remove(id);
+            }
+        }
+    }
+
+    private async Task<byte[]> ExecTaskAsync(TaskNode task, byte[] input, int epoch, bool isSelector = false)
     {
         while (true)
         {
@@ -443,10 +569,27 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             if (result.Outcome == AttemptOutcome.Completed)
             {
                 // Checkpointed by the next write, which always precedes the next dispatch or the run's end.
-                _run.Outputs[task.Id] = result.Output!;
                 _run.Retries.Remove(task.Id);
-                _dirty = true;
-                Record(RunEventKind.TaskCompleted, task.Id, attempt, TimeSpan.FromMilliseconds(result.DurationMs));
+                var completed = new RunHistoryEvent
+                {
+                    At = DateTimeOffset.UtcNow,
+                    Kind = RunEventKind.TaskCompleted,
+                    TaskId = task.Id,
+                    Attempt = attempt,
+                    Duration = TimeSpan.FromMilliseconds(result.DurationMs),
+                };
+                if (isSelector)
+                {
+                    // A route key: kept in the state for good, so the route never re-evaluates it.
+                    _run.Outputs[task.Id] = result.Output!;
+                    _dirty = true;
+                    _journal.Append(InstanceId, completed);
+                }
+                else
+                {
+                    _archived[task.Id] = _journal.ArchiveAsync(InstanceId, completed, result.Output!);
+                    CompleteLeaf(task, result.Output!);
+                }
                 return result.Output!;
             }
 
@@ -532,7 +675,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
 
     private async Task<byte[]> ExecRouteAsync(RouteNode route, byte[] input, int epoch)
     {
-        var keyPayload = _run.Outputs.TryGetValue(route.Id, out var stored) ? stored : await ExecTaskAsync(route.Selector, input, epoch);
+        var keyPayload = _run.Outputs.TryGetValue(route.Id, out var stored) ? stored : await ExecTaskAsync(route.Selector, input, epoch, isSelector: true);
         var key = (string?)DecodeOrFail(keyPayload, typeof(string), route.Id, $"key of route '{route.Id}'") ?? "";
         var branch = route.Branches.FirstOrDefault(b => b.Name == key) ?? route.Default
             ?? throw new RunFailedException(FailureFrom(route.Id, 1, new NoRouteBranchException(route.Id, key)));
@@ -558,8 +701,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             if (outcome.IsDone)
             {
                 _run.Loops.Remove(loop.Id);
-                _run.Outputs[loop.Id] = value;
-                _dirty = true;
+                CompleteLeaf(loop, value);
                 return value;
             }
             // The next iteration's number and input are checkpointed before it starts.
@@ -586,8 +728,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         await DelayUntilAsync(wakeAt, epoch);
         _waitingDelays.Remove(delay.Id);
         _run.Deadlines.Remove(delay.Id);
-        _run.Outputs[delay.Id] = input;
-        _dirty = true;
+        CompleteLeaf(delay, input);
         Record(RunEventKind.DelayWoken, delay.Id);
         return input;
     }
@@ -600,8 +741,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             var buffered = queue[0];
             queue.RemoveAt(0);
             if (queue.Count == 0) _run.Signals.Remove(signal.SignalName);
-            _run.Outputs[signal.Id] = buffered;
-            _dirty = true;
+            CompleteLeaf(signal, buffered);
             return buffered;
         }
         DateTimeOffset? timeoutAt = null;
@@ -614,7 +754,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             }
             timeoutAt = at;
         }
-        var waiter = new SignalWaiter(signal.Id, signal.SignalName, timeoutAt);
+        var waiter = new SignalWaiter(signal, timeoutAt);
         _signalWaiters.Add(waiter);
         await PersistAsync();
         Ensure(epoch);
@@ -634,8 +774,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
                 if (!signal.HasDefault)
                     throw new RunFailedException(FailureFrom(signal.Id, 1, new SignalTimeoutException(signal.SignalName, timeout: signal.Timeout!.Value)));
                 var fallback = EncodeOrFail(signal.DefaultValue, signal.PayloadType, signal.Id, $"default value of signal '{signal.SignalName}'");
-                _run.Outputs[signal.Id] = fallback;
-                _dirty = true;
+                CompleteLeaf(signal, fallback);
                 return fallback;
             }
         }
@@ -684,6 +823,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         foreach (var node in body.SelectMany(n => n.SelfAndDescendants()))
         {
             _run.Outputs.Remove(node.Id);
+            _run.Done.Remove(node.Id);
+            _pendingPrunes.Remove(node.Id);
+            _archived.Remove(node.Id);
             _run.Retries.Remove(node.Id);
             _run.Loops.Remove(node.Id);
             _run.Deadlines.Remove(node.Id);
@@ -728,6 +870,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             {
                 var covered = _requestedWrites;
                 _dirty = false;
+                ApplyPendingPrunes();
                 if (_run.IsActive) _run.Status = DeriveActiveState();
                 _run.UpdatedAt = DateTimeOffset.UtcNow;
                 _run.WriteToken = Guid.NewGuid();
@@ -912,11 +1055,13 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private sealed class SignalWaiter(string nodeId, string signalName, DateTimeOffset? timeoutAt)
+    private sealed class SignalWaiter(SignalNode node, DateTimeOffset? timeoutAt)
     {
-        public string NodeId { get; } = nodeId;
+        public SignalNode Node { get; } = node;
 
-        public string SignalName { get; } = signalName;
+        public string NodeId => Node.Id;
+
+        public string SignalName => Node.SignalName;
 
         public DateTimeOffset? TimeoutAt { get; } = timeoutAt;
 

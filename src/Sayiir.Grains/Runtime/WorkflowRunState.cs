@@ -20,7 +20,7 @@ internal sealed class WorkflowRunState
 
     [Id(4)] public byte[]? Output { get; set; }
 
-    // Completed node outputs by node id (tasks, route keys, delays, signals, finished loops).
+    // Outputs still needed by a later step (or not yet archived), by node id; route keys are kept for good.
     [Id(5)] public Dictionary<string, byte[]> Outputs { get; set; } = [];
 
     // Tasks between attempts: the next attempt number and its durable due instant.
@@ -55,6 +55,9 @@ internal sealed class WorkflowRunState
     // The run span's W3C context: attempts, retries and resumes after a crash all join this one trace.
     [Id(18)] public string? TraceParent { get; set; }
 
+    // Ids of finished leaf nodes (tasks, delays, signals, loops): what a resume skips.
+    [Id(19)] public HashSet<string> Done { get; set; } = [];
+
     [JsonIgnore]
     public bool Exists => Status != WorkflowState.NotFound;
 
@@ -86,6 +89,7 @@ internal sealed class WorkflowRunState
         WriteToken = WriteToken,
         InterruptedTaskId = InterruptedTaskId,
         TraceParent = TraceParent,
+        Done = new(Done),
     };
 }
 

@@ -185,6 +185,7 @@ public abstract class FlowScenarios(SayiirCluster cluster)
         var status = await Client.CancelAsync(id, "stop waiting", "tester");
 
         Assert.Equal(WorkflowState.Cancelled, status.State);
+        Assert.Equal("long_nap", status.Cancellation!.InterruptedTaskId);
         await Assert.ThrowsAsync<WorkflowCancelledException>(() => Client.WaitForResultAsync<int>(id));
         Assert.Empty(Probe.EventsOf(id, "end"));
     }

@@ -64,4 +64,8 @@ CREATE TABLE IF NOT EXISTS sayiir_history
     message     text             NULL
 );
 
+-- A completed task's output is archived here; the run's state then drops it once no later step needs it, so a
+-- checkpoint rewrites what the continuation needs, not the run's whole past.
+ALTER TABLE sayiir_history ADD COLUMN IF NOT EXISTS output bytea NULL;
+
 CREATE INDEX IF NOT EXISTS ix_sayiir_history_run ON sayiir_history (service_id, instance_id, id);
