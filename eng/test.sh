@@ -8,9 +8,12 @@
 # (default 55432) and stopped again at exit if this script started it. Missing PostgreSQL binaries are installed
 # with apt-get when running as root. SAYIIR_REQUIRE_POSTGRES=1 is exported: tests fail rather than skip without it.
 #
+# After `dotnet test`, eng/cluster-test.sh runs real processes (two silos, the ClusterClient sample, kill -9 of
+# one silo mid-run) against the same PostgreSQL server; it counts as one test (SAYIIR_SKIP_CLUSTER_TEST=1 skips it).
+#
 # Results: TRX files in $SAYIIR_TEST_RESULTS (default artifacts/test-results); the last line printed is
-# "<passed> passed, <failed> failed, <skipped> skipped". Exit status is non-zero if the build or a test failed,
-# or if no test ran.
+# "<passed> passed, <failed> failed, <skipped> skipped" (the cluster test included). Exit status is non-zero if
+# the build or a test failed, or if no test ran.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -81,6 +84,24 @@ if [[ $BUILD_RC -eq 0 ]]; then
 fi
 set -e
 
+# The cluster test, eng/cluster-test.sh: real processes (two Sayiir.Silo on PostgreSQL clustering and the
+# ClusterClient sample), one silo killed with kill -9 mid-run. It uses the PostgreSQL server above (a fresh
+# database) and the Release build above, and counts as one test. SAYIIR_SKIP_CLUSTER_TEST=1 skips it.
+CLUSTER_PASSED=0 CLUSTER_FAILED=0 CLUSTER_SKIPPED=0
+if [[ "${SAYIIR_SKIP_CLUSTER_TEST:-}" == 1 ]]; then
+  say "cluster test skipped (SAYIIR_SKIP_CLUSTER_TEST=1)"
+  CLUSTER_SKIPPED=1
+elif [[ $BUILD_RC -ne 0 ]]; then
+  say "cluster test not run: the build failed"
+  CLUSTER_SKIPPED=1
+else
+  set +e
+  SAYIIR_CLUSTER_NO_BUILD=1 bash "$REPO/eng/cluster-test.sh"
+  CLUSTER_RC=$?
+  set -e
+  if [[ $CLUSTER_RC -eq 0 ]]; then CLUSTER_PASSED=1; else CLUSTER_FAILED=1; say "cluster test failed (status $CLUSTER_RC)"; fi
+fi
+
 # Sum the <Counters .../> of every TRX file. skipped = total - executed; failed = executed - passed
 # (counts failed, error, timeout and aborted tests alike).
 attr() { # $1 = attribute name, stdin = a <Counters .../> element; prints 0 when absent
@@ -97,8 +118,8 @@ while IFS= read -r -d '' trx; do
   PASSED=$((PASSED + $(attr passed <<<"$counters")))
 done < <(find "$RESULTS" -name '*.trx' -print0)
 
-FAILED=$((EXECUTED - PASSED))
-SKIPPED=$((TOTAL - EXECUTED))
+FAILED=$((EXECUTED - PASSED + CLUSTER_FAILED))
+SKIPPED=$((TOTAL - EXECUTED + CLUSTER_SKIPPED))
 
 STATUS=0
 if [[ $BUILD_RC -ne 0 ]]; then say "dotnet build failed (status $BUILD_RC)"; STATUS=1; fi
@@ -106,6 +127,8 @@ if [[ $TEST_RC -ne 0 ]]; then say "dotnet test exited with status $TEST_RC"; STA
 if [[ $BUILD_RC -eq 0 && $FILES -eq 0 ]]; then say "no TRX result files in $RESULTS"; STATUS=1; fi
 if [[ $FAILED -gt 0 ]]; then STATUS=1; fi
 if [[ $BUILD_RC -eq 0 && $EXECUTED -eq 0 ]]; then say "no test ran"; STATUS=1; fi
+
+PASSED=$((PASSED + CLUSTER_PASSED))
 
 cleanup 2>/dev/null   # stop our server now, so the summary below is the last line
 STARTED_PG=0
