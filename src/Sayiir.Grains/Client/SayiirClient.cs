@@ -17,6 +17,9 @@ internal sealed class SayiirClient : ISayiirClient
     private readonly IPayloadCodec _codec;
     private readonly TimeSpan _pollWindow;
 
+    /// <summary>How long past its window a result poll may stay unanswered before it is abandoned and re-sent.</summary>
+    private static readonly TimeSpan PollGrace = TimeSpan.FromSeconds(2);
+
     public SayiirClient(IGrainFactory grains, IPayloadCodec codec, IOptions<SayiirClientOptions> options, IServiceProvider services)
     {
         _grains = grains;
@@ -86,7 +89,9 @@ internal sealed class SayiirClient : ISayiirClient
             WorkflowStatus status;
             try
             {
-                status = await run.WaitAsync(_pollWindow).WaitAsync(cancellationToken);
+                // The local deadline matters when the silo holding the poll dies: Orleans would only fail the call at
+                // its response timeout (30 s by default), long after the run has moved on to a surviving silo.
+                status = await run.WaitAsync(_pollWindow).WaitAsync(_pollWindow + PollGrace, cancellationToken);
             }
             catch (Exception ex) when (IsTransient(ex) && !cancellationToken.IsCancellationRequested)
             {

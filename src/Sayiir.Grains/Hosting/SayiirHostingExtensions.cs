@@ -92,7 +92,7 @@ public static class SayiirHostingExtensions
 
     private static void AddClientServices(IServiceCollection services)
     {
-        services.AddOptions<SayiirClientOptions>();
+        services.AddOptions<SayiirClientOptions>().Validate(o => { o.Validate(); return true; });
         services.TryAddSingleton<IPayloadCodec, JsonPayloadCodec>();
         services.TryAddSingleton<ISayiirClient, SayiirClient>();
     }

@@ -45,7 +45,16 @@ public sealed class SayiirClientOptions
 {
     /// <summary>
     /// The longest single wait of a result long-poll; the client re-polls until the run ends. Capped at half the
-    /// grain call response timeout. Default 10 seconds.
+    /// grain call response timeout. Default 5 seconds. It also bounds how late a waiting client learns a result
+    /// after the silo holding its poll dies: an unanswered poll is abandoned 2 s after its window and re-sent, so
+    /// the worst case is about the window plus 2 s. Shorter windows cost one small grain call per window per
+    /// waiting caller.
     /// </summary>
-    public TimeSpan ResultPollWindow { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan ResultPollWindow { get; set; } = TimeSpan.FromSeconds(5);
+
+    internal void Validate()
+    {
+        if (ResultPollWindow <= TimeSpan.Zero)
+            throw new ValidationException($"Invalid SayiirClientOptions: {nameof(ResultPollWindow)} must be positive (was {ResultPollWindow})");
+    }
 }
