@@ -48,7 +48,7 @@ public static class SayiirClusteringExtensions
         builder.UseAdoNetClustering(o =>
         {
             o.Invariant = AdoNetInvariant;
-            o.ConnectionString = connectionString;
+            o.ConnectionString = PostgresConnectionTuning.ForEngine(connectionString);
         });
         return builder;
     }
@@ -65,7 +65,7 @@ public static class SayiirClusteringExtensions
         builder.UseAdoNetClustering(o =>
         {
             o.Invariant = AdoNetInvariant;
-            o.ConnectionString = connectionString;
+            o.ConnectionString = PostgresConnectionTuning.ForEngine(connectionString);
         });
         return builder;
     }

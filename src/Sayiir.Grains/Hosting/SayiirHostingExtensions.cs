@@ -43,8 +43,9 @@ public static class SayiirHostingExtensions
         AddClientServices(services);
 
         var storageSerializer = new SystemTextJsonGrainStorageSerializer(Options.Create(new SystemTextJsonGrainStorageSerializerOptions()));
-        if (sayiir.PostgresConnectionString is { } connectionString)
+        if (sayiir.PostgresConnectionString is { } userConnectionString)
         {
+            var connectionString = PostgresConnectionTuning.ForEngine(userConnectionString);
             if (sayiir.InstallSchema)
             {
                 services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp =>

@@ -21,6 +21,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
 {
     internal const string ReminderName = "sayiir-recovery";
 
+    /// <summary>The recovery reminder this activation registered, if any (its ETag lets it be removed without a read).</summary>
+    private IGrainReminder? _reminder;
+
     // Rows are keyed by state name, not grain class: a name of our own keeps them apart from user grains.
     internal const string StateName = "sayiir-run";
     private static readonly TimeSpan KeepAlivePeriod = TimeSpan.FromMinutes(1);
@@ -957,14 +960,16 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     private async Task RegisterReminderAsync()
     {
         var period = _options.RecoveryReminderPeriod;
-        await this.RegisterOrUpdateReminder(ReminderName, period, period);
+        _reminder = await this.RegisterOrUpdateReminder(ReminderName, period, period);
     }
 
     private async Task UnregisterReminderAsync()
     {
         try
         {
-            var reminder = await this.GetReminder(ReminderName);
+            // The handle from registration saves a reminder-table read; after a re-activation it is looked up.
+            var reminder = _reminder ?? await this.GetReminder(ReminderName);
+            _reminder = null;
             if (reminder is not null) await this.UnregisterReminder(reminder);
         }
         catch (Exception ex)
