@@ -22,7 +22,10 @@ internal static class PostgresConnectionTuning
         {
             return connectionString;
         }
-        if (builder.ContainsKey("No Reset On Close")) return connectionString;
+        // Npgsql's builder claims every keyword it knows, so look for the user's own key in the raw string.
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (given.Keys.Cast<string>().Any(key => key.Replace(" ", "", StringComparison.Ordinal).Equals("NoResetOnClose", StringComparison.OrdinalIgnoreCase)))
+            return connectionString;
         builder.NoResetOnClose = true;
         return builder.ConnectionString;
     }

@@ -18,8 +18,9 @@ public sealed class StorageFaultTests
         await Wait.UntilAsync(() => ids.All(id => Probe.Executions(id, "s2") == 1), Deadline, "every run to reach step 2");
 
         await postgres.StopAsync();
-        // Runs keep executing their current tasks, then hold their checkpoints until the database is back.
-        await Wait.UntilAsync(() => ids.Any(id => Probe.Executions(id, "s3") == 1), Deadline, "some run to reach step 3 while the database is down");
+        // Tasks in flight finish while the database is down; their checkpoints wait (and so do the next steps).
+        await Wait.UntilAsync(() => ids.All(id => Probe.EventsOf(id, "s2").Any(e => e.What == "end")), Deadline,
+            "every run to finish its step-2 attempt while the database is down");
         await postgres.StartAgainAsync();
 
         foreach (var (id, i) in ids.Select((id, i) => (id, i)))

@@ -163,10 +163,10 @@ public static class FaultFlows
 {
     /// <summary>Five steps of 150 ms each, adding 1 each: output = input + 5.</summary>
     public static readonly WorkflowDefinition<int, int> Steady = Flow.Create<int>("fault_steady")
-        .Then("s1", async (int x, TaskContext ctx) => { Probe.Hit(ctx); await Task.Delay(150, ctx.CancellationToken); return x + 1; })
-        .Then("s2", async (int x, TaskContext ctx) => { Probe.Hit(ctx); await Task.Delay(150, ctx.CancellationToken); return x + 1; })
-        .Then("s3", async (int x, TaskContext ctx) => { Probe.Hit(ctx); await Task.Delay(150, ctx.CancellationToken); return x + 1; })
-        .Then("s4", async (int x, TaskContext ctx) => { Probe.Hit(ctx); await Task.Delay(150, ctx.CancellationToken); return x + 1; })
-        .Then("s5", async (int x, TaskContext ctx) => { Probe.Hit(ctx); await Task.Delay(150, ctx.CancellationToken); return x + 1; })
+        .Then("s1", async (int x, TaskContext ctx) => { Probe.Hit(ctx); await Task.Delay(150, ctx.CancellationToken); Probe.Record(ctx, "end"); return x + 1; })
+        .Then("s2", async (int x, TaskContext ctx) => { Probe.Hit(ctx); await Task.Delay(150, ctx.CancellationToken); Probe.Record(ctx, "end"); return x + 1; })
+        .Then("s3", async (int x, TaskContext ctx) => { Probe.Hit(ctx); await Task.Delay(150, ctx.CancellationToken); Probe.Record(ctx, "end"); return x + 1; })
+        .Then("s4", async (int x, TaskContext ctx) => { Probe.Hit(ctx); await Task.Delay(150, ctx.CancellationToken); Probe.Record(ctx, "end"); return x + 1; })
+        .Then("s5", async (int x, TaskContext ctx) => { Probe.Hit(ctx); await Task.Delay(150, ctx.CancellationToken); Probe.Record(ctx, "end"); return x + 1; })
         .Build();
 }
