@@ -16,6 +16,7 @@ internal sealed class SayiirClient : ISayiirClient
     private readonly IGrainFactory _grains;
     private readonly IPayloadCodec _codec;
     private readonly TimeSpan _pollWindow;
+    private (GrainType, GrainInterfaceType)? _runGrainTypes;
 
     /// <summary>How long past its window a result poll may stay unanswered before it is abandoned and re-sent.</summary>
     private static readonly TimeSpan PollGrace = TimeSpan.FromSeconds(2);
@@ -167,7 +168,18 @@ internal sealed class SayiirClient : ISayiirClient
         return _grains.GetGrain<IRunQueryGrain>(0).ListAsync(query).WaitAsync(cancellationToken);
     }
 
-    private IWorkflowGrain Run(string instanceId) => _grains.GetGrain<IWorkflowGrain>(instanceId);
+    // Resolving a reference by interface type costs a type lookup per call; resolve the run grain's types once.
+    private IWorkflowGrain Run(string instanceId)
+    {
+        var (grainType, interfaceType) = _runGrainTypes ??= ResolveRunGrainTypes();
+        return (IWorkflowGrain)_grains.GetGrain(GrainId.Create(grainType, instanceId), interfaceType);
+    }
+
+    private (GrainType, GrainInterfaceType) ResolveRunGrainTypes()
+    {
+        var reference = (GrainReference)_grains.GetGrain<IWorkflowGrain>("-");
+        return (reference.GrainId.Type, reference.InterfaceType);
+    }
 
     private static string NewInstanceId() => Guid.NewGuid().ToString("n");
 

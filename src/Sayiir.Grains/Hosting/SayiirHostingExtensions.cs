@@ -39,6 +39,7 @@ public static class SayiirHostingExtensions
         services.AddOptions<SayiirOptions>().BindConfiguration("Sayiir").Validate(o => { o.Validate(); return true; });
         services.TryAddSingleton(sp => new WorkflowRegistry(sp.GetServices<WorkflowRegistration>().Select(r => r.Definition)));
         services.TryAddSingleton<RunningAttempts>();
+        services.TryAddSingleton<LocalWorkers>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, RecoveryWatcher>();
         AddClientServices(services);
 

@@ -5,7 +5,9 @@ namespace Sayiir.Observability;
 /// <summary>The embedded default: history and the run index live in one in-memory grain, like in-memory storage.</summary>
 internal sealed class MemoryRunJournal(IGrainFactory grains, ILogger<MemoryRunJournal> logger) : BatchingRunJournal(logger)
 {
-    private IMemoryRunStoreGrain Store => grains.GetGrain<IMemoryRunStoreGrain>(0);
+    private IMemoryRunStoreGrain? _store;
+
+    private IMemoryRunStoreGrain Store => _store ??= grains.GetGrain<IMemoryRunStoreGrain>(0);
 
     public override async ValueTask RunChangedAsync(RunSummary summary) => await Store.UpsertAsync(summary);
 

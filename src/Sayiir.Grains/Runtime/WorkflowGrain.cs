@@ -35,6 +35,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     private readonly SayiirOptions _options;
     private readonly ILogger<WorkflowGrain> _logger;
     private readonly IRunJournal _journal;
+    private readonly LocalWorkers _workers;
 
     private WorkflowRunState _run = new();
 
@@ -68,9 +69,10 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     public WorkflowGrain(
         [PersistentState(StateName, SayiirOptions.StorageName)] IPersistentState<WorkflowRunState> store,
         WorkflowRegistry registry, RunningAttempts attempts, IPayloadCodec codec, IOptions<SayiirOptions> options, IRunJournal journal,
-        ILogger<WorkflowGrain> logger)
+        LocalWorkers workers, ILogger<WorkflowGrain> logger)
     {
         _journal = journal;
+        _workers = workers;
         _store = store;
         _registry = registry;
         _attempts = attempts;
@@ -162,7 +164,13 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
 
     public async Task<WorkflowStatus> WaitAsync(TimeSpan maxWait)
     {
-        if (_run.Exists && !_ended.Task.IsCompleted) await Task.WhenAny(_ended.Task, Task.Delay(maxWait));
+        if (_run.Exists && !_ended.Task.IsCompleted)
+        {
+            // Cancel the timer once the run ends: thousands of waiting clients would otherwise leave as many live timers.
+            using var window = new CancellationTokenSource();
+            await Task.WhenAny(_ended.Task, Task.Delay(maxWait, window.Token));
+            window.Cancel();
+        }
         return BuildStatus();
     }
 
@@ -619,7 +627,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         {
             Log.TaskDispatched(_logger, InstanceId, task.Id, attempt);
             Record(RunEventKind.TaskStarted, task.Id, attempt);
-            var worker = GrainFactory.GetGrain<ITaskWorkerGrain>(0);
+            var worker = _workers.Worker;
             TaskAttemptResult reply;
             try
             {
