@@ -64,6 +64,9 @@ internal sealed class BenchOptions
 
     public int PgPort { get; private set; } = 55433;
 
+    /// <summary>Npgsql <c>Maximum Pool Size</c> of the engine's connections: default 16 on the provisioned server.</summary>
+    public int? PoolSize { get; private set; }
+
     public string PgDir { get; private set; } = "/tmp/sayiir-bench-pg";
 
     public double TimeoutSeconds { get; private set; } = 900;
@@ -93,6 +96,8 @@ internal sealed class BenchOptions
           --postgres CONNSTR    use this PostgreSQL server (a fresh database per run when the user may CREATE
                                 DATABASE); default: provision a durable throwaway server with eng/pgtest.sh
           --pg-port N           port of the provisioned server (default 55433)
+          --pool N              Npgsql Maximum Pool Size of the silo's connections (default 16 on the provisioned
+                                server, sized for its 2 cores; with --postgres, the string's own setting)
           --pg-dir DIR          directory of the provisioned server (default /tmp/sayiir-bench-pg)
           --keep-server         leave the provisioned server running at exit
           --keep-db             keep each run's database (default: dropped after the run)
@@ -132,6 +137,7 @@ internal sealed class BenchOptions
                 case "--warmup": o.Warmup = Int(); break;
                 case "--postgres": o.Postgres = Value(); break;
                 case "--pg-port": o.PgPort = Int(); break;
+                case "--pool": o.PoolSize = Int() is var pool and > 0 ? pool : throw new ArgumentException("--pool needs at least 1"); break;
                 case "--pg-dir": o.PgDir = Value(); break;
                 case "--keep-server": o.KeepServer = true; break;
                 case "--keep-db": o.KeepDatabases = true; break;

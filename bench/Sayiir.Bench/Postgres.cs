@@ -36,11 +36,15 @@ internal sealed class PgServer
     public string DurabilityNote =>
         $"fsync={Setting("fsync")}; synchronous_commit={Setting("synchronous_commit")}; full_page_writes={Setting("full_page_writes")}";
 
+    /// <summary>The connection pool bound of the silo's connections, for the notes.</summary>
+    public string PoolNote => $"Npgsql pool max {new NpgsqlConnectionStringBuilder(AdminConnectionString).MaxPoolSize}";
+
     public static async Task<PgServer> ProvisionAsync(BenchOptions options, CancellationToken cancellationToken)
     {
         PgServer server;
         if (options.Postgres is { } given)
         {
+            if (options.PoolSize is { } pool) given = new NpgsqlConnectionStringBuilder(given) { MaxPoolSize = pool }.ConnectionString;
             server = new PgServer(given, startedByUs: false, repoRoot: null, options);
             Log.Info($"using the PostgreSQL server of --postgres ({Describe(given)}); its settings are not changed");
         }
@@ -55,7 +59,7 @@ internal sealed class PgServer
                 : $"starting a throwaway durable PostgreSQL server on 127.0.0.1:{options.PgPort} ({options.PgDir})");
             var start = await RunAsync("bash", [Path.Combine(repo, "eng", "pgtest.sh"), "start"], env, repo, cancellationToken);
             if (start.ExitCode != 0) throw new InvalidOperationException($"eng/pgtest.sh start failed:\n{start.StdErr}");
-            var admin = $"Host=127.0.0.1;Port={options.PgPort};Username=postgres;Database=postgres";
+            var admin = $"Host=127.0.0.1;Port={options.PgPort};Username=postgres;Database=postgres;Maximum Pool Size={options.PoolSize ?? 16}";
             server = new PgServer(admin, startedByUs: !running, repo, options);
             // pgtest.sh writes fsync/synchronous_commit/full_page_writes = off into postgresql.conf; ALTER SYSTEM
             // (postgresql.auto.conf) overrides it. All three take effect on reload.

@@ -186,6 +186,7 @@ internal static class Program
             {
                 notes.Add(pg!.DurabilityNote);
                 notes.Add($"PostgreSQL {pg.Setting("server_version")}{(pg.Provisioned ? " (throwaway server on loopback)" : "")}");
+                notes.Add(pg.PoolNote);
                 result.Set("fsync", pg.Setting("fsync"));
                 result.Set("synchronous_commit", pg.Setting("synchronous_commit"));
                 result.Set("full_page_writes", pg.Setting("full_page_writes"));

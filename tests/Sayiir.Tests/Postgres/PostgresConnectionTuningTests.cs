@@ -11,17 +11,19 @@ public sealed class PostgresConnectionTuningTests
         var tuned = new NpgsqlConnectionStringBuilder(PostgresConnectionTuning.ForEngine("Host=db;Port=5433;Username=app;Database=runs"));
 
         Assert.True(tuned.NoResetOnClose);
+        Assert.Equal(32, tuned.MaxAutoPrepare);
         Assert.Equal("db", tuned.Host);
         Assert.Equal(5433, tuned.Port);
         Assert.Equal("runs", tuned.Database);
     }
 
     [Fact]
-    public void ForEngine_ExplicitSetting_IsKept()
+    public void ForEngine_ExplicitSettings_AreKept()
     {
-        const string given = "Host=db;Username=app;No Reset On Close=false";
+        var tuned = new NpgsqlConnectionStringBuilder(PostgresConnectionTuning.ForEngine("Host=db;Username=app;No Reset On Close=false;Max Auto Prepare=0"));
 
-        Assert.Equal(given, PostgresConnectionTuning.ForEngine(given));
+        Assert.False(tuned.NoResetOnClose);
+        Assert.Equal(0, tuned.MaxAutoPrepare);
     }
 
     [Fact]
