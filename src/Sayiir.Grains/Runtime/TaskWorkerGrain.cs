@@ -159,10 +159,11 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
         try
         {
             var running = node.Invoker(input, context);
-            // WaitAsync enforces the deadline even when user code ignores its token.
-            output = timeout is { } limit ? await running.WaitAsync(limit, cancellationToken) : await running.WaitAsync(cancellationToken);
+            // One deadline for both sides: the attempt's token fires, and the wait ends even when user code ignores
+            // that token. (A separate wait timeout could win the race and dispose the token before it fired.)
+            output = await running.WaitAsync(attemptCts.Token);
         }
-        catch (Exception ex) when (timeout is { } limit && (ex is TimeoutException || (ex is OperationCanceledException && attemptCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)))
+        catch (OperationCanceledException) when (timeout is { } limit && attemptCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             var timedOut = new TaskTimeoutException(node.Id, limit);
             return Failed(request, timedOut, node.Settings.Retry.IsRetryable(typeof(TaskTimeoutException)));
