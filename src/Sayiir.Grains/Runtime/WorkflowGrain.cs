@@ -145,8 +145,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             Input = request.Input,
             Metadata = request.Metadata ?? [],
             CreatedAt = now,
-            // Signals sent before the run started are kept for it.
-            Signals = _run.Signals,
+            // Signals sent before the run started are kept for it; a terminated run's unconsumed ones go with it.
+            Signals = _run.Exists ? [] : _run.Signals,
         };
         _ended = NewSignal();
         _runActivity?.Dispose();
@@ -390,6 +390,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         StopDriving();
         _run.Status = WorkflowState.Failed;
         _run.Failure = failure;
+        // A pause ends with the run; a later resume starts it running, not paused.
+        _run.Pause = null;
         try
         {
             await PersistAsync();
@@ -797,6 +799,13 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
 
     private async Task BoundaryAsync(int epoch)
     {
+        // A task that finished as the run was paused is checkpointed now, not when the run is unpaused: a crash or
+        // shutdown during a long pause must not re-run it.
+        if (_run.Pause is not null && _dirty)
+        {
+            await PersistAsync();
+            Ensure(epoch);
+        }
         while (_run.Pause is not null)
         {
             _unpaused ??= NewSignal();

@@ -10,11 +10,13 @@ namespace Sayiir.Runtime;
 [GenerateSerializer, Alias("sayiir.WorkflowRunState")]
 internal sealed class WorkflowRunState
 {
-    [Id(0)] public string? WorkflowName { get; set; }
+    // The listed fields come first in the stored JSON, followed by "Input": PostgreSQL's listing trigger then parses
+    // that short prefix instead of the whole state (which may hold large outputs) on every checkpoint.
+    [Id(0), JsonPropertyOrder(-5)] public string? WorkflowName { get; set; }
 
-    [Id(1)] public string? DefinitionHash { get; set; }
+    [Id(1), JsonPropertyOrder(-4)] public string? DefinitionHash { get; set; }
 
-    [Id(2)] public WorkflowState Status { get; set; }
+    [Id(2), JsonPropertyOrder(-3)] public WorkflowState Status { get; set; }
 
     [Id(3)] public byte[]? Input { get; set; }
 
@@ -43,9 +45,9 @@ internal sealed class WorkflowRunState
 
     [Id(13)] public Dictionary<string, string> Metadata { get; set; } = [];
 
-    [Id(14)] public DateTimeOffset? CreatedAt { get; set; }
+    [Id(14), JsonPropertyOrder(-2)] public DateTimeOffset? CreatedAt { get; set; }
 
-    [Id(15)] public DateTimeOffset? UpdatedAt { get; set; }
+    [Id(15), JsonPropertyOrder(-1)] public DateTimeOffset? UpdatedAt { get; set; }
 
     // A fresh value per write: after an ambiguous write failure it tells whether the write landed.
     [Id(16)] public Guid WriteToken { get; set; }

@@ -289,6 +289,10 @@ public abstract class FlowScenarios(SayiirCluster cluster)
             Deadline, "task b to finish while paused");
         await Wait.UntilAsync(async () => { try { return await Client.GetTaskResultAsync<string>(id, "b") == "AB"; } catch (KeyNotFoundException) { return false; } },
             Deadline, "task b's output to be recorded");
+        // Checkpointed while paused, not at unpause: a crash during the pause must not re-run b.
+        if (Cluster.ConnectionString is { } connectionString)
+            await Wait.UntilAsync(async () => (await StoredRuns.DoneStepsAsync(connectionString, id)).Contains("b"), Deadline,
+                "task b to be checkpointed in storage while the run is paused");
         Assert.Equal(0, Probe.Executions(id, "c"));
         Assert.Equal(WorkflowState.Paused, (await Client.GetStatusAsync(id)).State);
 
@@ -348,6 +352,22 @@ public abstract class FlowScenarios(SayiirCluster cluster)
         Assert.Equal("4", await Wait.ForAsync(Client.WaitForResultAsync<string>(id), Deadline, "the fresh run"));
         await Wait.UntilAsync(() => Probe.EventsOf(id, "b").Any(e => e.What == "token fired"), Deadline, "the old run's task token to fire");
         Assert.Equal(0, Probe.Executions(id, "c"));
+    }
+
+    [Fact]
+    public async Task Start_TerminateExisting_DropsTheOldRunsUnconsumedSignals()
+    {
+        var id = NewId("terminate-signals");
+        await Client.StartAsync(TestFlows.Held, "old", id);
+        await Probe.WaitStartedAsync(id, "b", Deadline);
+        await Client.SignalAsync(id, "approve", "meant for the old run");
+
+        await Client.StartAsync(Approval, "new", id, new StartOptions { OnConflict = ConflictPolicy.TerminateExisting });
+
+        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, Deadline,
+            "the fresh run to wait for its own signal");
+        await Client.SignalAsync(id, "approve", "carol");
+        Assert.Equal("approved by carol", await Wait.ForAsync(Client.WaitForResultAsync<string>(id), Deadline, "the fresh run"));
     }
 
     [Fact]

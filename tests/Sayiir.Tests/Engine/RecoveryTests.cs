@@ -68,6 +68,8 @@ public sealed class RecoveryTests
         // Every silo is gone; a new cluster on the same database and service id must pick the run up unasked.
         Probe.Open(id, "b");
         await using var after = await SayiirCluster.StartAsync(Backend.Postgres, settings);
+        // No client call touches the run until it has finished: its recovery reminder alone must bring it back.
+        await Wait.UntilAsync(() => Probe.Executions(id, "c") == 1, Deadline, "the recovery reminder to resume the run and run c");
         var output = await Wait.ForAsync(after.Client.WaitForResultAsync<string>(id), Deadline, "the run to finish after the restart");
 
         Assert.Equal("ABC", output);

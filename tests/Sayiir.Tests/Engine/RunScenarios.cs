@@ -70,6 +70,18 @@ public abstract class RunScenarios(SayiirCluster cluster)
     }
 
     [Fact]
+    public async Task RunAsync_NonRetryableException_FailsAfterTheFirstAttempt()
+    {
+        var id = NewId("non-retryable");
+        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() => Wait.ForAsync(Client.RunAsync(TestFlows.NonRetryable, 7, id), Deadline, "the run"));
+
+        Assert.Equal(1, ex.Failure.Attempt);
+        Assert.Equal(typeof(ArgumentException).FullName, ex.Failure.ErrorType);
+        Assert.Equal("bad input 7", ex.Failure.Message);
+        Assert.Equal(1, Probe.Executions(id, "validate"));
+    }
+
+    [Fact]
     public async Task RunAsync_TaskSucceedsOnThirdAttempt_CompletesWithThatAttempt()
     {
         var id = NewId("flaky");

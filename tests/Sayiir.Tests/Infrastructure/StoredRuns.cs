@@ -15,4 +15,19 @@ public static class StoredRuns
         command.Parameters.AddWithValue("id", instanceId);
         return (long)(await command.ExecuteScalarAsync())!;
     }
+
+    /// <summary>The ids of the finished steps recorded in the run's stored state (empty when nothing is stored).</summary>
+    public static async Task<IReadOnlyList<string>> DoneStepsAsync(string connectionString, string instanceId)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT payloadbinary FROM orleansstorage WHERE grainidextensionstring = @id AND graintypestring = 'sayiir-run'", connection);
+        command.Parameters.AddWithValue("id", instanceId);
+        if (await command.ExecuteScalarAsync() is not byte[] payload) return [];
+        using var document = System.Text.Json.JsonDocument.Parse(payload);
+        return document.RootElement.TryGetProperty("Done", out var done)
+            ? [.. done.EnumerateArray().Select(e => e.GetString()!)]
+            : [];
+    }
 }

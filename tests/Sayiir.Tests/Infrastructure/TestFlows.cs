@@ -36,6 +36,15 @@ public static class TestFlows
         }, o => o.Retry = RetryPolicy.Fixed(3, TimeSpan.FromMilliseconds(10)))
         .Build();
 
+    /// <summary>Five attempts allowed, but an ArgumentException is declared non-retryable and attempt 1 throws one.</summary>
+    public static readonly WorkflowDefinition<int, int> NonRetryable = Flow.Create<int>("test_non_retryable")
+        .Then("validate", (int x, TaskContext ctx) =>
+        {
+            Probe.Hit(ctx);
+            return Task.FromException<int>(new ArgumentException($"bad input {x}"));
+        }, o => o.Retry = RetryPolicy.Fixed(5, TimeSpan.FromMilliseconds(10)).WithNonRetryable<ArgumentException>())
+        .Build();
+
     /// <summary>Fails until attempt number == input, then returns the attempt number; up to 5 attempts.</summary>
     public static readonly WorkflowDefinition<int, int> SucceedsOnAttempt = Flow.Create<int>("test_succeeds_on_attempt")
         .Then("flaky", (int succeedOn, TaskContext ctx) =>
@@ -135,7 +144,7 @@ public static class TestFlows
         .Build();
 
     public static IEnumerable<WorkflowDefinition> All =>
-        [Linear, Abc, AlwaysFails, SucceedsOnAttempt, TimesOutOnce, SlowBackoff, Held, StuckOnce, Sleeper, BadOutput, WithService];
+        [Linear, Abc, AlwaysFails, NonRetryable, SucceedsOnAttempt, TimesOutOnce, SlowBackoff, Held, StuckOnce, Sleeper, BadOutput, WithService];
 }
 
 public sealed class Unserializable

@@ -13,12 +13,22 @@ LANGUAGE plpgsql AS
 $fn$
 DECLARE
     doc jsonb;
+    head integer;
 BEGIN
     IF NEW.PayloadBinary IS NULL THEN
         NEW.SayiirStatus := NULL;
         RETURN NEW;
     END IF;
-    doc := convert_from(NEW.PayloadBinary, 'UTF8')::jsonb;
+    -- The engine writes the listed fields first, then "Input". Parse only that prefix: a whole state may hold large
+    -- outputs. The marker cannot occur earlier, inside a string value, because quotes there are escaped. A state
+    -- in another layout (an older writer) lacks "UpdatedAt" in the prefix and is parsed whole.
+    head := position('"Input":'::bytea IN NEW.PayloadBinary);
+    IF head > 2 AND get_byte(NEW.PayloadBinary, head - 2) = 44 THEN
+        doc := convert_from(substring(NEW.PayloadBinary FROM 1 FOR head - 2) || '}'::bytea, 'UTF8')::jsonb;
+    END IF;
+    IF doc IS NULL OR NOT doc ? 'UpdatedAt' THEN
+        doc := convert_from(NEW.PayloadBinary, 'UTF8')::jsonb;
+    END IF;
     NEW.SayiirWorkflow  := doc ->> 'WorkflowName';
     NEW.SayiirStatus    := (doc ->> 'Status')::smallint;
     NEW.SayiirCreatedAt := (doc ->> 'CreatedAt')::timestamptz;
