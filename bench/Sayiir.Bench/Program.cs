@@ -249,10 +249,11 @@ internal static class Program
         }
     }
 
+    // The environment variable overrides the project's runtimeconfig setting, as it does for the runtime itself.
     private static bool TieredCompilationEnabled() =>
-        !AppContext.TryGetSwitch("System.Runtime.TieredCompilation", out var enabled) || enabled
-            ? Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") != "0"
-            : false;
+        Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") is { Length: > 0 } variable
+            ? variable != "0"
+            : !AppContext.TryGetSwitch("System.Runtime.TieredCompilation", out var enabled) || enabled;
 
     private static string? LoadAverage()
     {
