@@ -163,6 +163,41 @@ public abstract class RunScenarios(SayiirCluster cluster)
     }
 
     [Fact]
+    public async Task CancelAndSignal_FailedRun_ThrowInvalidRunState()
+    {
+        var id = NewId("cancel-failed");
+        await Assert.ThrowsAsync<WorkflowFailedException>(() => Wait.ForAsync(Client.RunAsync(TestFlows.AlwaysFails, 1, id), Deadline, "the failing run"));
+
+        var cancel = await Assert.ThrowsAsync<InvalidRunStateException>(() => Client.CancelAsync(id));
+        var signal = await Assert.ThrowsAsync<InvalidRunStateException>(() => Client.SignalAsync(id, "go", 1));
+
+        Assert.Equal(WorkflowState.Failed, cancel.State);
+        Assert.Equal(WorkflowState.Failed, signal.State);
+        Assert.Equal(WorkflowState.Failed, (await Client.GetStatusAsync(id)).State);
+    }
+
+    [Fact]
+    public async Task RunAsync_WithMetadata_TaskContextCarriesRunDetails()
+    {
+        var id = NewId("context");
+        var output = await Wait.ForAsync(Client.RunAsync(TestFlows.ContextEcho, 9, id,
+            new StartOptions { Metadata = new Dictionary<string, string> { ["tenant"] = "acme" } }), Deadline, "the context run");
+
+        Assert.Equal($"test_context_echo|{id}|echo|1|acme|9", output);
+    }
+
+    [Fact]
+    public async Task RunAsync_NoInstanceId_GeneratesAUniqueOne()
+    {
+        var first = await Client.StartAsync(TestFlows.ContextEcho, 1);
+        var second = await Client.StartAsync(TestFlows.ContextEcho, 2);
+
+        Assert.False(string.IsNullOrWhiteSpace(first.InstanceId));
+        Assert.NotEqual(first.InstanceId, second.InstanceId);
+        Assert.EndsWith($"|{second.InstanceId}|echo|1|none|2", await Wait.ForAsync(second.GetResultAsync(), Deadline, "the second run"));
+    }
+
+    [Fact]
     public async Task RunAsync_ClassTask_IsResolvedFromDependencyInjection()
     {
         var output = await Wait.ForAsync(Client.RunAsync(TestFlows.WithService, "Ada", NewId("di")), Deadline, "the DI run");

@@ -36,6 +36,12 @@ public static class TestFlows
         }, o => o.Retry = RetryPolicy.Fixed(3, TimeSpan.FromMilliseconds(10)))
         .Build();
 
+    /// <summary>Reports what its task sees in its context.</summary>
+    public static readonly WorkflowDefinition<int, string> ContextEcho = Flow.Create<int>("test_context_echo")
+        .Then("echo", (int x, TaskContext ctx) => Task.FromResult(
+            $"{ctx.WorkflowName}|{ctx.InstanceId}|{ctx.TaskId}|{ctx.Attempt}|{ctx.Metadata.GetValueOrDefault("tenant", "none")}|{x}"))
+        .Build();
+
     /// <summary>Five attempts allowed, but an ArgumentException is declared non-retryable and attempt 1 throws one.</summary>
     public static readonly WorkflowDefinition<int, int> NonRetryable = Flow.Create<int>("test_non_retryable")
         .Then("validate", (int x, TaskContext ctx) =>
@@ -144,7 +150,7 @@ public static class TestFlows
         .Build();
 
     public static IEnumerable<WorkflowDefinition> All =>
-        [Linear, Abc, AlwaysFails, NonRetryable, SucceedsOnAttempt, TimesOutOnce, SlowBackoff, Held, StuckOnce, Sleeper, BadOutput, WithService];
+        [Linear, Abc, AlwaysFails, NonRetryable, ContextEcho, SucceedsOnAttempt, TimesOutOnce, SlowBackoff, Held, StuckOnce, Sleeper, BadOutput, WithService];
 }
 
 public sealed class Unserializable
