@@ -48,6 +48,16 @@ internal sealed class RunResult
 
     public List<string> ErrorSamples { get; } = [];
 
+    /// <summary>Counts an error and keeps the first few messages; safe to call from concurrent runs.</summary>
+    public void AddError(string message)
+    {
+        lock (ErrorSamples)
+        {
+            Errors++;
+            if (ErrorSamples.Count < 5) ErrorSamples.Add(message);
+        }
+    }
+
     /// <summary>Extra JSON fields, in order.</summary>
     public JsonObject Extra { get; } = [];
 

@@ -160,8 +160,7 @@ internal static class Workloads
                 {
                     pending.Remove(round[j]);
                     live = live.Where(x => x != round[j]).ToArray();
-                    result.Errors++;
-                    if (result.ErrorSamples.Count < 5) result.ErrorSamples.Add($"run {ids[round[j]]} is {states[j]} instead of AwaitingSignal");
+                    result.AddError($"run {ids[round[j]]} is {states[j]} instead of AwaitingSignal");
                 }
             }
             if (pending.Count > 0) await Task.Delay(20, ctx.Token);
@@ -185,11 +184,7 @@ internal static class Workloads
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                lock (result)
-                {
-                    result.Errors++;
-                    if (result.ErrorSamples.Count < 5) result.ErrorSamples.Add($"{ex.GetType().Name}: {ex.Message}");
-                }
+                result.AddError($"{ex.GetType().Name}: {ex.Message}");
             }
             finally
             {
@@ -326,11 +321,7 @@ internal static class Workloads
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                lock (result)
-                {
-                    result.Errors++;
-                    if (result.ErrorSamples.Count < 5) result.ErrorSamples.Add($"{ex.GetType().Name}: {ex.Message}");
-                }
+                result.AddError($"{ex.GetType().Name}: {ex.Message}");
             }
             finally
             {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
+using Sayiir.Persistence;
 
 namespace Sayiir.Observability;
 
@@ -16,30 +17,8 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
 
     public PostgresRunJournal(string connectionString, string serviceId, ILogger<PostgresRunJournal> logger) : base(logger)
     {
-        _dataSource = NpgsqlDataSource.Create(WithoutFlushWait(connectionString));
+        _dataSource = NpgsqlDataSource.Create(PostgresConnectionTuning.ForJournal(connectionString));
         _serviceId = serviceId;
-    }
-
-    /// <summary>
-    /// History commits do not wait for their WAL flush (<c>synchronous_commit=off</c> on the journal's own sessions):
-    /// that wait doubled the fsyncs of a run. Nothing is weakened where it matters. WAL is flushed in order, so the
-    /// run's next state write, which always commits synchronously, makes every earlier history row durable with it;
-    /// in particular an archived output is only pruned from the state by a write that follows its archive commit.
-    /// Rows after a run's last state write become durable within PostgreSQL's WAL writer delay (3 × 200 ms at most).
-    /// </summary>
-    internal static string WithoutFlushWait(string connectionString)
-    {
-        NpgsqlConnectionStringBuilder builder;
-        try
-        {
-            builder = new NpgsqlConnectionStringBuilder(connectionString);
-        }
-        catch (ArgumentException)
-        {
-            return connectionString;
-        }
-        builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? "-c synchronous_commit=off" : builder.Options + " -c synchronous_commit=off";
-        return builder.ConnectionString;
     }
 
     public override ValueTask RunChangedAsync(RunSummary summary) => ValueTask.CompletedTask;

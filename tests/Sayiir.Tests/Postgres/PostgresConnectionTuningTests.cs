@@ -33,4 +33,13 @@ public sealed class PostgresConnectionTuningTests
 
         Assert.Equal(given, PostgresConnectionTuning.ForEngine(given));
     }
+
+    [Fact]
+    public void ForJournal_UserOptions_AreKeptAndFlushWaitIsTurnedOff()
+    {
+        var tuned = new NpgsqlConnectionStringBuilder(PostgresConnectionTuning.ForJournal("Host=db;Username=app;Options=-c search_path=runs"));
+
+        Assert.Equal("-c search_path=runs -c synchronous_commit=off", tuned.Options);
+        Assert.True(tuned.NoResetOnClose);
+    }
 }
