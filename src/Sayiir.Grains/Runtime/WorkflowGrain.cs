@@ -24,6 +24,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     /// <summary>The recovery reminder this activation registered, if any (its ETag lets it be removed without a read).</summary>
     private IGrainReminder? _reminder;
 
+    /// <summary>Why an active run cannot be driven on this silo (missing workflow, changed definition); its stored state stays untouched.</summary>
+    private SayiirException? _blocked;
+
     // Rows are keyed by state name, not grain class: a name of our own keeps them apart from user grains.
     internal const string StateName = "sayiir-run";
     private static readonly TimeSpan KeepAlivePeriod = TimeSpan.FromMinutes(1);
@@ -164,6 +167,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
 
     public async Task<WorkflowStatus> WaitAsync(TimeSpan maxWait)
     {
+        // A run this silo cannot continue (its workflow is missing or changed) would never end: say why instead.
+        if (_blocked is not null && !_driving && _run.IsActive) throw _blocked;
         if (_run.Exists && !_ended.Task.IsCompleted)
         {
             // Cancel the timer once the run ends: thousands of waiting clients would otherwise leave as many live timers.
@@ -312,13 +317,16 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         if (definition is null)
         {
             Log.WorkflowMissing(_logger, InstanceId, _run.WorkflowName!);
+            _blocked = new WorkflowNotFoundException(_run.WorkflowName!);
             return;
         }
         if (definition.Hash != _run.DefinitionHash)
         {
             Log.DefinitionChanged(_logger, InstanceId, definition.Name, _run.DefinitionHash ?? "(none)", definition.Hash);
+            _blocked = new DefinitionMismatchException(InstanceId, definition.Name, _run.DefinitionHash ?? "(none)", definition.Hash);
             return;
         }
+        _blocked = null;
         _driving = true;
         SayiirTelemetry.RunsInFlight.Add(1);
         _keepAlive ??= this.RegisterGrainTimer(static () => Task.CompletedTask,

@@ -190,6 +190,35 @@ public sealed class RecoveryTests
     }
 
     [Fact]
+    public async Task WaitForResult_ActiveRunWhoseDefinitionChangedAcrossRestart_ThrowsMismatchAndLeavesRunUntouched()
+    {
+        var database = await PostgresServer.CreateDatabaseAsync("sayiir_hash_active");
+        var id = NewId("hash-active");
+        var v1Settings = new ClusterSettings { ConnectionString = database, Silos = 1 };
+        await using (var v1 = await SayiirCluster.StartAsync(Backend.Postgres, v1Settings))
+        {
+            await v1.Client.StartAsync(TestFlows.Held, "", id);
+            await Probe.WaitStartedAsync(id, "b", Deadline);
+        }
+        Probe.Open(id, "b");
+
+        var changed = Flow.Create<string>(TestFlows.Held.Name)
+            .Then("a", (string s) => s)
+            .Then("b", (string s) => s + "B2")
+            .Build();
+        await using var v2 = await SayiirCluster.StartAsync(Backend.Postgres, v1Settings with { Workflows = [changed] });
+
+        var ex = await Assert.ThrowsAsync<DefinitionMismatchException>(() => Wait.ForAsync(v2.Client.WaitForResultAsync<string>(id), Deadline, "the blocked run"));
+
+        Assert.Equal(TestFlows.Held.Hash, ex.StoredHash);
+        Assert.Equal(changed.Hash, ex.CurrentHash);
+        var status = await v2.Client.GetStatusAsync(id);
+        Assert.Equal(WorkflowState.Running, status.State);
+        Assert.Equal(TestFlows.Held.Hash, status.DefinitionHash);
+        Assert.Equal(0, Probe.Executions(id, "c"));
+    }
+
+    [Fact]
     public async Task Run_SiloKilledWhileRemindersAreSlow_MembershipWatcherWakesItWithinSeconds()
     {
         // A one-minute reminder period: only the membership watcher can bring the run back this fast.
