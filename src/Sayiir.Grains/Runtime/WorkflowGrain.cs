@@ -581,7 +581,16 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
                 attempt = retry.NextAttempt;
                 if (retry.NextAttemptAt > DateTimeOffset.UtcNow)
                 {
-                    await DelayUntilAsync(retry.NextAttemptAt, epoch);
+                    // Shown as Waiting until the next attempt; a cancel meanwhile names this task.
+                    _waitingDelays[task.Id] = retry.NextAttemptAt;
+                    try
+                    {
+                        await DelayUntilAsync(retry.NextAttemptAt, epoch);
+                    }
+                    finally
+                    {
+                        _waitingDelays.Remove(task.Id);
+                    }
                     await BoundaryAsync(epoch);
                 }
             }

@@ -108,7 +108,13 @@ public abstract class RunScenarios(SayiirCluster cluster)
     public async Task RunAsync_RetryWithBackoff_WaitsTheDelayBeforeTheNextAttempt()
     {
         var id = NewId("backoff");
-        var output = await Wait.ForAsync(Client.RunAsync(TestFlows.SlowBackoff, 0, id), Deadline, "the run with a backoff");
+        await Client.StartAsync(TestFlows.SlowBackoff, 0, id);
+        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.Waiting, Deadline, "the run to wait out its backoff");
+        var waiting = await Client.GetStatusAsync(id);
+        var failedAt = Probe.EventsOf(id, "flaky").Single(a => a.Attempt == 1).At;
+        Assert.InRange(waiting.WakeAt!.Value, failedAt + TestFlows.BackoffDelay - TimeSpan.FromMilliseconds(50), failedAt + TestFlows.BackoffDelay + TimeSpan.FromSeconds(2));
+
+        var output = await Wait.ForAsync(Client.WaitForResultAsync<int>(id), Deadline, "the run with a backoff");
 
         Assert.Equal(2, output);
         var attempts = Probe.EventsOf(id, "flaky");
