@@ -29,6 +29,8 @@ internal sealed class RunningAttempts : IDisposable
 
     public Task<TaskAttemptResult> Start(Guid attemptId, Func<CancellationToken, Task<TaskAttemptResult>> run)
     {
+        // A stopping silo starts no user code: the attempt is handed back and runs again where the run goes next.
+        if (_shutdown.IsCancellationRequested) return Task.FromResult(TaskAttemptResult.Abandoned);
         var cts = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
         // User code runs on the thread pool, never on a grain scheduler.
         var execution = Task.Run(() => run(cts.Token));
