@@ -227,6 +227,7 @@ public abstract class RunScenarios(SayiirCluster cluster)
 
         var ex = await Assert.ThrowsAsync<InvalidInstanceIdException>(() => Client.StartAsync(TestFlows.Linear, 1, tooLong));
         Assert.Contains("256", ex.Message);
+        if (Cluster.ConnectionString is { } connectionString) Assert.Equal(0, await StoredRuns.CountAsync(connectionString, tooLong));
         // The longest allowed id works end to end (storage columns and reminder keys hold it).
         var longest = NewId("") + ok[..(InvalidInstanceIdException.MaxLength - 33)];
         Assert.Equal("4", await Wait.ForAsync(Client.RunAsync(TestFlows.Linear, 1, longest), Deadline, "the run with a 256-character id"));
