@@ -185,6 +185,28 @@ public sealed class RecoveryTests
     }
 
     [Fact]
+    public async Task SignalTimeout_FullClusterRestartWhileAwaiting_TimesOutAtTheStoredInstant()
+    {
+        var database = await PostgresServer.CreateDatabaseAsync("sayiir_signal_restart");
+        var settings = new ClusterSettings { ConnectionString = database, Silos = 1 };
+        var id = NewId("signal-restart");
+        DateTimeOffset timeoutAt;
+        await using (var before = await SayiirCluster.StartAsync(Backend.Postgres, settings))
+        {
+            await before.Client.StartAsync(FlowLanguageFlows.SignalDefaultLong, 1, id);
+            await Wait.UntilAsync(async () => (await before.Client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, Deadline, "the run to park on its signal");
+            timeoutAt = (await before.Client.GetStatusAsync(id)).SignalTimeoutAt!.Value;
+        }
+
+        await using var after = await SayiirCluster.StartAsync(Backend.Postgres, settings);
+        Assert.Equal(70, await Wait.ForAsync(after.Client.WaitForResultAsync<int>(id), Deadline, "the run to time out after the restart"));
+
+        var resumed = Probe.EventsOf(id, "after").Single().At;
+        Assert.True(resumed >= timeoutAt, $"continued at {resumed:o}, before the stored timeout {timeoutAt:o}");
+        Assert.True(resumed - timeoutAt < TimeSpan.FromSeconds(3), $"continued {resumed - timeoutAt} after the stored timeout: the wait was restarted");
+    }
+
+    [Fact]
     public async Task ResumeAsync_DefinitionChangedSinceStart_ThrowsMismatchNamingBothHashesAndLeavesRunUntouched()
     {
         var database = await PostgresServer.CreateDatabaseAsync("sayiir_hash");

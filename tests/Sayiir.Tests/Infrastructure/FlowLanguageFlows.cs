@@ -195,9 +195,15 @@ public static class FlowLanguageFlows
         .WaitForSignal<int>("wait_go", "go", TimeSpan.FromMinutes(10))
         .Build();
 
+    /// <summary>Waits <see cref="LongDelay"/> for "go", else continues with 7 (restart tests).</summary>
+    public static readonly WorkflowDefinition<int, int> SignalDefaultLong = Flow.Create<int>("lang_signal_default_long")
+        .WaitForSignal("wait_go", "go", LongDelay, 7)
+        .Then("after", (int x, TaskContext ctx) => { Probe.Record(ctx, "timed out"); return Task.FromResult(x * 10); })
+        .Build();
+
     public static IEnumerable<WorkflowDefinition> All =>
     [
         ForkSum, ForkChains, ForkConcurrent, ForkFails, ForkHeld, RouteByTier, RouteNoDefault, Countdown, ExitWithLast, LoopLimit,
-        LoopHeld, LoopsAndForks, WithChild, Delayed, DelayLast, LongDelayed, Approval, TwoSignals, SignalTimeout, SignalDefault, SignalLong,
+        LoopHeld, LoopsAndForks, WithChild, Delayed, DelayLast, LongDelayed, Approval, TwoSignals, SignalTimeout, SignalDefault, SignalLong, SignalDefaultLong,
     ];
 }
