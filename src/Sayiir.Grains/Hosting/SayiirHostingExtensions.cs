@@ -41,6 +41,7 @@ public static class SayiirHostingExtensions
         services.TryAddSingleton<RunningAttempts>();
         services.TryAddSingleton<LocalWorkers>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, RecoveryWatcher>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, TaskServicesCheck>();
         AddClientServices(services);
 
         var storageSerializer = new SystemTextJsonGrainStorageSerializer(Options.Create(new SystemTextJsonGrainStorageSerializerOptions()));
