@@ -38,19 +38,9 @@ public sealed class StorageFaultTests
         var ex = await Assert.ThrowsAnyAsync<Exception>(() => SayiirCluster.StartAsync(Backend.Postgres,
             new ClusterSettings { ConnectionString = "Host=127.0.0.1;Port=1;Database=nowhere;Username=postgres;Timeout=3", Silos = 1 }));
 
-        var all = string.Join(" | ", Flatten(ex).Select(e => e.Message));
+        var all = string.Join(" | ", ExceptionChain.Flatten(ex).Select(e => e.Message));
         Assert.Contains("127.0.0.1:1", all);
-        Assert.Contains(Flatten(ex), e => e is SayiirStorageUnavailableException);
-    }
-
-    private static IEnumerable<Exception> Flatten(Exception ex)
-    {
-        for (Exception? e = ex; e is not null; e = e.InnerException)
-        {
-            yield return e;
-            if (e is AggregateException aggregate)
-                foreach (var inner in aggregate.InnerExceptions.SelectMany(Flatten)) yield return inner;
-        }
+        Assert.Contains(ExceptionChain.Flatten(ex), e => e is SayiirStorageUnavailableException);
     }
 
     // Calls may fail while the database is down (activations cannot read their state); the run itself must not.

@@ -22,7 +22,7 @@ public sealed class TaskServicesCheckTests
 
         var ex = await Assert.ThrowsAnyAsync<Exception>(() => SayiirCluster.StartAsync(Backend.Memory, new ClusterSettings { Silos = 1, Workflows = [flow] }));
 
-        var validation = Flatten(ex).OfType<WorkflowValidationException>().First();
+        var validation = ExceptionChain.Flatten(ex).OfType<WorkflowValidationException>().First();
         Assert.Equal("needs_ledger", validation.WorkflowName);
         var problem = Assert.Single(validation.Errors);
         Assert.Contains("'post'", problem);
@@ -36,15 +36,5 @@ public sealed class TaskServicesCheckTests
         await using var cluster = await SayiirCluster.StartAsync(Backend.Memory, new ClusterSettings { Silos = 1, Workflows = [TestFlows.WithService] });
 
         Assert.Equal("Hello, Ada! (attempt 1 of greet)", await cluster.Client.RunAsync(TestFlows.WithService, "Ada", $"di-{Guid.NewGuid():n}"));
-    }
-
-    private static IEnumerable<Exception> Flatten(Exception ex)
-    {
-        for (Exception? e = ex; e is not null; e = e.InnerException)
-        {
-            yield return e;
-            if (e is AggregateException aggregate)
-                foreach (var inner in aggregate.InnerExceptions.SelectMany(Flatten)) yield return inner;
-        }
     }
 }
