@@ -70,6 +70,20 @@ public abstract class RunScenarios(SayiirCluster cluster)
     }
 
     [Fact]
+    public async Task RunAsync_BackoffWithMaxDelay_WaitsTheCappedDelayNotTheExponentialOne()
+    {
+        var id = NewId("capped");
+        Assert.Equal(3, await Wait.ForAsync(Client.RunAsync(TestFlows.CappedBackoff, 0, id), Deadline, "the capped-backoff run"));
+
+        var at = Probe.EventsOf(id, "capped").Select(e => e.At).ToList();
+        Assert.Equal(3, at.Count);
+        // Uncapped, the second wait would be 300 ms × 50 = 15 s; the cap makes it 600 ms.
+        Assert.True(at[1] - at[0] >= TimeSpan.FromMilliseconds(250), $"first backoff {at[1] - at[0]} is shorter than its 300 ms");
+        Assert.True(at[2] - at[1] >= TimeSpan.FromMilliseconds(550), $"second backoff {at[2] - at[1]} is shorter than the 600 ms cap");
+        Assert.True(at[2] - at[1] < TimeSpan.FromSeconds(5), $"second backoff {at[2] - at[1]} ignored the 600 ms cap");
+    }
+
+    [Fact]
     public async Task RunAsync_NonRetryableException_FailsAfterTheFirstAttempt()
     {
         var id = NewId("non-retryable");

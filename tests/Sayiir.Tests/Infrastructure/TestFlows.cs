@@ -36,6 +36,16 @@ public static class TestFlows
         }, o => o.Retry = RetryPolicy.Fixed(3, TimeSpan.FromMilliseconds(10)))
         .Build();
 
+    /// <summary>Fails attempts 1 and 2; backoff 300 ms × 50 per attempt, capped at 600 ms.</summary>
+    public static readonly WorkflowDefinition<int, int> CappedBackoff = Flow.Create<int>("test_capped_backoff")
+        .Then("capped", (int x, TaskContext ctx) =>
+        {
+            Probe.Hit(ctx);
+            Probe.Record(ctx, "attempt");
+            return ctx.Attempt < 3 ? Task.FromException<int>(new TimeoutException($"attempt {ctx.Attempt} fails")) : Task.FromResult(ctx.Attempt);
+        }, o => o.Retry = RetryPolicy.Exponential(3, TimeSpan.FromMilliseconds(300), multiplier: 50, maxDelay: TimeSpan.FromMilliseconds(600)))
+        .Build();
+
     /// <summary>Reports what its task sees in its context.</summary>
     public static readonly WorkflowDefinition<int, string> ContextEcho = Flow.Create<int>("test_context_echo")
         .Then("echo", (int x, TaskContext ctx) => Task.FromResult(
@@ -150,7 +160,7 @@ public static class TestFlows
         .Build();
 
     public static IEnumerable<WorkflowDefinition> All =>
-        [Linear, Abc, AlwaysFails, NonRetryable, ContextEcho, SucceedsOnAttempt, TimesOutOnce, SlowBackoff, Held, StuckOnce, Sleeper, BadOutput, WithService];
+        [Linear, Abc, AlwaysFails, NonRetryable, ContextEcho, CappedBackoff, SucceedsOnAttempt, TimesOutOnce, SlowBackoff, Held, StuckOnce, Sleeper, BadOutput, WithService];
 }
 
 public sealed class Unserializable
