@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Npgsql;
+using Sayiir.Persistence;
 
 namespace Sayiir.Bench;
 
@@ -46,7 +47,7 @@ internal sealed class PgServer
         {
             if (options.PoolSize is { } pool) given = new NpgsqlConnectionStringBuilder(given) { MaxPoolSize = pool }.ConnectionString;
             server = new PgServer(given, startedByUs: false, repoRoot: null, options);
-            Log.Info($"using the PostgreSQL server of --postgres ({Describe(given)}); its settings are not changed");
+            Log.Info($"using the PostgreSQL server of --postgres ({PostgresSchemaInstaller.DescribeTarget(given)}); its settings are not changed");
         }
         else
         {
@@ -137,12 +138,6 @@ internal sealed class PgServer
         ["PGTEST_PORT"] = options.PgPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["PGTEST_DIR"] = options.PgDir,
     };
-
-    private static string Describe(string connectionString)
-    {
-        var b = new NpgsqlConnectionStringBuilder(connectionString);
-        return $"{b.Host}:{b.Port}/{b.Database}";
-    }
 
     internal static string? FindRepoRoot()
     {

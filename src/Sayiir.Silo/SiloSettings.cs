@@ -1,3 +1,4 @@
+using Sayiir.Persistence;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Net;
@@ -201,12 +202,7 @@ internal sealed class SiloSettings
     }
 
     /// <summary>The PostgreSQL server and database as <c>host:port/database</c>, without credentials.</summary>
-    public string DescribePostgres()
-    {
-        if (Postgres is null) return "(none)";
-        var b = new NpgsqlConnectionStringBuilder(Postgres);
-        return string.Create(CultureInfo.InvariantCulture, $"{(string.IsNullOrWhiteSpace(b.Host) ? "localhost" : b.Host)}:{b.Port}/{b.Database ?? b.Username ?? "(default)"}");
-    }
+    public string DescribePostgres() => Postgres is null ? "(none)" : PostgresSchemaInstaller.DescribeTarget(Postgres);
 
     private delegate bool TryParser<T>(string text, out T value);
 

@@ -168,7 +168,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     public async Task<WorkflowStatus> WaitAsync(TimeSpan maxWait)
     {
         // A run this silo cannot continue (its workflow is missing or changed) would never end: say why instead.
-        if (_blocked is not null && !_driving && _run.IsActive) throw _blocked;
+        if (_blocked is not null && _run.IsActive) throw _blocked;
         if (_run.Exists && !_ended.Task.IsCompleted)
         {
             // Cancel the timer once the run ends: thousands of waiting clients would otherwise leave as many live timers.
@@ -475,9 +475,10 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     private FlowBranch? ChosenBranch(RouteNode route)
     {
         if (!_run.Outputs.TryGetValue(route.Id, out var keyPayload)) return null;
-        var key = (string?)_codec.Decode(keyPayload, typeof(string), $"key of route '{route.Id}'") ?? "";
-        return route.Branches.FirstOrDefault(b => b.Name == key) ?? route.Default;
+        return BranchFor(route, (string?)_codec.Decode(keyPayload, typeof(string), $"key of route '{route.Id}'") ?? "");
     }
+
+    private static FlowBranch? BranchFor(RouteNode route, string key) => route.Branches.FirstOrDefault(b => b.Name == key) ?? route.Default;
 
     private async Task<byte[]> OutputOfAsync(FlowNode node)
     {
@@ -707,7 +708,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     {
         var keyPayload = _run.Outputs.TryGetValue(route.Id, out var stored) ? stored : await ExecTaskAsync(route.Selector, input, epoch, isSelector: true);
         var key = (string?)DecodeOrFail(keyPayload, typeof(string), route.Id, $"key of route '{route.Id}'") ?? "";
-        var branch = route.Branches.FirstOrDefault(b => b.Name == key) ?? route.Default
+        var branch = BranchFor(route, key)
             ?? throw new RunFailedException(FailureFrom(route.Id, 1, new NoRouteBranchException(route.Id, key)));
         return await ExecStepsAsync(branch.Steps, input, epoch);
     }

@@ -28,6 +28,12 @@ public sealed record ClusterSettings
 
     /// <summary>The workflows registered on every silo; default: all test workflows.</summary>
     public IReadOnlyList<WorkflowDefinition>? Workflows { get; init; }
+
+    /// <summary>Extra services every silo registers (the samples' task dependencies, for instance).</summary>
+    public Action<IServiceCollection>? SiloServices { get; init; }
+
+    /// <summary>A name part of the database created for the Postgres backend.</summary>
+    public string DatabasePrefix { get; init; } = "sayiir_test";
 }
 
 /// <summary>An in-process TestingHost cluster with Sayiir and every test workflow registered.</summary>
@@ -52,7 +58,7 @@ public sealed class SayiirCluster : IAsyncDisposable
     {
         settings ??= new ClusterSettings();
         var connectionString = backend == Backend.Postgres
-            ? settings.ConnectionString ?? await PostgresServer.CreateDatabaseAsync("sayiir_test")
+            ? settings.ConnectionString ?? await PostgresServer.CreateDatabaseAsync(settings.DatabasePrefix)
             : null;
         var builder = new InProcessTestClusterBuilder((short)settings.Silos);
         builder.Options.ServiceId = settings.ServiceId;
@@ -65,6 +71,7 @@ public sealed class SayiirCluster : IAsyncDisposable
                 s.Configure(o => o.RecoveryReminderPeriod = settings.RecoveryReminderPeriod);
             });
             silo.Services.AddSingleton<IGreeter, Greeter>();
+            settings.SiloServices?.Invoke(silo.Services);
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromMilliseconds(500));
             if (settings.ResponseTimeout is { } timeout) silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = timeout);
         });

@@ -5,7 +5,7 @@ using Sayiir.Tests.Infrastructure;
 namespace Sayiir.Tests.Samples;
 
 /// <summary>The samples' workflow definitions, run in a test cluster on both backends (derived classes below).</summary>
-public abstract class SampleTests(SampleCluster cluster)
+public abstract class SampleTests(SayiirCluster cluster)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
