@@ -82,6 +82,12 @@ public sealed record RunHistoryEvent
 
     /// <summary>The error message, for failures.</summary>
     [Id(7)] public string? Message { get; init; }
+
+    /// <summary>
+    /// The event's position in its run's history: 1, 2, 3, … in the order the run recorded them (0 for events written
+    /// by versions before sequence numbers existed, which come first).
+    /// </summary>
+    [Id(8)] public long Sequence { get; init; }
 }
 
 /// <summary>A filter and page request for <see cref="ISayiirClient.ListRunsAsync"/>. Results are newest first.</summary>

@@ -4,8 +4,11 @@ namespace Sayiir;
 public sealed class TaskContext
 {
     internal TaskContext(string workflowName, string instanceId, string taskId, int attempt,
-        IReadOnlyDictionary<string, string> metadata, IServiceProvider services, CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, string> metadata, IServiceProvider services, CancellationToken cancellationToken,
+        string? idempotencyKey = null, int? loopIteration = null)
     {
+        IdempotencyKey = string.IsNullOrEmpty(idempotencyKey) ? $"{instanceId}/{taskId}" : idempotencyKey;
+        LoopIteration = loopIteration;
         WorkflowName = workflowName;
         InstanceId = instanceId;
         TaskId = taskId;
@@ -26,6 +29,19 @@ public sealed class TaskContext
 
     /// <summary>The attempt number, starting at 1.</summary>
     public int Attempt { get; }
+
+    /// <summary>
+    /// A key for making this step's side effects exactly-once downstream: pass it to a payment API's idempotency
+    /// header, or use it as a unique key in your own table. It is the same for every attempt (retries) and for every
+    /// re-execution of the step after a crash — the one case a checkpointed engine re-runs a task is an attempt that
+    /// was in flight on a silo that died — and different for each iteration of an enclosing loop and for each run of
+    /// the instance id (a run started again with <c>TerminateExisting</c> gets new keys). Its shape
+    /// (<c>{instanceId}/{runId}/{loop}#{iteration}/…/{taskId}</c>) is informative, not a contract.
+    /// </summary>
+    public string IdempotencyKey { get; }
+
+    /// <summary>The iteration (1, 2, …) of the innermost loop this task runs in, or null outside loops.</summary>
+    public int? LoopIteration { get; }
 
     /// <summary>Metadata given when the run was started.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }

@@ -39,6 +39,15 @@ public static class SayiirHostingExtensions
         services.AddOptions<SayiirOptions>().BindConfiguration("Sayiir").Validate(o => { o.Validate(); return true; });
         services.TryAddSingleton(sp => new WorkflowRegistry(sp.GetServices<WorkflowRegistration>().Select(r => r.Definition)));
         services.TryAddSingleton<RunningAttempts>();
+        services.TryAddSingleton<RunLeases>();
+        services.TryAddSingleton<IRunOwnership, SiloRunOwnership>();
+        builder.AddPlacementDirector<SiloPinnedPlacementStrategy, SiloPinnedPlacementDirector>();
+        // A graceful deactivation waits for the hand-off window: Orleans must not cut it short.
+        services.AddOptions<GrainCollectionOptions>().PostConfigure<IOptions<SayiirOptions>>((collection, sayiirOptions) =>
+        {
+            var needed = sayiirOptions.Value.HandoffTimeout * 2 + TimeSpan.FromSeconds(5);
+            if (collection.DeactivationTimeout < needed) collection.DeactivationTimeout = needed;
+        });
         services.TryAddSingleton<LocalWorkers>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, RecoveryWatcher>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, TaskServicesCheck>();

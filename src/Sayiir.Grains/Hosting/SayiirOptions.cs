@@ -30,12 +30,22 @@ public sealed class SayiirOptions
     /// <summary>Upper bound of the wait between retries of a failed state write (storage outage). Default 5 seconds.</summary>
     public TimeSpan MaxStorageRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// When a run's activation goes away without a crash (silo shutdown, a lost grain-directory partition, idle
+    /// collection, rebalancing), how long its task attempts in flight may still run: their outputs are saved before
+    /// the run is released to its next owner, so they are not run again. An attempt still running at the end of the
+    /// window is cancelled and runs again where the run continues. The next owner waits for the release (at most this
+    /// long plus a write). Default 10 seconds; Orleans' deactivation timeout is raised to cover it.
+    /// </summary>
+    public TimeSpan HandoffTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     internal void Validate()
     {
         var errors = new List<string>();
         if (RecoveryReminderPeriod <= TimeSpan.Zero) errors.Add($"{nameof(RecoveryReminderPeriod)} must be positive (was {RecoveryReminderPeriod})");
         if (InlineResultWindow <= TimeSpan.Zero) errors.Add($"{nameof(InlineResultWindow)} must be positive (was {InlineResultWindow})");
         if (MaxStorageRetryDelay <= TimeSpan.Zero) errors.Add($"{nameof(MaxStorageRetryDelay)} must be positive (was {MaxStorageRetryDelay})");
+        if (HandoffTimeout < TimeSpan.Zero || HandoffTimeout > TimeSpan.FromMinutes(10)) errors.Add($"{nameof(HandoffTimeout)} must be within [0, 10 min] (was {HandoffTimeout})");
         if (errors.Count > 0) throw new ValidationException("Invalid SayiirOptions: " + string.Join("; ", errors));
     }
 }

@@ -49,7 +49,8 @@ internal interface IMemoryRunStoreGrain : IGrainWithIntegerKey
 [KeepAlive]
 internal sealed class MemoryRunStoreGrain : Grain, IMemoryRunStoreGrain
 {
-    private readonly Dictionary<string, List<RunHistoryEvent>> _history = new(StringComparer.Ordinal);
+    // Per run, by sequence number: a re-delivered event replaces nothing and adds nothing.
+    private readonly Dictionary<string, SortedList<long, RunHistoryEvent>> _history = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RunSummary> _runs = new(StringComparer.Ordinal);
     private readonly Dictionary<(string InstanceId, string TaskId), byte[]> _outputs = [];
     private readonly SortedSet<RunPageToken> _newestFirst = new(RunPageToken.NewestFirst);
@@ -61,9 +62,9 @@ internal sealed class MemoryRunStoreGrain : Grain, IMemoryRunStoreGrain
     {
         foreach (var entry in entries)
         {
-            if (entry.Output is not null && entry.Event.TaskId is { } taskId) _outputs[(entry.InstanceId, taskId)] = entry.Output;
             if (!_history.TryGetValue(entry.InstanceId, out var events)) _history[entry.InstanceId] = events = [];
-            events.Add(entry.Event);
+            if (!events.TryAdd(entry.Seq, entry.Event)) continue;
+            if (entry.Output is not null && entry.Event.TaskId is { } taskId) _outputs[(entry.InstanceId, taskId)] = entry.Output;
         }
         return Task.CompletedTask;
     }
@@ -77,7 +78,7 @@ internal sealed class MemoryRunStoreGrain : Grain, IMemoryRunStoreGrain
     }
 
     public Task<List<RunHistoryEvent>> ReadHistoryAsync(string instanceId) =>
-        Task.FromResult(_history.TryGetValue(instanceId, out var events) ? new List<RunHistoryEvent>(events) : []);
+        Task.FromResult(_history.TryGetValue(instanceId, out var events) ? new List<RunHistoryEvent>(events.Values) : []);
 
     public Task<RunPage> ListAsync(RunQuery query)
     {

@@ -27,8 +27,9 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
     {
         await using var command = _dataSource.CreateCommand(
             """
-            INSERT INTO sayiir_history (service_id, instance_id, at, kind, task_id, attempt, duration_ms, detail, error_type, message, output)
-            SELECT @service, * FROM unnest(@ids, @ats, @kinds, @tasks, @attempts, @durations, @details, @types, @messages, @outputs)
+            INSERT INTO sayiir_history (service_id, instance_id, at, kind, task_id, attempt, duration_ms, detail, error_type, message, output, seq)
+            SELECT @service, * FROM unnest(@ids, @ats, @kinds, @tasks, @attempts, @durations, @details, @types, @messages, @outputs, @seqs)
+            ON CONFLICT (service_id, instance_id, seq) WHERE seq IS NOT NULL DO NOTHING
             """);
         command.Parameters.AddWithValue("service", _serviceId);
         command.Parameters.AddWithValue("ids", batch.Select(b => b.InstanceId).ToArray());
@@ -41,6 +42,7 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
         command.Parameters.Add(new NpgsqlParameter("types", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)b.Event.ErrorType ?? DBNull.Value).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("messages", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)b.Event.Message ?? DBNull.Value).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("outputs", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { Value = batch.Select(b => (object?)b.Output ?? DBNull.Value).ToArray() });
+        command.Parameters.AddWithValue("seqs", batch.Select(b => b.Seq).ToArray());
         await command.ExecuteNonQueryAsync();
     }
 
@@ -50,7 +52,7 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
             """
             SELECT output FROM sayiir_history
              WHERE service_id = @service AND instance_id = @id AND task_id = @task AND output IS NOT NULL
-             ORDER BY id DESC LIMIT 1
+             ORDER BY seq DESC NULLS LAST, id DESC LIMIT 1
             """);
         command.Parameters.AddWithValue("service", _serviceId);
         command.Parameters.AddWithValue("id", instanceId);
@@ -63,8 +65,8 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
         await FlushAsync().WaitAsync(cancellationToken);
         await using var command = _dataSource.CreateCommand(
             """
-            SELECT at, kind, task_id, attempt, duration_ms, detail, error_type, message
-              FROM sayiir_history WHERE service_id = @service AND instance_id = @id ORDER BY id
+            SELECT at, kind, task_id, attempt, duration_ms, detail, error_type, message, seq
+              FROM sayiir_history WHERE service_id = @service AND instance_id = @id ORDER BY seq NULLS FIRST, id
             """);
         command.Parameters.AddWithValue("service", _serviceId);
         command.Parameters.AddWithValue("id", instanceId);
@@ -82,6 +84,7 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
                 Detail = reader.IsDBNull(5) ? null : reader.GetString(5),
                 ErrorType = reader.IsDBNull(6) ? null : reader.GetString(6),
                 Message = reader.IsDBNull(7) ? null : reader.GetString(7),
+                Sequence = reader.IsDBNull(8) ? 0 : reader.GetInt64(8),
             });
         }
         return events;

@@ -1,18 +1,19 @@
 using System.Threading.Channels;
+using Sayiir.Runtime;
 using Microsoft.Extensions.Logging;
 
 namespace Sayiir.Observability;
 
 /// <summary>
-/// Where run history goes and where runs are listed from. History is appended without waiting: events are
-/// batched and written by one background writer per silo, so recording them costs the run no extra round trip.
+/// Where run history goes and where runs are listed from. Events reach the journal only after the state write that
+/// holds them (the run's outbox) has landed, so history never shows a change that was not saved; the journal writes
+/// them in batches from one background writer per silo, idempotently by (run, sequence), so a re-delivery after a
+/// crash adds nothing twice.
 /// </summary>
 internal interface IRunJournal
 {
-    void Append(string instanceId, RunHistoryEvent historyEvent);
-
-    /// <summary>Appends a task-completed event carrying the task's output; completes once it is durable.</summary>
-    Task ArchiveAsync(string instanceId, RunHistoryEvent historyEvent, byte[] output);
+    /// <summary>Writes events already saved in their run's state; completes once they are durable here.</summary>
+    Task AppendAsync(string instanceId, IReadOnlyList<PendingEvent> events);
 
     /// <summary>The latest archived output of a task of the run, or null.</summary>
     Task<byte[]?> ReadTaskOutputAsync(string instanceId, string taskId, CancellationToken cancellationToken = default);
@@ -25,9 +26,13 @@ internal interface IRunJournal
     Task<RunPage> ListAsync(RunQuery query, CancellationToken cancellationToken = default);
 }
 
-/// <summary>One appended event, with the task output it archives (task-completed events only).</summary>
+/// <summary>One appended event, with the output it archives (task-completed and signal-consumed events only).</summary>
 [GenerateSerializer, Alias("sayiir.JournalEntry"), Immutable]
-internal sealed record JournalEntry([property: Id(0)] string InstanceId, [property: Id(1)] RunHistoryEvent Event, [property: Id(2)] byte[]? Output);
+internal sealed record JournalEntry(
+    [property: Id(0)] string InstanceId,
+    [property: Id(1)] RunHistoryEvent Event,
+    [property: Id(2)] byte[]? Output,
+    [property: Id(3)] long Seq);
 
 /// <summary>Batches appended events and writes them from one background loop.</summary>
 internal abstract partial class BatchingRunJournal : IRunJournal, ILifecycleParticipant<ISiloLifecycle>
@@ -39,17 +44,22 @@ internal abstract partial class BatchingRunJournal : IRunJournal, ILifecyclePart
 
     protected BatchingRunJournal(ILogger logger) => _logger = logger;
 
-    public void Append(string instanceId, RunHistoryEvent historyEvent)
+    public Task AppendAsync(string instanceId, IReadOnlyList<PendingEvent> events)
     {
         EnsureWriter();
-        _queue.Writer.TryWrite(new Item(instanceId, historyEvent, null, null));
-    }
-
-    public Task ArchiveAsync(string instanceId, RunHistoryEvent historyEvent, byte[] output)
-    {
-        EnsureWriter();
+        if (events.Count == 0) return Task.CompletedTask;
         var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_queue.Writer.TryWrite(new Item(instanceId, historyEvent, output, written))) written.TrySetException(new ObjectDisposedException("the journal is stopping"));
+        for (var i = 0; i < events.Count; i++)
+        {
+            var pending = events[i];
+            // Only the last item completes the call: the writer handles items in order.
+            var item = new Item(new JournalEntry(instanceId, pending.Event with { Sequence = pending.Seq }, pending.Output, pending.Seq), i == events.Count - 1 ? written : null);
+            if (!_queue.Writer.TryWrite(item))
+            {
+                written.TrySetException(new ObjectDisposedException("the journal is stopping"));
+                break;
+            }
+        }
         return written.Task;
     }
 
@@ -60,7 +70,7 @@ internal abstract partial class BatchingRunJournal : IRunJournal, ILifecyclePart
     {
         EnsureWriter();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_queue.Writer.TryWrite(new Item(null, null, null, done))) return Task.CompletedTask;
+        if (!_queue.Writer.TryWrite(new Item(null, done))) return Task.CompletedTask;
         return done.Task;
     }
 
@@ -100,12 +110,8 @@ internal abstract partial class BatchingRunJournal : IRunJournal, ILifecyclePart
             flushed.Clear();
             while (batch.Count < MaxBatch && reader.TryRead(out var item))
             {
-                if (item.Event is null) flushed.Add(item.Done!);
-                else
-                {
-                    batch.Add(new JournalEntry(item.InstanceId!, item.Event, item.Output));
-                    if (item.Done is not null) flushed.Add(item.Done);
-                }
+                if (item.Entry is not null) batch.Add(item.Entry);
+                if (item.Done is not null) flushed.Add(item.Done);
             }
             var written = batch.Count == 0 || await WriteWithRetryAsync(batch);
             foreach (var done in flushed)
@@ -133,8 +139,9 @@ internal abstract partial class BatchingRunJournal : IRunJournal, ILifecyclePart
             }
             catch (Exception ex)
             {
-                // Archived outputs whose write failed stay in their runs' state (they are pruned only once written).
-                LogWriteDropped(_logger, ex, batch.Count);
+                // Nothing is lost: the events stay in their runs' saved state (the outbox) and are delivered again
+                // with the run's next write or by its next activation.
+                LogWriteDeferred(_logger, ex, batch.Count);
                 return false;
             }
         }
@@ -143,9 +150,9 @@ internal abstract partial class BatchingRunJournal : IRunJournal, ILifecyclePart
     [LoggerMessage(3020, LogLevel.Warning, "Writing {Count} history event(s) failed (try {Attempt}); retrying")]
     private static partial void LogWriteRetry(ILogger logger, Exception exception, int count, int attempt);
 
-    [LoggerMessage(3021, LogLevel.Error, "Dropped {Count} history event(s) after repeated write failures")]
-    private static partial void LogWriteDropped(ILogger logger, Exception exception, int count);
+    [LoggerMessage(3021, LogLevel.Error, "Writing {Count} history event(s) failed repeatedly; they stay in their runs' state and are delivered again later")]
+    private static partial void LogWriteDeferred(ILogger logger, Exception exception, int count);
 
-    // Event null: a flush marker. Done: completed once the item (and everything before it) is written.
-    private readonly record struct Item(string? InstanceId, RunHistoryEvent? Event, byte[]? Output, TaskCompletionSource? Done);
+    // Entry null: a flush marker. Done: completed once the item (and everything before it) is written.
+    private readonly record struct Item(JournalEntry? Entry, TaskCompletionSource? Done);
 }

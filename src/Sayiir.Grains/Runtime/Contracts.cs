@@ -105,6 +105,12 @@ internal sealed record TaskAttemptRequest
 
     // The run's W3C trace parent: every attempt's span joins the run's trace.
     [Id(7)] public string? TraceParent { get; init; }
+
+    // Stable across retries and re-executions of one logical step; distinct per loop iteration and per run.
+    [Id(8)] public string IdempotencyKey { get; init; } = "";
+
+    // The innermost enclosing loop's iteration (1-based), or null outside loops.
+    [Id(9)] public int? LoopIteration { get; init; }
 }
 
 internal enum AttemptOutcome

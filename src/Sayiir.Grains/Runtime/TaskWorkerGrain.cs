@@ -20,17 +20,28 @@ internal sealed class RunningAttempts : IDisposable
     private readonly ConcurrentDictionary<Guid, Attempt> _attempts = new();
     private readonly CancellationTokenSource _shutdown = new();
     private readonly CancellationTokenRegistration _stopping;
+    private volatile bool _isStopping;
 
-    public RunningAttempts(IHostApplicationLifetime? lifetime = null)
+    public RunningAttempts(IHostApplicationLifetime? lifetime = null, IOptions<SayiirOptions>? options = null)
     {
-        // Tasks see silo shutdown through their token.
-        if (lifetime is not null) _stopping = lifetime.ApplicationStopping.Register(_shutdown.Cancel);
+        // A stopping silo starts nothing new but lets the attempts in flight finish within the hand-off window, so
+        // their runs save them before letting go; then their tokens fire.
+        var window = options?.Value.HandoffTimeout ?? TimeSpan.Zero;
+        if (lifetime is not null) _stopping = lifetime.ApplicationStopping.Register(() =>
+        {
+            _isStopping = true;
+            try { _shutdown.CancelAfter(window); }
+            catch (ObjectDisposedException) { } // disposed meanwhile
+        });
     }
+
+    /// <summary>Attempts this silo tracks (running, or finished and not yet collected by their run).</summary>
+    public int Count => _attempts.Count;
 
     public Task<TaskAttemptResult> Start(Guid attemptId, Func<CancellationToken, Task<TaskAttemptResult>> run)
     {
         // A stopping silo starts no user code: the attempt is handed back and runs again where the run goes next.
-        if (_shutdown.IsCancellationRequested) return Task.FromResult(TaskAttemptResult.Abandoned);
+        if (_isStopping || _shutdown.IsCancellationRequested) return Task.FromResult(TaskAttemptResult.Abandoned);
         var cts = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
         // User code runs on the thread pool, never on a grain scheduler.
         var execution = Task.Run(() => run(cts.Token));
@@ -45,11 +56,20 @@ internal sealed class RunningAttempts : IDisposable
         if (_attempts.TryRemove(attemptId, out var attempt)) attempt.Cancellation.Dispose();
     }
 
-    public void Cancel(Guid attemptId)
+    /// <summary>
+    /// The run no longer wants this attempt's result (cancelled, stopped, handed over): its token fires, and it leaves
+    /// the table once it has finished, whether or not anyone collects it.
+    /// </summary>
+    public void Abandon(Guid attemptId)
     {
         if (!_attempts.TryGetValue(attemptId, out var attempt)) return;
         try { attempt.Cancellation.Cancel(); }
         catch (ObjectDisposedException) { } // finished meanwhile
+        attempt.Execution.ContinueWith(static (_, state) =>
+        {
+            var (attempts, id) = ((RunningAttempts, Guid))state!;
+            attempts.Forget(id);
+        }, (this, attemptId), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     public void Dispose()
@@ -156,7 +176,7 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
         if (timeout is { } t) attemptCts.CancelAfter(t);
         await using var scope = _scopes.CreateAsyncScope();
         var context = new TaskContext(request.WorkflowName, request.InstanceId, node.Id, request.Attempt,
-            request.Metadata ?? EmptyMetadata, scope.ServiceProvider, attemptCts.Token);
+            request.Metadata ?? EmptyMetadata, scope.ServiceProvider, attemptCts.Token, request.IdempotencyKey, request.LoopIteration);
         object? output;
         try
         {

@@ -2,30 +2,28 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Storage;
 using Sayiir.Hosting;
 using Sayiir.Observability;
 
 namespace Sayiir.Runtime;
 
 /// <summary>
-/// One workflow run. The grain is not reentrant, but the run itself is driven by a detached loop on the grain's
-/// scheduler: a task is dispatched to a worker and awaited without holding a request, so status, cancel, pause and
-/// signal calls are served while a task runs (design force 1), and no call lasts longer than the worker's inline
-/// window (force 2). All state changes happen in synchronous stretches between awaits; every await of the loop is
-/// followed by an epoch check, so a cancel, failure, termination or lost ownership stops the loop at its next step.
-/// Writes are coalesced by a single writer that hands storage a snapshot, so a write in flight never sees a later
-/// mutation (the ADO.NET provider serializes off the grain thread).
+/// One workflow run: the flow interpreter and the run's requests. The grain is not reentrant, but the run itself is
+/// driven by a detached loop on the grain's scheduler: a task is dispatched to a worker and awaited without holding a
+/// request, so status, cancel, pause and signal calls are served while a task runs (design force 1), and no call lasts
+/// longer than the worker's inline window (force 2). All state changes happen in synchronous stretches between awaits;
+/// every await of the loop is followed by an epoch check, so a cancel, failure, termination or lost ownership stops
+/// the loop at its next step.
+/// <para>
+/// Its collaborators hold the rules that must not break: <see cref="RunWriter"/> (one owner per run, the dispatch
+/// fence, coalesced and prompt checkpoints, history saved with its change) and <see cref="RunProgress"/> (what is
+/// finished, which outputs are still needed). A deactivation that is not a crash hands the run over: attempts in
+/// flight finish within <see cref="SayiirOptions.HandoffTimeout"/>, their outputs are saved, then the run is released.
+/// </para>
 /// </summary>
 internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
 {
     internal const string ReminderName = "sayiir-recovery";
-
-    /// <summary>The recovery reminder this activation registered, if any (its ETag lets it be removed without a read).</summary>
-    private IGrainReminder? _reminder;
-
-    /// <summary>Why an active run cannot be driven on this silo (missing workflow, changed definition); its stored state stays untouched.</summary>
-    private SayiirException? _blocked;
 
     // Rows are keyed by state name, not grain class: a name of our own keeps them apart from user grains.
     internal const string StateName = "sayiir-run";
@@ -39,40 +37,38 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     private readonly ILogger<WorkflowGrain> _logger;
     private readonly IRunJournal _journal;
     private readonly LocalWorkers _workers;
+    private readonly IRunOwnership _ownership;
 
-    private WorkflowRunState _run = new();
+    private RunWriter _writer = null!;
+    private RunProgress _progress = null!;
+
+    /// <summary>The recovery reminder this activation registered, if any (its ETag lets it be removed without a read).</summary>
+    private IGrainReminder? _reminder;
+
+    /// <summary>Why an active run cannot be driven on this silo (missing workflow, changed definition); its stored state stays untouched.</summary>
+    private SayiirException? _blocked;
 
     // The loop's generation: bumped whenever the run's trajectory changes underneath it.
     private int _epoch;
     private bool _driving;
+    private bool _starting;
+    private bool _handingOff;
     private CancellationTokenSource _runCts = new();
     private TaskCompletionSource _ended = NewSignal();
     private TaskCompletionSource? _unpaused;
     private IGrainTimer? _keepAlive;
-    private bool _ownershipLost;
     private Activity? _runActivity;
-    private FlowIndex? _index;
-
-    // Archive acknowledgements of task outputs completed by this activation, and outputs waiting for theirs.
-    private readonly Dictionary<string, Task> _archived = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _pendingPrunes = new(StringComparer.Ordinal);
     private WorkflowState _listedState;
 
     private readonly Dictionary<string, Guid> _runningTasks = new(StringComparer.Ordinal);
+    private readonly Dictionary<Guid, Task> _attemptsInFlight = [];
     private readonly Dictionary<string, DateTimeOffset> _waitingDelays = new(StringComparer.Ordinal);
     private readonly List<SignalWaiter> _signalWaiters = [];
-
-    // Single-writer state persistence.
-    private bool _dirty;
-    private bool _writing;
-    private long _requestedWrites;
-    private long _completedWrites;
-    private readonly List<(long Target, TaskCompletionSource Done)> _writeWaiters = [];
 
     public WorkflowGrain(
         [PersistentState(StateName, SayiirOptions.StorageName)] IPersistentState<WorkflowRunState> store,
         WorkflowRegistry registry, RunningAttempts attempts, IPayloadCodec codec, IOptions<SayiirOptions> options, IRunJournal journal,
-        LocalWorkers workers, ILogger<WorkflowGrain> logger)
+        LocalWorkers workers, IRunOwnership ownership, ILogger<WorkflowGrain> logger)
     {
         _journal = journal;
         _workers = workers;
@@ -81,31 +77,101 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         _attempts = attempts;
         _codec = codec;
         _options = options.Value;
+        _ownership = ownership;
         _logger = logger;
     }
 
     private string InstanceId => this.GetPrimaryKeyString();
 
+    private WorkflowRunState _run => _writer.Run;
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _run = _store.State ?? new WorkflowRunState();
+        _writer = new RunWriter(InstanceId, _store, _ownership, _journal, _options.MaxStorageRetryDelay, _logger)
+        {
+            OnLost = () =>
+            {
+                StopDriving();
+                DeactivateOnIdle();
+            },
+            BeforeWrite = run =>
+            {
+                if (run.IsActive) run.Status = DeriveActiveState();
+            },
+            AfterWrite = ListAsync,
+        };
+        _progress = new RunProgress(_writer, _codec, _journal, InstanceId);
         _listedState = _run.Status;
         if (_run.IsTerminal) _ended.TrySetResult();
-        if (_run.IsActive)
-        {
-            Log.RunRecovered(_logger, InstanceId, _run.Status);
-            Record(RunEventKind.Recovered, detail: _run.Status.ToString());
-            _runActivity = StartRunActivity(SayiirTelemetry.ParseParent(_run.TraceParent), resumed: true);
-            StartDriving();
-        }
+        if (_run.IsActive) StartDriving();
         return Task.CompletedTask;
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // Results can no longer reach this activation; the next one re-dispatches unfinished tasks.
+        if (_writer is null) return;
+        if (!_writer.Owns || _writer.Lost)
+        {
+            StopDriving();
+            return;
+        }
+        // Not a crash (idle collection, directory partition loss, rebalancing, shutdown): start nothing new, let the
+        // attempts in flight finish within the window, save their outputs, then let go of the run.
+        _handingOff = true;
+        var inFlight = _attemptsInFlight.Values.ToList();
+        if (inFlight.Count > 0)
+        {
+            Log.HandingOff(_logger, InstanceId, reason.ToString(), _options.HandoffTimeout, inFlight.Count);
+            try
+            {
+                await Task.WhenAll(inFlight).WaitAsync(_options.HandoffTimeout, cancellationToken);
+            }
+            catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+            {
+                Log.HandoffExpired(_logger, InstanceId, _attemptsInFlight.Count);
+            }
+        }
         StopDriving();
-        return Task.CompletedTask;
+        try
+        {
+            await _writer.ReleaseAsync().WaitAsync(_options.HandoffTimeout, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            Log.HandoffWriteFailed(_logger, ex, InstanceId);
+        }
+    }
+
+    /// <summary>
+    /// Makes this activation the run's owner (waiting while a previous owner may still finish a task). The state may
+    /// have moved on meanwhile — the previous owner saved more, or even ended the run — so callers re-check it after.
+    /// </summary>
+    private async Task AcquireAsync()
+    {
+        if (_writer.Owns) return;
+        await _writer.AcquireAsync(beforeClaim: () =>
+        {
+            if (!_run.IsActive) return;
+            Log.RunRecovered(_logger, InstanceId, _run.Status);
+            Record(RunEventKind.Recovered, detail: _run.Status.ToString());
+            _runActivity ??= StartRunActivity(SayiirTelemetry.ParseParent(_run.TraceParent), resumed: true);
+        });
+        _listedState = _store.State?.Status ?? _listedState;
+        if (_run.IsTerminal) _ended.TrySetResult();
+    }
+
+    private async ValueTask ListAsync(WorkflowRunState snapshot)
+    {
+        if (snapshot.Status == _listedState) return;
+        _listedState = snapshot.Status;
+        await _journal.RunChangedAsync(new RunSummary
+        {
+            InstanceId = InstanceId,
+            WorkflowName = snapshot.WorkflowName ?? "",
+            State = snapshot.Status,
+            CreatedAt = snapshot.CreatedAt ?? snapshot.UpdatedAt ?? DateTimeOffset.UtcNow,
+            UpdatedAt = snapshot.UpdatedAt,
+        });
     }
 
     // ----- requests -------------------------------------------------------------------------------------------
@@ -114,53 +180,66 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     {
         InvalidInstanceIdException.ThrowIfInvalid(InstanceId);
         ArgumentNullException.ThrowIfNull(request);
-        if (_run.Exists)
-        {
-            switch (request.OnConflict)
-            {
-                case ConflictPolicy.UseExisting:
-                    return BuildStatus();
-                case ConflictPolicy.TerminateExisting:
-                    break;
-                default:
-                    throw new WorkflowAlreadyExistsException(InstanceId, CurrentState());
-            }
-        }
+        if (ConflictOutcome(request) is { } existing) return existing;
         var definition = _registry.Find(request.WorkflowName) ?? throw new WorkflowNotFoundException(request.WorkflowName);
         if (request.DefinitionHash is { } callerHash && callerHash != definition.Hash)
             throw new DefinitionMismatchException(InstanceId, definition.Name, callerHash, definition.Hash);
         // Decoding validates the input's shape before anything is written.
         _codec.Decode(request.Input, definition.InputType, $"input of workflow '{definition.Name}'");
 
+        await AcquireAsync();
+        // Waiting for a previous owner may have shown a run that exists after all.
+        if (ConflictOutcome(request) is { } appeared) return appeared;
         if (_run.Exists)
         {
             Log.RunTerminated(_logger, InstanceId);
             StopDriving();
             _ended.TrySetResult();
         }
-        await RegisterReminderAsync();
-        var now = DateTimeOffset.UtcNow;
-        _run = new WorkflowRunState
+        // No drive loop may start (a wake or reminder interleaving here) before the start is saved.
+        _starting = true;
+        try
         {
-            WorkflowName = definition.Name,
-            DefinitionHash = definition.Hash,
-            Status = WorkflowState.Running,
-            Input = request.Input,
-            Metadata = request.Metadata ?? [],
-            CreatedAt = now,
-            // Signals sent before the run started are kept for it; a terminated run's unconsumed ones go with it.
-            Signals = _run.Exists ? [] : _run.Signals,
-        };
-        _ended = NewSignal();
-        _runActivity?.Dispose();
-        _runActivity = StartRunActivity(SayiirTelemetry.ParseParent(request.TraceParent), resumed: false);
-        _run.TraceParent = _runActivity?.Id;
-        await PersistAsync();
+            await RegisterReminderAsync();
+            var now = DateTimeOffset.UtcNow;
+            _writer.Replace(new WorkflowRunState
+            {
+                WorkflowName = definition.Name,
+                DefinitionHash = definition.Hash,
+                Status = WorkflowState.Running,
+                Input = request.Input,
+                Metadata = request.Metadata ?? [],
+                CreatedAt = now,
+                RunId = Guid.NewGuid(),
+                // Signals sent before the run started are kept for it; a terminated run's unconsumed ones go with it.
+                Signals = _run.Exists ? [] : _run.Signals,
+            });
+            _ended = NewSignal();
+            _runActivity?.Dispose();
+            _runActivity = StartRunActivity(SayiirTelemetry.ParseParent(request.TraceParent), resumed: false);
+            _run.TraceParent = _runActivity?.Id;
+            Record(RunEventKind.RunStarted, detail: definition.Hash);
+            await _writer.PersistAsync();
+        }
+        finally
+        {
+            _starting = false;
+        }
         Log.RunStarted(_logger, InstanceId, definition.Name, definition.Hash);
-        Record(RunEventKind.RunStarted, detail: definition.Hash);
         SayiirTelemetry.RunsStarted.Add(1, SayiirTelemetry.WorkflowTag(definition.Name));
         StartDriving();
         return BuildStatus();
+    }
+
+    private WorkflowStatus? ConflictOutcome(StartRequest request)
+    {
+        if (!_run.Exists) return null;
+        return request.OnConflict switch
+        {
+            ConflictPolicy.UseExisting => BuildStatus(),
+            ConflictPolicy.TerminateExisting => null,
+            _ => throw new WorkflowAlreadyExistsException(InstanceId, CurrentState()),
+        };
     }
 
     public Task<WorkflowStatus> GetStatusAsync() => Task.FromResult(BuildStatus());
@@ -182,8 +261,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     public async Task<TaskResultReply> GetTaskResultAsync(string taskId)
     {
         if (_run.Outputs.TryGetValue(taskId, out var payload)) return new TaskResultReply(true, payload, CurrentState());
-        // Finished outputs no later step needs live in the archive, not in the run's state.
-        if (_run.Done.Contains(taskId) && await _journal.ReadTaskOutputAsync(InstanceId, taskId) is { } archived)
+        // Finished outputs no later step needs live in the outbox or the archive, not in the run's state.
+        if (_run.Done.Contains(taskId) && (_progress.OutputAtHand(taskId) ?? await _journal.ReadTaskOutputAsync(InstanceId, taskId)) is { } archived)
             return new TaskResultReply(true, archived, CurrentState());
         return new TaskResultReply(false, null, CurrentState());
     }
@@ -191,36 +270,42 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     public async Task<WorkflowStatus> ResumeAsync()
     {
         if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);
+        // Resume is "make sure it progresses": nothing to do for a run that ended well or was cancelled.
+        if (_run.Status is WorkflowState.Completed or WorkflowState.Cancelled) return BuildStatus();
         var definition = _registry.Find(_run.WorkflowName!) ?? throw new WorkflowNotFoundException(_run.WorkflowName!);
         if (definition.Hash != _run.DefinitionHash)
             throw new DefinitionMismatchException(InstanceId, definition.Name, _run.DefinitionHash ?? "(none)", definition.Hash);
-        switch (_run.Status)
+        if (_run.Status != WorkflowState.Failed)
         {
-            case WorkflowState.Failed:
-                // The failed task starts over with a fresh retry budget; completed tasks keep their outputs.
-                if (_run.Failure?.TaskId is { } failedTask) _run.Retries.Remove(failedTask);
-                _run.Failure = null;
-                _run.Status = WorkflowState.Running;
-                _ended = NewSignal();
-                await RegisterReminderAsync();
-                await PersistAsync();
-                Log.RunResumed(_logger, InstanceId);
-                Record(RunEventKind.Resumed);
-                _runActivity ??= StartRunActivity(SayiirTelemetry.ParseParent(_run.TraceParent), resumed: true);
-                StartDriving();
-                break;
-            case WorkflowState.Completed or WorkflowState.Cancelled:
-                throw new InvalidRunStateException(InstanceId, "resume", _run.Status);
-            default:
-                StartDriving();
-                break;
+            StartDriving();
+            return BuildStatus();
         }
+        await AcquireAsync();
+        if (_run.Status != WorkflowState.Failed)
+        {
+            StartDriving();
+            return BuildStatus();
+        }
+        // The failed task starts over with a fresh retry budget; completed tasks keep their outputs.
+        if (_run.Failure?.TaskId is { } failedTask) _run.Retries.Remove(failedTask);
+        _run.Failure = null;
+        _run.Status = WorkflowState.Running;
+        _ended = NewSignal();
+        await RegisterReminderAsync();
+        Record(RunEventKind.Resumed);
+        await _writer.PersistAsync();
+        Log.RunResumed(_logger, InstanceId);
+        _runActivity ??= StartRunActivity(SayiirTelemetry.ParseParent(_run.TraceParent), resumed: true);
+        StartDriving();
         return BuildStatus();
     }
 
     public async Task<WorkflowStatus> CancelAsync(string? reason, string? by)
     {
         if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);
+        if (_run.Status == WorkflowState.Cancelled) return BuildStatus();
+        if (_run.IsTerminal) throw new InvalidRunStateException(InstanceId, "cancel", _run.Status);
+        await AcquireAsync();
         if (_run.Status == WorkflowState.Cancelled) return BuildStatus();
         if (_run.IsTerminal) throw new InvalidRunStateException(InstanceId, "cancel", _run.Status);
         // The running task(s), else the delay or signal wait the run was parked on.
@@ -231,9 +316,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         _run.Status = WorkflowState.Cancelled;
         _run.Pause = null;
         _run.Cancellation = new CancellationInfo { Reason = reason, By = by, At = DateTimeOffset.UtcNow, InterruptedTaskId = interrupted };
-        await PersistAsync();
-        Log.RunCancelled(_logger, InstanceId, by, reason);
         Record(RunEventKind.Cancelled, taskId: interrupted, detail: FormatActor(reason, by));
+        await _writer.PersistAsync();
+        Log.RunCancelled(_logger, InstanceId, by, reason);
         SayiirTelemetry.RunsCancelled.Add(1, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
         await EndRunAsync();
         return BuildStatus();
@@ -244,10 +329,13 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);
         if (_run.IsTerminal) throw new InvalidRunStateException(InstanceId, "pause", _run.Status);
         if (_run.Pause is not null) return BuildStatus();
+        await AcquireAsync();
+        if (_run.IsTerminal) throw new InvalidRunStateException(InstanceId, "pause", _run.Status);
+        if (_run.Pause is not null) return BuildStatus();
         _run.Pause = new PauseInfo { Reason = reason, By = by, At = DateTimeOffset.UtcNow };
-        await PersistAsync();
-        Log.RunPaused(_logger, InstanceId, by, reason);
         Record(RunEventKind.Paused, detail: FormatActor(reason, by));
+        await _writer.PersistAsync();
+        Log.RunPaused(_logger, InstanceId, by, reason);
         return BuildStatus();
     }
 
@@ -255,10 +343,12 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     {
         if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);
         if (_run.Pause is null) return BuildStatus();
+        await AcquireAsync();
+        if (_run.Pause is null) return BuildStatus();
         _run.Pause = null;
-        await PersistAsync();
-        Log.RunUnpaused(_logger, InstanceId);
         Record(RunEventKind.Unpaused);
+        await _writer.PersistAsync();
+        Log.RunUnpaused(_logger, InstanceId);
         _unpaused?.TrySetResult();
         _unpaused = null;
         StartDriving();
@@ -269,6 +359,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     {
         if (string.IsNullOrWhiteSpace(signalName)) throw new ArgumentException("A signal name must not be empty.", nameof(signalName));
         if (_run.IsTerminal) throw new InvalidRunStateException(InstanceId, $"signal '{signalName}' to", _run.Status);
+        await AcquireAsync();
+        if (_run.IsTerminal) throw new InvalidRunStateException(InstanceId, $"signal '{signalName}' to", _run.Status);
         SayiirTelemetry.SignalsReceived.Add(1, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
         var waiter = _signalWaiters.FirstOrDefault(w => w.SignalName == signalName);
         if (waiter is not null)
@@ -276,22 +368,26 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             // Delivered straight into the waiting node: one write records both receipt and consumption.
             _signalWaiters.Remove(waiter);
             _run.Deadlines.Remove(waiter.NodeId);
-            CompleteLeaf(waiter.Node, payload);
-            await PersistAsync();
             Record(RunEventKind.SignalReceived, taskId: waiter.NodeId, detail: signalName);
+            CompleteSignal(waiter.Node, payload);
+            await _writer.PersistAsync();
             waiter.Delivered.TrySetResult(payload);
             return;
         }
         if (!_run.Signals.TryGetValue(signalName, out var queue)) _run.Signals[signalName] = queue = [];
         queue.Add(payload);
-        await PersistAsync();
         Record(RunEventKind.SignalReceived, detail: signalName);
+        await _writer.PersistAsync();
     }
 
     public async Task<List<RunHistoryEvent>> GetHistoryAsync()
     {
         if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);
-        return [.. await _journal.ReadHistoryAsync(InstanceId)];
+        var stored = await _journal.ReadHistoryAsync(InstanceId);
+        // Events saved with the run's state but not yet confirmed by the journal belong to the history already.
+        var seen = stored.Where(e => e.Sequence > 0).Select(e => e.Sequence).ToHashSet();
+        var saved = _writer.SavedUnconfirmedEvents().Where(e => !seen.Contains(e.Seq)).Select(e => e.Event with { Sequence = e.Seq });
+        return [.. stored.Concat(saved).OrderBy(e => e.Sequence)];
     }
 
     public Task WakeAsync()
@@ -312,7 +408,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
 
     private void StartDriving()
     {
-        if (_driving || !_run.IsActive || _ownershipLost) return;
+        if (_driving || _starting || _handingOff || !_run.IsActive || _writer.Lost) return;
         var definition = _registry.Find(_run.WorkflowName!);
         if (definition is null)
         {
@@ -334,7 +430,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         _ = DriveAsync(definition, _epoch);
     }
 
-    /// <summary>Stops the loop: bumps the epoch, fires running tasks' tokens, wakes every wait so it can observe the stop.</summary>
+    /// <summary>Stops the loop: bumps the epoch, gives up running attempts (their tokens fire), wakes every wait so it can observe the stop.</summary>
     private void StopDriving()
     {
         _epoch++;
@@ -343,7 +439,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         _runCts.Cancel();
         _runCts.Dispose();
         _runCts = new CancellationTokenSource();
-        foreach (var attemptId in _runningTasks.Values) _attempts.Cancel(attemptId);
+        foreach (var attemptId in _runningTasks.Values) _attempts.Abandon(attemptId);
         foreach (var waiter in _signalWaiters) waiter.Delivered.TrySetCanceled();
         _runningTasks.Clear();
         _waitingDelays.Clear();
@@ -359,15 +455,23 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         try
         {
             await Task.Yield();
-            _index = FlowIndex.For(definition);
+            await AcquireAsync();
+            Ensure(epoch);
+            if (!_run.IsActive || _run.DefinitionHash != definition.Hash)
+            {
+                // The previous owner ended the run (or it was replaced) while this activation waited for it.
+                StopDriving();
+                return;
+            }
+            _progress.Index = FlowIndex.For(definition);
             var output = await ExecStepsAsync(definition.Steps, _run.Input!, epoch);
             Ensure(epoch);
             _run.Status = WorkflowState.Completed;
             _run.Output = output;
             StopDriving();
-            await PersistAsync();
-            Log.RunCompleted(_logger, InstanceId);
             Record(RunEventKind.Completed);
+            await _writer.PersistAsync();
+            Log.RunCompleted(_logger, InstanceId);
             SayiirTelemetry.RunsCompleted.Add(1, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
             await EndRunAsync();
         }
@@ -377,8 +481,10 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         }
         catch (RunAbandonedException abandoned)
         {
-            // The silo is going away or the worker is unreachable: leave the state as checkpointed and let the
-            // recovery reminder (here or on another silo) drive the run again.
+            // The silo is going away, the run is being handed over, or the worker is unreachable: leave the state as
+            // checkpointed; the recovery reminder (here or on another silo) or the next owner drives the run again.
+            // While handing over, the deactivation stops the loop itself once the attempts in flight are saved.
+            if (_handingOff) return;
             Log.RunParked(_logger, abandoned.InnerException, InstanceId);
             StopDriving();
         }
@@ -400,16 +506,16 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         _run.Failure = failure;
         // A pause ends with the run; a later resume starts it running, not paused.
         _run.Pause = null;
+        Record(RunEventKind.Failed, failure.TaskId, failure.Attempt, errorType: failure.ErrorType, message: failure.Message);
         try
         {
-            await PersistAsync();
+            await _writer.PersistAsync();
         }
         catch (RunInterruptedException)
         {
             return;
         }
         Log.RunFailed(_logger, InstanceId, failure.TaskId, failure.Attempt, failure.ErrorType, failure.Message);
-        Record(RunEventKind.Failed, failure.TaskId, failure.Attempt, errorType: failure.ErrorType, message: failure.Message);
         SayiirTelemetry.RunsFailed.Add(1, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
         _runActivity?.SetStatus(ActivityStatusCode.Error, failure.Message);
         _runActivity?.SetTag("error.type", failure.ErrorType);
@@ -436,11 +542,11 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         var start = 0;
         for (var i = steps.Length - 1; i >= 0; i--)
         {
-            if (!IsDone(steps[i])) continue;
+            if (!_progress.IsDone(steps[i])) continue;
             start = i + 1;
             break;
         }
-        var value = start == 0 ? input : await OutputOfAsync(steps[start - 1]);
+        var value = start == 0 ? input : await _progress.OutputOfAsync(steps[start - 1]);
         for (var i = start; i < steps.Length; i++) value = await ExecNodeAsync(steps[i], value, epoch);
         return value;
     }
@@ -448,7 +554,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     private async Task<byte[]> ExecNodeAsync(FlowNode node, byte[] input, int epoch)
     {
         Ensure(epoch);
-        if (IsDone(node)) return await OutputOfAsync(node);
+        if (_progress.IsDone(node)) return await _progress.OutputOfAsync(node);
         return await (node switch
         {
             ForkNode fork => ExecForkAsync(fork, input, epoch),
@@ -462,114 +568,6 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         });
     }
 
-    // ----- progress: what is finished, which outputs are still needed -----------------------------------------
-
-    private bool IsDone(FlowNode node) => node switch
-    {
-        ForkNode fork => fork.Join is { } join ? IsDone(join) : fork.Branches.All(b => IsDone(b.Steps[^1])),
-        RouteNode route => ChosenBranch(route) is { } branch && IsDone(branch.Steps[^1]),
-        ChildFlowNode child => IsDone(child.Steps[^1]),
-        _ => _run.Done.Contains(node.Id),
-    };
-
-    private FlowBranch? ChosenBranch(RouteNode route)
-    {
-        if (!_run.Outputs.TryGetValue(route.Id, out var keyPayload)) return null;
-        return BranchFor(route, (string?)_codec.Decode(keyPayload, typeof(string), $"key of route '{route.Id}'") ?? "");
-    }
-
-    private static FlowBranch? BranchFor(RouteNode route, string key) => route.Branches.FirstOrDefault(b => b.Name == key) ?? route.Default;
-
-    private async Task<byte[]> OutputOfAsync(FlowNode node)
-    {
-        switch (node)
-        {
-            case ForkNode { Join: { } join }:
-                return await OutputOfAsync(join);
-            case ForkNode fork:
-                var outputs = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-                foreach (var branch in fork.Branches) outputs[branch.Name] = await OutputOfAsync(branch.Steps[^1]);
-                return BranchResults.Encode(outputs);
-            case RouteNode route:
-                return await OutputOfAsync(ChosenBranch(route)!.Steps[^1]);
-            case ChildFlowNode child:
-                return await OutputOfAsync(child.Steps[^1]);
-        }
-        if (_run.Outputs.TryGetValue(node.Id, out var output)) return output;
-        // Only reached if an output was pruned while still needed; the archive still has it.
-        return await _journal.ReadTaskOutputAsync(InstanceId, node.Id)
-            ?? throw new InvalidOperationException($"The output of finished node '{node.Id}' is neither in the run's state nor archived.");
-    }
-
-    /// <summary>Records a finished leaf (task, delay, signal, loop) and drops outputs no later step needs any more.</summary>
-    private void CompleteLeaf(FlowNode leaf, byte[] output)
-    {
-        if (leaf is SignalNode signal)
-        {
-            // A signal's payload is a result like a task's: archived, so it stays readable once released.
-            _archived[leaf.Id] = _journal.ArchiveAsync(InstanceId, new RunHistoryEvent
-            {
-                At = DateTimeOffset.UtcNow,
-                Kind = RunEventKind.SignalConsumed,
-                TaskId = leaf.Id,
-                Detail = signal.SignalName,
-            }, output);
-        }
-        _run.Outputs[leaf.Id] = output;
-        _run.Done.Add(leaf.Id);
-        _dirty = true;
-        ReleaseInputsOf(leaf);
-    }
-
-    private void ReleaseInputsOf(FlowNode node)
-    {
-        if (_index is null) return;
-        var owner = _index.Owner(node);
-        if (owner is ForkNode fork && ReferenceEquals(fork.Join, node))
-        {
-            foreach (var branch in fork.Branches) Release(branch.Steps[^1]);
-        }
-        else if (_index.Predecessor(node) is { } predecessor)
-        {
-            Release(predecessor);
-        }
-        // A chain that just finished releases what came before its owner, up the tree.
-        if (owner is not null and not LoopNode && IsDone(owner)) ReleaseInputsOf(owner);
-    }
-
-    private void Release(FlowNode node)
-    {
-        switch (node)
-        {
-            case ForkNode { Join: { } join }: Release(join); return;
-            case ForkNode fork: foreach (var forkBranch in fork.Branches) Release(forkBranch.Steps[^1]); return;
-            case RouteNode route: if (ChosenBranch(route) is { } routeBranch) Release(routeBranch.Steps[^1]); return;
-            case ChildFlowNode child: Release(child.Steps[^1]); return;
-            case TaskNode or SignalNode:
-                // A task's (or signal's) output leaves the state only once the archive holds it.
-                if (!_archived.TryGetValue(node.Id, out var archived)) return;
-                if (archived.IsCompletedSuccessfully) _run.Outputs.Remove(node.Id);
-                else _pendingPrunes.Add(node.Id);
-                return;
-            default:
-                _run.Outputs.Remove(node.Id);
-                return;
-        }
-    }
-
-    private void ApplyPendingPrunes()
-    {
-        if (_pendingPrunes.Count == 0) return;
-        foreach (var id in _pendingPrunes.ToList())
-        {
-            if (!_archived.TryGetValue(id, out var archived) || archived.IsFaulted || archived.IsCanceled) _pendingPrunes.Remove(id);
-            else if (archived.IsCompletedSuccessfully)
-            {
-                _run.Outputs.Remove(id);
-                _pendingPrunes.Remove(id);
-            }
-        }
-    }
 
     private async Task<byte[]> ExecTaskAsync(TaskNode task, byte[] input, int epoch, bool isSelector = false)
     {
@@ -596,53 +594,71 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
                 }
             }
 
-            var result = await DispatchAsync(task, input, attempt, epoch);
-            if (result.Outcome == AttemptOutcome.Completed)
+            // A hand-off waits until the attempt's result is processed (and so in the state it saves on leaving).
+            var processed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var attemptId = Guid.NewGuid();
+            try
             {
-                // Checkpointed by the next write, which always precedes the next dispatch or the run's end.
-                _run.Retries.Remove(task.Id);
-                var completed = new RunHistoryEvent
+                var result = await DispatchAsync(task, input, attempt, attemptId, processed, epoch);
+                if (result.Outcome == AttemptOutcome.Completed)
                 {
-                    At = DateTimeOffset.UtcNow,
-                    Kind = RunEventKind.TaskCompleted,
-                    TaskId = task.Id,
-                    Attempt = attempt,
-                    Duration = TimeSpan.FromMilliseconds(result.DurationMs),
-                };
-                if (isSelector)
-                {
-                    // A route key: kept in the state for good, so the route never re-evaluates it.
-                    _run.Outputs[task.Id] = result.Output!;
-                    _dirty = true;
-                    _journal.Append(InstanceId, completed);
+                    _run.Retries.Remove(task.Id);
+                    var completed = new RunHistoryEvent
+                    {
+                        At = DateTimeOffset.UtcNow,
+                        Kind = RunEventKind.TaskCompleted,
+                        TaskId = task.Id,
+                        Attempt = attempt,
+                        Duration = TimeSpan.FromMilliseconds(result.DurationMs),
+                    };
+                    if (isSelector)
+                    {
+                        // A route key: kept in the state for good, so the route never re-evaluates it.
+                        _run.Outputs[task.Id] = result.Output!;
+                        _writer.Record(completed);
+                        _writer.Changed();
+                        _writer.FlushSoon();
+                    }
+                    else
+                    {
+                        // Saved with its event (the archive) and in the state while a later step needs it; durable
+                        // within one coalesced write whatever the rest of the run is doing.
+                        _writer.Record(completed, result.Output);
+                        _progress.CompleteLeaf(task, result.Output!);
+                    }
+                    return result.Output!;
                 }
-                else
-                {
-                    _archived[task.Id] = _journal.ArchiveAsync(InstanceId, completed, result.Output!);
-                    CompleteLeaf(task, result.Output!);
-                }
-                return result.Output!;
-            }
 
-            var failure = result.Failure! with { Attempt = attempt };
-            Record(RunEventKind.TaskFailed, task.Id, attempt, TimeSpan.FromMilliseconds(result.DurationMs), errorType: failure.ErrorType, message: failure.Message);
-            if (!result.Retryable || attempt >= task.Settings.Retry.MaxAttempts) throw new RunFailedException(failure);
-            var nextAt = DateTimeOffset.UtcNow + task.Settings.Retry.GetDelay(attempt, Random.Shared);
-            _run.Retries[task.Id] = new RetryCheckpoint { NextAttempt = attempt + 1, NextAttemptAt = nextAt, LastFailure = failure };
-            await PersistAsync();
-            Ensure(epoch);
-            Log.TaskRetryScheduled(_logger, InstanceId, task.Id, attempt, nextAt, failure.Message);
-            Record(RunEventKind.RetryScheduled, task.Id, attempt + 1, detail: nextAt.ToString("o", System.Globalization.CultureInfo.InvariantCulture));
-            SayiirTelemetry.TasksRetried.Add(1, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
+                var failure = result.Failure! with { Attempt = attempt };
+                Record(RunEventKind.TaskFailed, task.Id, attempt, TimeSpan.FromMilliseconds(result.DurationMs), errorType: failure.ErrorType, message: failure.Message);
+                if (!result.Retryable || attempt >= task.Settings.Retry.MaxAttempts) throw new RunFailedException(failure);
+                var nextAt = DateTimeOffset.UtcNow + task.Settings.Retry.GetDelay(attempt, Random.Shared);
+                _run.Retries[task.Id] = new RetryCheckpoint { NextAttempt = attempt + 1, NextAttemptAt = nextAt, LastFailure = failure };
+                Record(RunEventKind.RetryScheduled, task.Id, attempt + 1, detail: nextAt.ToString("o", System.Globalization.CultureInfo.InvariantCulture));
+                processed.TrySetResult();
+                await _writer.PersistAsync();
+                Ensure(epoch);
+                Log.TaskRetryScheduled(_logger, InstanceId, task.Id, attempt, nextAt, failure.Message);
+                SayiirTelemetry.TasksRetried.Add(1, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
+            }
+            finally
+            {
+                processed.TrySetResult();
+                _attemptsInFlight.Remove(attemptId);
+            }
         }
     }
 
-    private async Task<TaskAttemptResult> DispatchAsync(TaskNode task, byte[] input, int attempt, int epoch)
+    private async Task<TaskAttemptResult> DispatchAsync(TaskNode task, byte[] input, int attempt, Guid attemptId, TaskCompletionSource processed, int epoch)
     {
-        if (_dirty) await PersistAsync();
+        // The fence: this activation's claim and every finished step are durable before user code starts — including
+        // a write already in flight for a sibling branch.
+        await _writer.EnsureDurableAsync();
         Ensure(epoch);
-        var attemptId = Guid.NewGuid();
+        if (_handingOff) throw new RunAbandonedException(null);
         _runningTasks[task.Id] = attemptId;
+        _attemptsInFlight[attemptId] = processed.Task;
+        var finished = false;
         try
         {
             Log.TaskDispatched(_logger, InstanceId, task.Id, attempt);
@@ -661,6 +677,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
                     AttemptId = attemptId,
                     Metadata = _run.Metadata,
                     TraceParent = _run.TraceParent,
+                    IdempotencyKey = _progress.IdempotencyKey(task),
+                    LoopIteration = _progress.LoopIteration(task),
                 });
                 while (reply.Outcome == AttemptOutcome.Pending)
                 {
@@ -669,6 +687,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
                     // Stateless workers are local, so the attempt runs on this silo and any local worker can await it.
                     reply = await worker.AwaitAsync(attemptId);
                 }
+                finished = true;
             }
             catch (Exception ex) when (epoch == _epoch)
             {
@@ -683,6 +702,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         finally
         {
             if (_runningTasks.TryGetValue(task.Id, out var current) && current == attemptId) _runningTasks.Remove(task.Id);
+            // An attempt whose result this run will never read must not stay in the silo's table.
+            if (!finished) _attempts.Abandon(attemptId);
         }
     }
 
@@ -708,7 +729,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     {
         var keyPayload = _run.Outputs.TryGetValue(route.Id, out var stored) ? stored : await ExecTaskAsync(route.Selector, input, epoch, isSelector: true);
         var key = (string?)DecodeOrFail(keyPayload, typeof(string), route.Id, $"key of route '{route.Id}'") ?? "";
-        var branch = BranchFor(route, key)
+        var branch = RunProgress.BranchFor(route, key)
             ?? throw new RunFailedException(FailureFrom(route.Id, 1, new NoRouteBranchException(route.Id, key)));
         return await ExecStepsAsync(branch.Steps, input, epoch);
     }
@@ -732,15 +753,15 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             if (outcome.IsDone)
             {
                 _run.Loops.Remove(loop.Id);
-                CompleteLeaf(loop, value);
+                _progress.CompleteLeaf(loop, value);
                 return value;
             }
             // The next iteration's number and input are checkpointed before it starts.
-            ForgetProgress(loop.Body);
+            _progress.ForgetProgress(loop.Body);
             checkpoint = new LoopCheckpoint { Iteration = checkpoint.Iteration + 1, Input = value };
             _run.Loops[loop.Id] = checkpoint;
-            await PersistAsync();
-            Ensure(epoch);
+            // Saved by the write that precedes the next iteration's first dispatch or wait.
+            _writer.Changed();
         }
     }
 
@@ -751,16 +772,16 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         {
             wakeAt = DateTimeOffset.UtcNow + delay.Duration;
             _run.Deadlines[delay.Id] = wakeAt;
+            Record(RunEventKind.DelayStarted, delay.Id, detail: wakeAt.ToString("o", System.Globalization.CultureInfo.InvariantCulture));
         }
         _waitingDelays[delay.Id] = wakeAt;
-        await PersistAsync();
+        await _writer.PersistAsync();
         Ensure(epoch);
-        Record(RunEventKind.DelayStarted, delay.Id, detail: wakeAt.ToString("o", System.Globalization.CultureInfo.InvariantCulture));
         await DelayUntilAsync(wakeAt, epoch);
         _waitingDelays.Remove(delay.Id);
         _run.Deadlines.Remove(delay.Id);
-        CompleteLeaf(delay, input);
         Record(RunEventKind.DelayWoken, delay.Id);
+        _progress.CompleteLeaf(delay, input);
         return input;
     }
 
@@ -772,7 +793,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             var buffered = queue[0];
             queue.RemoveAt(0);
             if (queue.Count == 0) _run.Signals.Remove(signal.SignalName);
-            CompleteLeaf(signal, buffered);
+            CompleteSignal(signal, buffered);
             return buffered;
         }
         DateTimeOffset? timeoutAt = null;
@@ -787,9 +808,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         }
         var waiter = new SignalWaiter(signal, timeoutAt);
         _signalWaiters.Add(waiter);
-        await PersistAsync();
-        Ensure(epoch);
         Record(RunEventKind.SignalAwaited, signal.Id, detail: signal.SignalName);
+        await _writer.PersistAsync();
+        Ensure(epoch);
         if (timeoutAt is { } deadline)
         {
             var token = _runCts.Token;
@@ -805,7 +826,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
                 if (!signal.HasDefault)
                     throw new RunFailedException(FailureFrom(signal.Id, 1, new SignalTimeoutException(signal.SignalName, timeout: signal.Timeout!.Value)));
                 var fallback = EncodeOrFail(signal.DefaultValue, signal.PayloadType, signal.Id, $"default value of signal '{signal.SignalName}'");
-                CompleteLeaf(signal, fallback);
+                CompleteSignal(signal, fallback);
                 return fallback;
             }
         }
@@ -815,13 +836,21 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         return payload;
     }
 
+    /// <summary>A signal's payload is a result like a task's: archived with its event, so it stays readable once released.</summary>
+    private void CompleteSignal(SignalNode signal, byte[] payload)
+    {
+        _writer.Record(new RunHistoryEvent { At = DateTimeOffset.UtcNow, Kind = RunEventKind.SignalConsumed, TaskId = signal.Id, Detail = signal.SignalName }, payload);
+        _progress.CompleteLeaf(signal, payload);
+    }
+
+
     private async Task BoundaryAsync(int epoch)
     {
         // A task that finished as the run was paused is checkpointed now, not when the run is unpaused: a crash or
         // shutdown during a long pause must not re-run it.
-        if (_run.Pause is not null && _dirty)
+        if (_run.Pause is not null && _writer.HasUnsavedChanges)
         {
-            await PersistAsync();
+            await _writer.EnsureDurableAsync();
             Ensure(epoch);
         }
         while (_run.Pause is not null)
@@ -855,21 +884,6 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     private static TimeSpan Clamp(TimeSpan wait) =>
         wait > TimeSpan.FromDays(1) ? TimeSpan.FromDays(1) : wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait;
 
-    /// <summary>Clears everything a loop body recorded, so its next iteration runs afresh.</summary>
-    private void ForgetProgress(ImmutableArray<FlowNode> body)
-    {
-        foreach (var node in body.SelectMany(n => n.SelfAndDescendants()))
-        {
-            _run.Outputs.Remove(node.Id);
-            _run.Done.Remove(node.Id);
-            _pendingPrunes.Remove(node.Id);
-            _archived.Remove(node.Id);
-            _run.Retries.Remove(node.Id);
-            _run.Loops.Remove(node.Id);
-            _run.Deadlines.Remove(node.Id);
-        }
-    }
-
     private void Ensure(int epoch)
     {
         if (epoch != _epoch) throw new RunInterruptedException();
@@ -885,109 +899,6 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     {
         try { return _codec.Encode(value, type, context); }
         catch (PayloadSerializationException ex) { throw new RunFailedException(FailureFrom(nodeId, 1, ex)); }
-    }
-
-    // ----- persistence ----------------------------------------------------------------------------------------
-
-    /// <summary>Writes the current state; concurrent callers share writes (a call returns once a write that started after it has landed).</summary>
-    private Task PersistAsync()
-    {
-        if (_ownershipLost) return Task.FromException(new RunInterruptedException());
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _writeWaiters.Add((++_requestedWrites, done));
-        if (!_writing) _ = WriteLoopAsync();
-        return done.Task;
-    }
-
-    private async Task WriteLoopAsync()
-    {
-        _writing = true;
-        try
-        {
-            while (_completedWrites < _requestedWrites)
-            {
-                var covered = _requestedWrites;
-                _dirty = false;
-                ApplyPendingPrunes();
-                if (_run.IsActive) _run.Status = DeriveActiveState();
-                _run.UpdatedAt = DateTimeOffset.UtcNow;
-                _run.WriteToken = Guid.NewGuid();
-                var snapshot = _run.Snapshot();
-                await WriteWithRetryAsync(snapshot);
-                _completedWrites = covered;
-                if (snapshot.Status != _listedState)
-                {
-                    _listedState = snapshot.Status;
-                    await _journal.RunChangedAsync(new RunSummary
-                    {
-                        InstanceId = InstanceId,
-                        WorkflowName = snapshot.WorkflowName ?? "",
-                        State = snapshot.Status,
-                        CreatedAt = snapshot.CreatedAt ?? snapshot.UpdatedAt ?? DateTimeOffset.UtcNow,
-                        UpdatedAt = snapshot.UpdatedAt,
-                    });
-                }
-                foreach (var waiter in _writeWaiters.Where(w => w.Target <= covered).ToList())
-                {
-                    _writeWaiters.Remove(waiter);
-                    waiter.Done.TrySetResult();
-                }
-            }
-        }
-        catch (Exception ex)
-        {
-            foreach (var waiter in _writeWaiters) waiter.Done.TrySetException(ex);
-            _writeWaiters.Clear();
-        }
-        finally
-        {
-            _writing = false;
-        }
-    }
-
-    private async Task WriteWithRetryAsync(WorkflowRunState snapshot)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                _store.State = snapshot;
-                var started = Stopwatch.GetTimestamp();
-                await _store.WriteStateAsync();
-                SayiirTelemetry.CheckpointDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                return;
-            }
-            catch (InconsistentStateException)
-            {
-                // After an ambiguous failure an earlier try may have committed: then the stored row is ours.
-                if (attempt > 1 && await WriteLandedAsync(snapshot.WriteToken)) return;
-                // Otherwise another activation owns this run now (force 4): stop, never overwrite the winner.
-                Log.LostOwnership(_logger, InstanceId);
-                _ownershipLost = true;
-                StopDriving();
-                DeactivateOnIdle();
-                throw new RunInterruptedException();
-            }
-            catch (Exception ex)
-            {
-                var delay = TimeSpan.FromMilliseconds(Math.Min(100 * Math.Pow(2, attempt - 1), _options.MaxStorageRetryDelay.TotalMilliseconds));
-                Log.WriteRetry(_logger, ex, InstanceId, attempt, delay);
-                await Task.Delay(delay);
-            }
-        }
-    }
-
-    private async Task<bool> WriteLandedAsync(Guid token)
-    {
-        try
-        {
-            await _store.ReadStateAsync();
-            return _store.State?.WriteToken == token;
-        }
-        catch (Exception)
-        {
-            return false;
-        }
     }
 
     // ----- reminders ------------------------------------------------------------------------------------------
@@ -1059,7 +970,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
 
     private void Record(RunEventKind kind, string? taskId = null, int? attempt = null, TimeSpan? duration = null, string? detail = null,
         string? errorType = null, string? message = null) =>
-        _journal.Append(InstanceId, new RunHistoryEvent
+        _writer.Record(new RunHistoryEvent
         {
             At = DateTimeOffset.UtcNow,
             Kind = kind,
@@ -1112,7 +1023,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
 /// <summary>The loop was stopped underneath (cancel, termination, failure elsewhere, lost ownership).</summary>
 internal sealed class RunInterruptedException() : Exception("The run's drive loop was stopped.");
 
-/// <summary>A task attempt was taken away (shutdown, unreachable worker): the loop parks without recording a failure.</summary>
+/// <summary>A task attempt was taken away (shutdown, hand-off, unreachable worker): the loop parks without recording a failure.</summary>
 internal sealed class RunAbandonedException(Exception? cause) : Exception("The task attempt was abandoned.", cause);
 
 /// <summary>The run fails with these details.</summary>

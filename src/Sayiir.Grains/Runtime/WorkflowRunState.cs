@@ -60,6 +60,20 @@ internal sealed class WorkflowRunState
     // Ids of finished leaf nodes (tasks, delays, signals, loops): what a resume skips.
     [Id(19)] public HashSet<string> Done { get; set; } = [];
 
+    // The activation that drives the run (a lease proven by this row's ETag); null when no one does. A new activation
+    // claims it only once the recorded owner can no longer start or finish a task (see RunOwnership).
+    [Id(20)] public RunOwner? Owner { get; set; }
+
+    // Sequence number of the next history event; events are numbered per run so re-delivery is idempotent.
+    [Id(21)] public long NextEventSeq { get; set; } = 1;
+
+    // History events saved with this state but not yet confirmed in the history store (an outbox): they become durable
+    // in the same write as the change they record, and are re-delivered after a crash.
+    [Id(22)] public List<PendingEvent> PendingEvents { get; set; } = [];
+
+    // Distinguishes this run from an earlier run of the same instance id (TerminateExisting): part of idempotency keys.
+    [Id(23)] public Guid RunId { get; set; }
+
     [JsonIgnore]
     public bool Exists => Status != WorkflowState.NotFound;
 
@@ -92,6 +106,10 @@ internal sealed class WorkflowRunState
         InterruptedTaskId = InterruptedTaskId,
         TraceParent = TraceParent,
         Done = new(Done),
+        Owner = Owner,
+        NextEventSeq = NextEventSeq,
+        PendingEvents = new(PendingEvents),
+        RunId = RunId,
     };
 }
 
@@ -111,4 +129,26 @@ internal sealed record LoopCheckpoint
     [Id(0)] public int Iteration { get; init; }
 
     [Id(1)] public byte[]? Input { get; init; }
+}
+
+/// <summary>Who drives a run: a silo (its parsable address) and one activation on it.</summary>
+[GenerateSerializer, Alias("sayiir.RunOwner"), Immutable]
+internal sealed record RunOwner
+{
+    [Id(0)] public required string Silo { get; init; }
+
+    [Id(1)] public required Guid Activation { get; init; }
+
+    [Id(2)] public DateTimeOffset Since { get; init; }
+}
+
+/// <summary>A history event saved in the run's state until the history store confirms it (with the output it archives).</summary>
+[GenerateSerializer, Alias("sayiir.PendingEvent"), Immutable]
+internal sealed record PendingEvent
+{
+    [Id(0)] public required long Seq { get; init; }
+
+    [Id(1)] public required RunHistoryEvent Event { get; init; }
+
+    [Id(2)] public byte[]? Output { get; init; }
 }

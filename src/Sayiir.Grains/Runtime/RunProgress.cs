@@ -1,0 +1,139 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using Sayiir.Observability;
+
+namespace Sayiir.Runtime;
+
+/// <summary>
+/// What is finished in a run and which outputs are still needed. A finished leaf's output stays in the state only
+/// while a later step needs it; otherwise it lives in history (saved with its event, in the outbox until the journal
+/// confirms it), so a checkpoint rewrites what the continuation needs, not the run's whole past.
+/// </summary>
+internal sealed class RunProgress(RunWriter writer, IPayloadCodec codec, IRunJournal journal, string instanceId)
+{
+    private WorkflowRunState Run => writer.Run;
+
+    public FlowIndex? Index { get; set; }
+
+    public bool IsDone(FlowNode node) => node switch
+    {
+        ForkNode fork => fork.Join is { } join ? IsDone(join) : fork.Branches.All(b => IsDone(b.Steps[^1])),
+        RouteNode route => ChosenBranch(route) is { } branch && IsDone(branch.Steps[^1]),
+        ChildFlowNode child => IsDone(child.Steps[^1]),
+        _ => Run.Done.Contains(node.Id),
+    };
+
+    public FlowBranch? ChosenBranch(RouteNode route)
+    {
+        if (!Run.Outputs.TryGetValue(route.Id, out var keyPayload)) return null;
+        return BranchFor(route, (string?)codec.Decode(keyPayload, typeof(string), $"key of route '{route.Id}'") ?? "");
+    }
+
+    public static FlowBranch? BranchFor(RouteNode route, string key) => route.Branches.FirstOrDefault(b => b.Name == key) ?? route.Default;
+
+    /// <summary>The output of a finished node: from the state, the outbox, or the history archive.</summary>
+    public async Task<byte[]> OutputOfAsync(FlowNode node)
+    {
+        switch (node)
+        {
+            case ForkNode { Join: { } join }:
+                return await OutputOfAsync(join);
+            case ForkNode fork:
+                var outputs = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+                foreach (var branch in fork.Branches) outputs[branch.Name] = await OutputOfAsync(branch.Steps[^1]);
+                return BranchResults.Encode(outputs);
+            case RouteNode route:
+                return await OutputOfAsync(ChosenBranch(route)!.Steps[^1]);
+            case ChildFlowNode child:
+                return await OutputOfAsync(child.Steps[^1]);
+        }
+        if (Run.Outputs.TryGetValue(node.Id, out var output)) return output;
+        if (writer.OutboxOutput(node.Id) is { } pending) return pending;
+        return await journal.ReadTaskOutputAsync(instanceId, node.Id)
+            ?? throw new InvalidOperationException($"The output of finished node '{node.Id}' is neither in the run's state nor archived.");
+    }
+
+    /// <summary>The output of a finished task if it is still at hand (state or outbox), else null.</summary>
+    public byte[]? OutputAtHand(string nodeId) => Run.Outputs.TryGetValue(nodeId, out var output) ? output : writer.OutboxOutput(nodeId);
+
+    /// <summary>Records a finished leaf (task, delay, signal, loop), drops outputs no later step needs, and asks for a prompt write.</summary>
+    public void CompleteLeaf(FlowNode leaf, byte[] output)
+    {
+        Run.Outputs[leaf.Id] = output;
+        Run.Done.Add(leaf.Id);
+        ReleaseInputsOf(leaf);
+        writer.Changed();
+        writer.FlushSoon();
+    }
+
+    private void ReleaseInputsOf(FlowNode node)
+    {
+        if (Index is null) return;
+        var owner = Index.Owner(node);
+        if (owner is ForkNode fork && ReferenceEquals(fork.Join, node))
+        {
+            foreach (var branch in fork.Branches) Release(branch.Steps[^1]);
+        }
+        else if (Index.Predecessor(node) is { } predecessor)
+        {
+            Release(predecessor);
+        }
+        // A chain that just finished releases what came before its owner, up the tree.
+        if (owner is not null and not LoopNode && IsDone(owner)) ReleaseInputsOf(owner);
+    }
+
+    private void Release(FlowNode node)
+    {
+        switch (node)
+        {
+            case ForkNode { Join: { } join }: Release(join); return;
+            case ForkNode fork: foreach (var forkBranch in fork.Branches) Release(forkBranch.Steps[^1]); return;
+            case RouteNode route: if (ChosenBranch(route) is { } routeBranch) Release(routeBranch.Steps[^1]); return;
+            case ChildFlowNode child: Release(child.Steps[^1]); return;
+            default:
+                // A task's or signal's output was saved with its event (outbox, then history), so the state can drop it.
+                Run.Outputs.Remove(node.Id);
+                return;
+        }
+    }
+
+    /// <summary>Clears everything a loop body recorded, so its next iteration runs afresh.</summary>
+    public void ForgetProgress(ImmutableArray<FlowNode> body)
+    {
+        foreach (var node in body.SelectMany(n => n.SelfAndDescendants()))
+        {
+            Run.Outputs.Remove(node.Id);
+            Run.Done.Remove(node.Id);
+            Run.Retries.Remove(node.Id);
+            Run.Loops.Remove(node.Id);
+            Run.Deadlines.Remove(node.Id);
+        }
+    }
+
+    /// <summary>
+    /// The stable key of one logical execution of a task: the same across retries and re-executions after a crash,
+    /// different for each iteration of every enclosing loop and for each run of the instance id.
+    /// </summary>
+    public string IdempotencyKey(FlowNode task)
+    {
+        var path = new StringBuilder();
+        foreach (var (loop, iteration) in EnclosingLoops(task).Reverse())
+            path.Append(loop.Id).Append('#').Append(iteration.ToString(CultureInfo.InvariantCulture)).Append('/');
+        path.Append(task.Id);
+        return $"{instanceId}/{Run.RunId:N}/{path}";
+    }
+
+    /// <summary>The iteration (1-based) of the innermost loop around <paramref name="node"/>, or null outside loops.</summary>
+    public int? LoopIteration(FlowNode node) => EnclosingLoops(node).Select(l => (int?)l.Iteration).FirstOrDefault();
+
+    // Innermost first.
+    private IEnumerable<(LoopNode Loop, int Iteration)> EnclosingLoops(FlowNode node)
+    {
+        if (Index is null) yield break;
+        for (var owner = Index.Owner(node); owner is not null; owner = Index.Owner(owner))
+        {
+            if (owner is LoopNode loop) yield return (loop, Run.Loops.GetValueOrDefault(loop.Id)?.Iteration ?? 1);
+        }
+    }
+}
