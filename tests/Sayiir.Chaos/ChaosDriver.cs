@@ -59,6 +59,7 @@ internal sealed class ChaosDriver(DriverSettings settings, Stopwatch clock) : IA
     private string? _database;
     private int _nextPort;
     private bool _disposed;
+    private int _killCount;
     private (DateTimeOffset At, TimeSpan Took)? _pgRestart;
 
     private void Say(string message) =>
@@ -80,23 +81,27 @@ internal sealed class ChaosDriver(DriverSettings settings, Stopwatch clock) : IA
         var sayiir = await StartClientAsync(ct);
 
         // ----- runs and chaos, concurrently --------------------------------------------------------------------
-        var window = TimeSpan.FromSeconds(3 + (settings.Kills * 6.5));
+        // Runs are started in K+1 equal batches: batch k (paced over ~6.5 s, the mean kill interval) only once k
+        // kills have happened, so every kill finds runs in flight however long start-ups and restarts take.
+        var phases = settings.Kills + 1;
+        var perPhase = (settings.Runs + phases - 1) / phases;
+        var pace = TimeSpan.FromSeconds(6.5) / perPhase;
         var runs = Enumerable.Range(1, settings.Runs)
             .Select(i => new RunRecord(i, $"chaos-{settings.Seed}-{i:D4}", ((long)settings.Seed * 10_000) + i)).ToList();
         using var runDeadline = new CancellationTokenSource();
         var runTasks = new List<Task>();
         var starting = Task.Run(async () =>
         {
-            var t0 = clock.Elapsed;
             foreach (var run in runs)
             {
-                var due = t0 + (window * (run.Index - 1) / settings.Runs);
-                var wait = due - clock.Elapsed;
-                if (wait > TimeSpan.Zero) await Task.Delay(wait, ct);   // load shaping, not synchronisation
+                var phase = (run.Index - 1) / perPhase;
+                if (Volatile.Read(ref _killCount) < phase)
+                    await WaitForAsync(() => Task.FromResult(Volatile.Read(ref _killCount) >= phase), TimeSpan.FromSeconds(180), $"kill #{phase} (to start the next batch of runs)", ct);
                 lock (runTasks) runTasks.Add(DriveRunAsync(sayiir, run, runDeadline.Token));
+                await Task.Delay(pace, ct);   // load shaping, not synchronisation
             }
         }, ct);
-        Say($"starting {settings.Runs} runs over {window.TotalSeconds:F0} s; {settings.Kills} kills every 5-8 s; PostgreSQL restart: {(settings.RestartPostgres ? "once, mid-way" : "off")}");
+        Say($"starting {settings.Runs} runs in {phases} batches of {perPhase} (one per {pace.TotalMilliseconds:F0} ms); {settings.Kills} kills every 5-8 s; PostgreSQL restart: {(settings.RestartPostgres ? "once, mid-way" : "off")}");
 
         await ChaosAsync(ct);
         await starting;
@@ -180,12 +185,20 @@ internal sealed class ChaosDriver(DriverSettings settings, Stopwatch clock) : IA
             }
             await WaitForAsync(() => Task.FromResult(_silos.Count(s => s.IsUp) >= 2), TimeSpan.FromSeconds(60),
                 "two started silos (one to kill, one to survive)", ct);
+            // A random started silo, preferring those executing tasks right now (a kill of an idle silo tests little).
             var candidates = _silos.Where(s => s.IsUp).ToList();
+            var busy = new List<SiloProcess>();
+            foreach (var silo in candidates)
+            {
+                if (await InFlightAsync(ct, silo.Pid) > 0) busy.Add(silo);
+            }
+            if (busy.Count > 0) candidates = busy;
             var victim = candidates[_random.Next(candidates.Count)];
             var inFlight = await InFlightAsync(ct, victim.Pid);
             var at = victim.Kill();
             var replacement = StartSilo();
             _kills.Add(new KillRecord(k, victim.Name, victim.Pid, at, replacement.Name));
+            Interlocked.Increment(ref _killCount);
             Say($"kill #{k}: SIGKILL {victim.Name} (pid {victim.Pid}) with {inFlight} execution(s) in flight on it; replacement {replacement.Name} on silo port {replacement.SiloPort}, gateway {replacement.GatewayPort}");
         }
         if (settings.RestartPostgres && settings.Kills == 1)
@@ -338,6 +351,8 @@ internal sealed class ChaosDriver(DriverSettings settings, Stopwatch clock) : IA
             })
             // Replacement silos must become gateways for this client quickly: the originals all die eventually.
             .Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1))
+            // A call lost with a dead silo is retried after 15 s rather than Orleans' 30 s (every call here is safe to repeat).
+            .Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(15))
             .UseSayiirPostgresClustering(_cs)
             .UseConnectionRetryFilter(async (_, token) =>
             {
