@@ -5,6 +5,8 @@
 #                                  prints the `export` lines of `env` on stdout
 #   eng/pgtest.sh stop             fast shutdown (no-op if not running)
 #   eng/pgtest.sh status           prints running/stopped; exit 0 if running, 3 if not
+#   eng/pgtest.sh restart-immediate  crash-restart: `pg_ctl stop -m immediate` (no checkpoint, every backend
+#                                  killed, like a power cut for PostgreSQL alone), then start again (chaos test)
 #   eng/pgtest.sh env              print export lines (PGHOST/PGPORT/... and SAYIIR_TEST_POSTGRES)
 #   eng/pgtest.sh createdb NAME    create an empty database NAME (no-op if it exists)
 #   eng/pgtest.sh psql [ARGS...]   psql against the maintenance database `postgres`
@@ -144,6 +146,14 @@ cmd_stop() {
   fi
 }
 
+cmd_restart_immediate() {
+  is_running || die "not running"
+  BIN="$(find_bin)"
+  as_owner "$BIN/pg_ctl" stop -D "$DATA" -m immediate -w -t 60 -s
+  log "stopped (immediate)"
+  cmd_start >/dev/null
+}
+
 cmd_env() {
   cat <<EOF
 export PGHOST=127.0.0.1 PGPORT=$PGTEST_PORT PGUSER=postgres PGDATABASE=postgres
@@ -170,16 +180,17 @@ lock() { # serialize concurrent invocations on the same cluster dir
 }
 
 case "${1:-}" in
-  start|stop|createdb|destroy) lock ;;
+  start|stop|restart-immediate|createdb|destroy) lock ;;
 esac
 case "${1:-}" in
   start)    cmd_start ;;
   stop)     cmd_stop ;;
+  restart-immediate) cmd_restart_immediate ;;
   status)   if is_running; then echo running; else echo stopped; exit 3; fi ;;
   env)      cmd_env ;;
   createdb) shift; cmd_createdb "$@" ;;
   psql)     shift; BIN="$(find_bin)"
             exec "$(psql_bin)" -X -h 127.0.0.1 -p "$PGTEST_PORT" -U postgres -d postgres "$@" ;;
   destroy)  cmd_stop; rm -rf "$PGTEST_DIR" "$PGTEST_DIR.lock"; log "removed $PGTEST_DIR" ;;
-  *) sed -n '2,22p' "$0"; exit 2 ;;
+  *) sed -n '2,24p' "$0"; exit 2 ;;
 esac

@@ -10,9 +10,11 @@
 #
 # After `dotnet test`, eng/cluster-test.sh runs real processes (two silos, the ClusterClient sample, kill -9 of
 # one silo mid-run) against the same PostgreSQL server; it counts as one test (SAYIIR_SKIP_CLUSTER_TEST=1 skips it).
+# Then eng/chaos-test.sh (three silos, repeated kill -9 with replacements, a PostgreSQL crash-restart, invariant
+# checks) on a throwaway PostgreSQL server of its own; it counts as one test (SAYIIR_SKIP_CHAOS_TEST=1 skips it).
 #
 # Results: TRX files in $SAYIIR_TEST_RESULTS (default artifacts/test-results); the last line printed is
-# "<passed> passed, <failed> failed, <skipped> skipped" (the cluster test included). Exit status is non-zero if
+# "<passed> passed, <failed> failed, <skipped> skipped" (the cluster and chaos tests included). Exit status is non-zero if
 # the build or a test failed, or if no test ran.
 set -euo pipefail
 
@@ -102,6 +104,26 @@ else
   if [[ $CLUSTER_RC -eq 0 ]]; then CLUSTER_PASSED=1; else CLUSTER_FAILED=1; say "cluster test failed (status $CLUSTER_RC)"; fi
 fi
 
+# The chaos test, eng/chaos-test.sh: three Sayiir.Silo processes, a random one killed with kill -9 every 5-8 s and
+# replaced, PostgreSQL crash-restarted once; every run must complete with its exact output, and no task may run again
+# unless its silo died under it (see the script's header for every invariant). It provisions its own throwaway
+# PostgreSQL (it restarts it, so never the server above) and uses the Release build above. Counts as one test.
+# SAYIIR_SKIP_CHAOS_TEST=1 skips it.
+CHAOS_PASSED=0 CHAOS_FAILED=0 CHAOS_SKIPPED=0
+if [[ "${SAYIIR_SKIP_CHAOS_TEST:-}" == 1 ]]; then
+  say "chaos test skipped (SAYIIR_SKIP_CHAOS_TEST=1)"
+  CHAOS_SKIPPED=1
+elif [[ $BUILD_RC -ne 0 ]]; then
+  say "chaos test not run: the build failed"
+  CHAOS_SKIPPED=1
+else
+  set +e
+  SAYIIR_CHAOS_NO_BUILD=1 bash "$REPO/eng/chaos-test.sh"
+  CHAOS_RC=$?
+  set -e
+  if [[ $CHAOS_RC -eq 0 ]]; then CHAOS_PASSED=1; else CHAOS_FAILED=1; say "chaos test failed (status $CHAOS_RC)"; fi
+fi
+
 # Sum the <Counters .../> of every TRX file. skipped = total - executed; failed = executed - passed
 # (counts failed, error, timeout and aborted tests alike).
 attr() { # $1 = attribute name, stdin = a <Counters .../> element; prints 0 when absent
@@ -118,8 +140,8 @@ while IFS= read -r -d '' trx; do
   PASSED=$((PASSED + $(attr passed <<<"$counters")))
 done < <(find "$RESULTS" -name '*.trx' -print0)
 
-FAILED=$((EXECUTED - PASSED + CLUSTER_FAILED))
-SKIPPED=$((TOTAL - EXECUTED + CLUSTER_SKIPPED))
+FAILED=$((EXECUTED - PASSED + CLUSTER_FAILED + CHAOS_FAILED))
+SKIPPED=$((TOTAL - EXECUTED + CLUSTER_SKIPPED + CHAOS_SKIPPED))
 
 STATUS=0
 if [[ $BUILD_RC -ne 0 ]]; then say "dotnet build failed (status $BUILD_RC)"; STATUS=1; fi
@@ -128,7 +150,7 @@ if [[ $BUILD_RC -eq 0 && $FILES -eq 0 ]]; then say "no TRX result files in $RESU
 if [[ $FAILED -gt 0 ]]; then STATUS=1; fi
 if [[ $BUILD_RC -eq 0 && $EXECUTED -eq 0 ]]; then say "no test ran"; STATUS=1; fi
 
-PASSED=$((PASSED + CLUSTER_PASSED))
+PASSED=$((PASSED + CLUSTER_PASSED + CHAOS_PASSED))
 
 cleanup 2>/dev/null   # stop our server now, so the summary below is the last line
 STARTED_PG=0
