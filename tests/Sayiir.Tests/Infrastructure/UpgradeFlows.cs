@@ -9,6 +9,9 @@ namespace Sayiir.Tests.Infrastructure;
 /// </summary>
 public static class UpgradeFlows
 {
+    /// <summary>The service id the fixture's runs were written under (rows are keyed by it).</summary>
+    public const string FixtureServiceId = "sayiir-upgrade-fixture";
+
     /// <summary>The run flag that makes "check" fail; set only by the fixture generator's process.</summary>
     public const string FailCheckFlag = "fail_check";
 

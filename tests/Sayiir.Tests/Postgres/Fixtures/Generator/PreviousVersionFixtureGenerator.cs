@@ -11,9 +11,6 @@ namespace Sayiir.Tests.Postgres.Fixtures.Generator;
 /// </summary>
 public sealed class PreviousVersionFixtureGenerator
 {
-    /// <summary>The service id of the fixture's runs; the upgrade test's cluster must use the same.</summary>
-    public const string ServiceId = "sayiir-upgrade-fixture";
-
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     [Fact]
@@ -24,7 +21,7 @@ public sealed class PreviousVersionFixtureGenerator
         {
             Silos = 1,
             ConnectionString = cs,
-            ServiceId = ServiceId,
+            ServiceId = UpgradeFlows.FixtureServiceId,
             Workflows = [.. UpgradeFlows.All],
         }))
         {
