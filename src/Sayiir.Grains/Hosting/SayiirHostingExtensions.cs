@@ -120,6 +120,11 @@ internal sealed class PostgresSchemaStartup(string connectionString, PostgresSch
         lifecycle.Subscribe(nameof(PostgresSchemaStartup), ServiceLifecycleStage.First, async ct =>
         {
             Log.InstallingSchema(logger, parts.ToString(), PostgresSchemaInstaller.DescribeTarget(connectionString));
-            await PostgresSchemaInstaller.InstallAsync(connectionString, parts, ct);
+            var recorded = await PostgresSchemaInstaller.InstallAsync(connectionString, parts, ct);
+            if (recorded.Count > 0)
+            {
+                Log.SchemaMigrated(logger, PostgresSchemaInstaller.DescribeTarget(connectionString), string.Join(", ", recorded),
+                    PostgresSchemaInstaller.LatestVersion);
+            }
         });
 }

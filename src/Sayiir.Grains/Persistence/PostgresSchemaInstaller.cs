@@ -17,13 +17,55 @@ internal enum PostgresSchemaParts
     All = Storage | Reminders | Clustering,
 }
 
+/// <summary>A forward schema migration: an embedded script (<c>Persistence/Sql/Migrations</c>) run once, in version order.</summary>
+/// <param name="Version">Its number, from 2 (version 1 is the baseline).</param>
+/// <param name="Name">A short name, recorded with it.</param>
+/// <param name="Script">The file name of its script.</param>
+/// <param name="Parts">The schema part whose objects it changes: it is applied by the first install that installs that part.</param>
+internal sealed record SchemaMigration(int Version, string Name, string Script, PostgresSchemaParts Parts);
+
 /// <summary>
-/// Installs (or refreshes) the PostgreSQL schema the Orleans ADO.NET providers need: tables, helper functions and the
-/// query texts of <c>OrleansQuery</c>. The scripts (embedded <c>Persistence/Sql/*.sql</c>) are idempotent and run in
-/// one transaction under a fixed advisory lock, so any number of silos may call this at start-up, concurrently.
+/// Installs (or refreshes) and migrates the PostgreSQL schema: the tables, helper functions and query texts of
+/// <c>OrleansQuery</c> the Orleans ADO.NET providers need, and Sayiir's own tables. Everything runs in one transaction
+/// under a fixed advisory lock, so any number of silos may call this at start-up, concurrently.
+/// <para>
+/// Versions, recorded in <c>sayiir_schema_migrations</c>: version 1 is the baseline, the idempotent scripts
+/// <c>Persistence/Sql/0N-*.sql</c>, re-run at every start-up (they also refresh the query texts). A database
+/// installed before versions existed has no migrations table; re-running the baseline on it changes nothing and
+/// stamps it as version 1. Then every <see cref="Migrations">migration</see> not yet recorded runs once, in order,
+/// and is recorded. A database recording a version newer than <see cref="LatestVersion"/> (upgraded by a newer
+/// Sayiir) fails the start with <see cref="SayiirSchemaVersionException"/> before anything is changed.
+/// </para>
+/// <para>
+/// Changing the schema or the stored state: add the next numbered script to <c>Sql/Migrations</c> and to
+/// <see cref="Migrations"/>; never edit what the baseline creates (a migration must not be undone by the baseline
+/// re-running before it), and never renumber or edit a migration that has landed. Extend the upgrade test
+/// (<c>PostgresUpgradeTests</c>) so it covers the change.
+/// </para>
 /// </summary>
 internal static class PostgresSchemaInstaller
 {
+    /// <summary>The version of the baseline (the schema as installed before versioned migrations existed).</summary>
+    internal const int BaselineVersion = 1;
+
+    /// <summary>The forward migrations after the baseline, in version order (numbered without gaps from 2).</summary>
+    internal static readonly IReadOnlyList<SchemaMigration> Migrations =
+    [
+        new(2, "history-seq", "0002-history-seq.sql", PostgresSchemaParts.Storage),
+    ];
+
+    /// <summary>The latest schema version this build knows.</summary>
+    internal static int LatestVersion => Migrations.Count == 0 ? BaselineVersion : Migrations[^1].Version;
+
+    private const string MigrationsTableDdl = """
+        CREATE TABLE IF NOT EXISTS sayiir_schema_migrations
+        (
+            version    integer     PRIMARY KEY,
+            name       text        NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        );
+        """;
+
     /// <summary>Key of the transaction-scoped advisory lock that serializes installers ("Sayiir" + 0001).</summary>
     internal const long AdvisoryLockKey = 0x5361_7969_6972_0001;
 
@@ -37,15 +79,19 @@ internal static class PostgresSchemaInstaller
 
     /// <summary>
     /// Creates or updates the schema for <paramref name="parts"/> in the database of
-    /// <paramref name="connectionString"/>. Safe to run any number of times, concurrently.
+    /// <paramref name="connectionString"/> and applies the pending migrations of those parts. Safe to run any
+    /// number of times, concurrently.
     /// </summary>
+    /// <returns>The versions this call recorded (empty when the database was already up to date).</returns>
     /// <exception cref="SayiirStorageUnavailableException">The server cannot be reached or refuses the connection.</exception>
+    /// <exception cref="SayiirSchemaVersionException">The database is at a newer schema version than this build knows.</exception>
     /// <exception cref="SayiirException">The server rejected the schema (e.g. missing privileges).</exception>
-    public static async Task InstallAsync(string connectionString, PostgresSchemaParts parts, CancellationToken cancellationToken = default)
+    public static async Task<IReadOnlyList<int>> InstallAsync(string connectionString, PostgresSchemaParts parts, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         var target = DescribeTarget(connectionString);
-        var scripts = ScriptsFor(parts).Select(ReadScript).ToList();
+        var scripts = BaselineScripts(parts);
+        var recorded = new List<int>();
 
         await using var connection = new NpgsqlConnection(connectionString);
         try
@@ -68,13 +114,47 @@ internal static class PostgresSchemaInstaller
                 await command.ExecuteNonQueryAsync(cancellationToken);
             }
 
-            foreach (var script in scripts)
+            await ExecuteAsync(MigrationsTableDdl);
+            var applied = new HashSet<int>();
+            await using (var command = new NpgsqlCommand("SELECT version FROM sayiir_schema_migrations", connection, transaction))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
-                await using var command = new NpgsqlCommand(script, connection, transaction) { CommandTimeout = 120 };
-                await command.ExecuteNonQueryAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken)) applied.Add(reader.GetInt32(0));
+            }
+            if (applied.Count > 0 && applied.Max() > LatestVersion)
+            {
+                throw new SayiirSchemaVersionException(target, applied.Max(), LatestVersion);
+            }
+
+            // The baseline: idempotent, re-run every time (a database from before versions existed is stamped 1).
+            foreach (var script in scripts) await ExecuteAsync(script);
+            if (!applied.Contains(BaselineVersion)) await RecordAsync(BaselineVersion, "baseline");
+
+            foreach (var migration in Migrations)
+            {
+                if (applied.Contains(migration.Version) || (parts & migration.Parts) != migration.Parts) continue;
+                await ExecuteAsync(ReadScript(migration.Script));
+                await RecordAsync(migration.Version, migration.Name);
             }
 
             await transaction.CommitAsync(cancellationToken);
+            return recorded;
+
+            async Task ExecuteAsync(string sql)
+            {
+                await using var command = new NpgsqlCommand(sql, connection, transaction) { CommandTimeout = 120 };
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            async Task RecordAsync(int version, string name)
+            {
+                await using var command = new NpgsqlCommand(
+                    "INSERT INTO sayiir_schema_migrations (version, name) VALUES (@version, @name)", connection, transaction);
+                command.Parameters.AddWithValue("version", version);
+                command.Parameters.AddWithValue("name", name);
+                await command.ExecuteNonQueryAsync(cancellationToken);
+                recorded.Add(version);
+            }
         }
         catch (PostgresException ex)
         {
@@ -144,6 +224,9 @@ internal static class PostgresSchemaInstaller
     private static bool IsConnectionFailure(Exception ex, CancellationToken cancellationToken) =>
         !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
         && ex is NpgsqlException or SocketException or TimeoutException or IOException;
+
+    /// <summary>The baseline scripts (version 1) of <paramref name="parts"/>, in the order they run.</summary>
+    internal static IReadOnlyList<string> BaselineScripts(PostgresSchemaParts parts) => [.. ScriptsFor(parts).Select(ReadScript)];
 
     private static IEnumerable<string> ScriptsFor(PostgresSchemaParts parts)
     {

@@ -79,4 +79,7 @@ internal static partial class Log
 
     [LoggerMessage(3004, LogLevel.Information, "Installing the Sayiir PostgreSQL schema ({Parts}) on {Target}")]
     public static partial void InstallingSchema(ILogger logger, string parts, string target);
+
+    [LoggerMessage(3005, LogLevel.Information, "Sayiir PostgreSQL schema on {Target} recorded version(s) {Versions}; latest known: {Latest}")]
+    public static partial void SchemaMigrated(ILogger logger, string target, string versions, int latest);
 }

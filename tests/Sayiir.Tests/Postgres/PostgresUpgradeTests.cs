@@ -1,0 +1,220 @@
+using System.Globalization;
+using Npgsql;
+using Sayiir.Persistence;
+using Sayiir.Tests.Infrastructure;
+
+namespace Sayiir.Tests.Postgres;
+
+/// <summary>
+/// The upgrade of a database written by the previous landed version (Postgres/Fixtures/previous-version.sql, see
+/// the README there): the current code starts on it, migrates the schema and continues every run from its last
+/// checkpoint, without re-running finished tasks.
+/// </summary>
+public sealed class PostgresUpgradeTests
+{
+    private const string FixtureResource = "Sayiir.Tests.Fixtures.previous-version.sql";
+
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    private static readonly string[] FixtureRuns =
+    [
+        "upgrade-completed", "upgrade-failed", "upgrade-awaiting", "upgrade-buffered", "upgrade-napping", "upgrade-short-nap", "upgrade-fork",
+    ];
+
+    [Fact]
+    public async Task StartUp_DatabaseWrittenByPreviousVersion_MigratesSchemaAndContinuesItsRuns()
+    {
+        var cs = await RestoreFixtureAsync("upgrade_previous");
+        // The fixture has the previous layout: no versions, no history sequence numbers.
+        Assert.Equal(false, await ScalarAsync(cs, "SELECT to_regclass('sayiir_schema_migrations') IS NOT NULL"));
+        Assert.Equal(0L, await ScalarAsync(cs,
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'sayiir_history' AND column_name = 'seq'"));
+        var oldRows = await HistoryRowsAsync(cs);
+        var oldMaxId = oldRows.Max(r => r.Id);
+
+        await using (var cluster = await SayiirCluster.StartAsync(Backend.Postgres, new ClusterSettings
+        {
+            ConnectionString = cs,
+            ServiceId = UpgradeFlows.FixtureServiceId,
+            Workflows = [.. UpgradeFlows.All],
+        }))
+        {
+            var client = cluster.Client;
+
+            // Start-up migrated the schema to the latest version.
+            Assert.Equal(
+                Enumerable.Range(1, PostgresSchemaInstaller.LatestVersion).Select(v => (long)v),
+                await ScalarsAsync<long>(cs, "SELECT version::bigint FROM sayiir_schema_migrations ORDER BY version"));
+
+            // Run listing still lists the old runs, with their stored states.
+            var listed = (await client.ListRunsAsync(new RunQuery { PageSize = 100 })).Runs.ToDictionary(r => r.InstanceId, StringComparer.Ordinal);
+            Assert.Equal(FixtureRuns.Order(StringComparer.Ordinal), listed.Keys.Order(StringComparer.Ordinal));
+            Assert.Equal(WorkflowState.Completed, listed["upgrade-completed"].State);
+            Assert.Equal(WorkflowState.Failed, listed["upgrade-failed"].State);
+            Assert.Equal("upgrade_approval", listed["upgrade-awaiting"].WorkflowName);
+            Assert.Equal(WorkflowState.Waiting, listed["upgrade-napping"].State);
+            var failedListing = await client.ListRunsAsync(new RunQuery { States = [WorkflowState.Failed] });
+            Assert.Equal("upgrade-failed", Assert.Single(failedListing.Runs).InstanceId);
+
+            // Completed: status, output and checkpointed task outputs are readable.
+            var completed = await client.GetStatusAsync("upgrade-completed");
+            Assert.Equal(WorkflowState.Completed, completed.State);
+            Assert.Equal("confirmed by bob", await client.WaitForResultAsync<string>("upgrade-completed"));
+            Assert.Equal("c|prepared|checked", await client.GetTaskResultAsync<string>("upgrade-completed", "check"));
+            Assert.Equal("alice", await client.GetTaskResultAsync<string>("upgrade-completed", "wait_approve"));
+
+            // Failed: the failure details are intact; resumed, it continues from "check" (now passing).
+            var failed = await client.GetStatusAsync("upgrade-failed");
+            Assert.Equal(WorkflowState.Failed, failed.State);
+            Assert.Equal("check", failed.Failure!.TaskId);
+            Assert.Equal(1, failed.Failure.Attempt);
+            Assert.Contains("InvalidOperationException", failed.Failure.ErrorType, StringComparison.Ordinal);
+            Assert.Equal("check refused f|prepared", failed.Failure.Message);
+            await client.ResumeAsync("upgrade-failed");
+            await WaitStateAsync(client, "upgrade-failed", WorkflowState.AwaitingSignal);
+            await client.SignalAsync("upgrade-failed", "approve", "dave");
+            await client.SignalAsync("upgrade-failed", "confirm", "erin");
+            Assert.Equal("confirmed by erin", await ResultAsync(client, "upgrade-failed"));
+            AssertExecutions("upgrade-failed", ("prepare", 0), ("check", 1), ("approved", 1), ("finish", 1));
+            Assert.Equal("f|prepared|checked", await client.GetTaskResultAsync<string>("upgrade-failed", "check"));
+
+            // Awaiting a signal after two checkpointed tasks: continues when signalled; the two are not re-run.
+            var awaiting = await client.GetStatusAsync("upgrade-awaiting");
+            Assert.Equal(WorkflowState.AwaitingSignal, awaiting.State);
+            Assert.Equal("approve", awaiting.SignalName);
+            await client.SignalAsync("upgrade-awaiting", "approve", "frank");
+            await client.SignalAsync("upgrade-awaiting", "confirm", "grace");
+            Assert.Equal("confirmed by grace", await ResultAsync(client, "upgrade-awaiting"));
+            AssertExecutions("upgrade-awaiting", ("prepare", 0), ("check", 0), ("approved", 1), ("finish", 1));
+            Assert.Equal("w|prepared|checked", await client.GetTaskResultAsync<string>("upgrade-awaiting", "check"));
+
+            // A signal buffered by the previous version is consumed by the next wait.
+            await client.SignalAsync("upgrade-buffered", "approve", "heidi");
+            Assert.Equal("confirmed by early carol", await ResultAsync(client, "upgrade-buffered"));
+            AssertExecutions("upgrade-buffered", ("prepare", 0), ("check", 0), ("approved", 1), ("finish", 1));
+
+            // A fork with one branch finished: only the waiting branch continues; the join sees both outputs.
+            await client.SignalAsync("upgrade-fork", "release", 7);
+            Assert.Equal("fast=5 gated=1007", await ResultAsync(client, "upgrade-fork"));
+            AssertExecutions("upgrade-fork", ("fast_task", 0), ("gated_before", 0), ("gated_after", 1), ("join", 1));
+
+            // A delay whose wake instant passed while no silo ran (30 s after the fixture was written): it wakes and
+            // continues. (Should this machine's clock be behind the one that wrote the fixture, it still waits.)
+            var shortWakeAt = WakeInstant(oldRows, "upgrade-short-nap");
+            if (shortWakeAt < DateTimeOffset.UtcNow)
+            {
+                Assert.Equal("s|tired|rested", await ResultAsync(client, "upgrade-short-nap"));
+                AssertExecutions("upgrade-short-nap", ("before_nap", 0), ("after_nap", 1));
+            }
+            else
+            {
+                Assert.Equal(shortWakeAt, (await client.GetStatusAsync("upgrade-short-nap")).WakeAt);
+                await client.CancelAsync("upgrade-short-nap", "clock behind the fixture's", "tests");
+                AssertExecutions("upgrade-short-nap", ("before_nap", 0), ("after_nap", 0));
+            }
+
+            // A long delay keeps its stored wake instant; it can still be cancelled.
+            var napping = await client.GetStatusAsync("upgrade-napping");
+            Assert.Equal(WorkflowState.Waiting, napping.State);
+            Assert.Equal(WakeInstant(oldRows, "upgrade-napping"), napping.WakeAt);
+            Assert.Equal(WorkflowState.Cancelled, (await client.CancelAsync("upgrade-napping", "upgrade test", "tests")).State);
+            AssertExecutions("upgrade-napping", ("before_nap", 0), ("after_nap", 0));
+
+            // History: the old rows are readable through the client, first, unchanged; new events follow them.
+            foreach (var run in new[] { "upgrade-failed", "upgrade-awaiting", "upgrade-buffered", "upgrade-fork", "upgrade-short-nap", "upgrade-napping" })
+            {
+                var old = oldRows.Where(r => r.Instance == run).ToList();
+                var expectedLast = (await client.GetStatusAsync(run)).State == WorkflowState.Cancelled ? RunEventKind.Cancelled : RunEventKind.Completed;
+                IReadOnlyList<RunHistoryEvent> history = [];
+                await Wait.UntilAsync(async () =>
+                {
+                    history = await client.GetHistoryAsync(run);
+                    return history.Count > old.Count && history[^1].Kind == expectedLast;
+                }, Deadline, $"history of {run} to end with {expectedLast}");
+                Assert.Equal(
+                    old.Select(r => ((RunEventKind)r.Kind, r.Task, r.Detail)),
+                    history.Take(old.Count).Select(e => (e.Kind, e.TaskId, e.Detail)));
+            }
+            var completedHistory = await client.GetHistoryAsync("upgrade-completed");
+            Assert.Equal(oldRows.Count(r => r.Instance == "upgrade-completed"), completedHistory.Count);
+            Assert.Equal(RunEventKind.Completed, completedHistory[^1].Kind);
+            Assert.Contains(await client.GetHistoryAsync("upgrade-awaiting"), e => e.Kind == RunEventKind.SignalConsumed && e.TaskId == "wait_confirm");
+        }
+
+        // The stored rows: old ones untouched, new ones appended after them (ids continue the old sequence).
+        var newRows = await HistoryRowsAsync(cs);
+        Assert.Equal(oldRows, newRows.Where(r => r.Id <= oldMaxId));
+        Assert.Contains(newRows, r => r.Id > oldMaxId && r.Instance == "upgrade-awaiting");
+        Assert.All(newRows.Where(r => r.Id > oldMaxId), r => Assert.Contains(r.Instance, FixtureRuns));
+        await PostgresServer.DropDatabaseAsync(cs);
+    }
+
+    /// <summary>Restores the fixture dump into a new database (its psql meta-commands, <c>\restrict</c>, are skipped).</summary>
+    internal static async Task<string> RestoreFixtureAsync(string prefix)
+    {
+        var cs = await PostgresServer.CreateDatabaseAsync(prefix);
+        string script;
+        await using (var stream = typeof(PostgresUpgradeTests).Assembly.GetManifestResourceStream(FixtureResource)
+            ?? throw new InvalidOperationException($"embedded fixture {FixtureResource} is missing"))
+        using (var reader = new StreamReader(stream))
+        {
+            script = string.Join('\n', (await reader.ReadToEndAsync()).Split('\n').Where(line => !line.StartsWith('\\')));
+        }
+        // Unpooled: the dump empties the session's search_path.
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(cs) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(script, connection) { CommandTimeout = 120 };
+        await command.ExecuteNonQueryAsync();
+        return cs;
+    }
+
+    private static DateTimeOffset WakeInstant(List<HistoryRow> rows, string instanceId) => DateTimeOffset.Parse(
+        rows.Single(r => r.Instance == instanceId && r.Kind == (short)RunEventKind.DelayStarted).Detail!, CultureInfo.InvariantCulture);
+
+    private static void AssertExecutions(string instanceId, params (string Task, int Times)[] expected) =>
+        Assert.Equal(expected, expected.Select(e => (e.Task, Probe.Executions(instanceId, e.Task))));
+
+    private static async Task WaitStateAsync(ISayiirClient client, string instanceId, WorkflowState state) =>
+        await Wait.UntilAsync(async () => (await client.GetStatusAsync(instanceId)).State == state, Deadline, $"{instanceId} to be {state}");
+
+    private static Task<string> ResultAsync(ISayiirClient client, string instanceId) =>
+        Wait.ForAsync(client.WaitForResultAsync<string>(instanceId), Deadline, $"the result of {instanceId}");
+
+    private sealed record HistoryRow(long Id, string Instance, short Kind, string? Task, string? Detail, DateTime At);
+
+    private static async Task<List<HistoryRow>> HistoryRowsAsync(string cs)
+    {
+        await using var c = new NpgsqlConnection(cs);
+        await c.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT id, instance_id, kind, task_id, detail, at FROM sayiir_history WHERE service_id = @service ORDER BY id", c);
+        command.Parameters.AddWithValue("service", UpgradeFlows.FixtureServiceId);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<HistoryRow>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(new HistoryRow(reader.GetInt64(0), reader.GetString(1), reader.GetInt16(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetDateTime(5)));
+        }
+        return rows;
+    }
+
+    private static async Task<object?> ScalarAsync(string cs, string sql)
+    {
+        await using var c = new NpgsqlConnection(cs);
+        await c.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, c);
+        return await command.ExecuteScalarAsync();
+    }
+
+    private static async Task<List<T>> ScalarsAsync<T>(string cs, string sql)
+    {
+        await using var c = new NpgsqlConnection(cs);
+        await c.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, c);
+        await using var reader = await command.ExecuteReaderAsync();
+        var values = new List<T>();
+        while (await reader.ReadAsync()) values.Add(reader.GetFieldValue<T>(0));
+        return values;
+    }
+}
