@@ -59,19 +59,19 @@ internal static partial class Log
     [LoggerMessage(3002, LogLevel.Warning, "Run {InstanceId}: another activation wrote this run (ETag conflict); this activation stops and deactivates")]
     public static partial void LostOwnership(ILogger logger, string instanceId);
 
-    [LoggerMessage(3005, LogLevel.Information, "Run {InstanceId}: its previous owner on silo {Silo} may still finish a task; waiting for it to let go")]
+    [LoggerMessage(3031, LogLevel.Information, "Run {InstanceId}: its previous owner on silo {Silo} may still finish a task; waiting for it to let go")]
     public static partial void WaitingForOwner(ILogger logger, string instanceId, string silo);
 
-    [LoggerMessage(3006, LogLevel.Information, "Run {InstanceId}: the previous owner let go; continuing here")]
+    [LoggerMessage(3032, LogLevel.Information, "Run {InstanceId}: the previous owner let go; continuing here")]
     public static partial void OwnerGone(ILogger logger, string instanceId);
 
-    [LoggerMessage(3007, LogLevel.Information, "Run {InstanceId}: handing over ({Reason}); waiting up to {Window} for {Count} attempt(s) in flight")]
+    [LoggerMessage(3033, LogLevel.Information, "Run {InstanceId}: handing over ({Reason}); waiting up to {Window} for {Count} attempt(s) in flight")]
     public static partial void HandingOff(ILogger logger, string instanceId, string reason, TimeSpan window, int count);
 
-    [LoggerMessage(3008, LogLevel.Warning, "Run {InstanceId}: {Count} attempt(s) still running at the end of the hand-off window; they run again where the run continues")]
+    [LoggerMessage(3034, LogLevel.Warning, "Run {InstanceId}: {Count} attempt(s) still running at the end of the hand-off window; they run again where the run continues")]
     public static partial void HandoffExpired(ILogger logger, string instanceId, int count);
 
-    [LoggerMessage(3009, LogLevel.Warning, "Run {InstanceId}: could not save the hand-off; the next owner continues from the last checkpoint")]
+    [LoggerMessage(3035, LogLevel.Warning, "Run {InstanceId}: could not save the hand-off; the next owner continues from the last checkpoint")]
     public static partial void HandoffWriteFailed(ILogger logger, Exception exception, string instanceId);
 
     [LoggerMessage(3003, LogLevel.Warning, "Run {InstanceId}: recovery reminder operation failed")]

@@ -1,9 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.Storage;
-using Sayiir.Observability;
 using Sayiir.Runtime;
-using Xunit;
 
 namespace Sayiir.Tests.Engine;
 
@@ -208,7 +206,7 @@ public sealed class RunWriterTests
 
     // ----- fakes and helpers ---------------------------------------------------------------------------------------
 
-    private static RunWriter NewWriter(FakeState store, IRunJournal journal) =>
+    private static RunWriter NewWriter(FakeState store, Sayiir.Observability.IRunJournal journal) =>
         new("run-1", store, new FakeOwnership(), journal, TimeSpan.FromMilliseconds(50), NullLogger.Instance);
 
     private static Task OnGrainScheduler(Func<Task> body) =>
@@ -244,7 +242,7 @@ public sealed class RunWriterTests
     private sealed class FakeState(FakeRow row) : IPersistentState<WorkflowRunState>
     {
         private TaskCompletionSource? _hold;
-        private TaskCompletionSource _writeStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _writeStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public WorkflowRunState State { get; set; } = new();
 
@@ -303,7 +301,7 @@ public sealed class RunWriterTests
         public void Release(string instanceId, Guid activation) => Held.Remove(activation);
     }
 
-    private sealed class FakeJournal : IRunJournal
+    private sealed class FakeJournal : Sayiir.Observability.IRunJournal
     {
         public List<PendingEvent> Events { get; } = [];
 

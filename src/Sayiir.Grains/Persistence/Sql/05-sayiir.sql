@@ -80,7 +80,3 @@ ALTER TABLE sayiir_history ADD COLUMN IF NOT EXISTS output bytea NULL;
 
 CREATE INDEX IF NOT EXISTS ix_sayiir_history_run ON sayiir_history (service_id, instance_id, id);
 
--- Per-run sequence numbers: the engine saves history events with the run's state and delivers them afterwards, so a
--- re-delivery after a crash must add nothing. Rows written before sequence numbers existed keep NULL.
-ALTER TABLE sayiir_history ADD COLUMN IF NOT EXISTS seq bigint NULL;
-CREATE UNIQUE INDEX IF NOT EXISTS ux_sayiir_history_run_seq ON sayiir_history (service_id, instance_id, seq) WHERE seq IS NOT NULL;
