@@ -23,6 +23,8 @@ public static class SayiirTelemetry
     internal static readonly Counter<long> TasksExecuted = Meter.CreateCounter<long>("sayiir.tasks.executed", "{attempt}", "Task attempts finished (any outcome).");
     internal static readonly Counter<long> TasksFailed = Meter.CreateCounter<long>("sayiir.tasks.failed", "{attempt}", "Task attempts that failed.");
     internal static readonly Counter<long> TasksRetried = Meter.CreateCounter<long>("sayiir.tasks.retried", "{retry}", "Retries scheduled.");
+    internal static readonly Counter<long> RunsHandedOff = Meter.CreateCounter<long>("sayiir.runs.handed_off", "{run}",
+        "Runs let go by an activation that was deactivated without a crash (shutdown, lost directory partition, idle), after saving the attempts it had in flight.");
     internal static readonly Counter<long> SignalsReceived = Meter.CreateCounter<long>("sayiir.signals.received", "{signal}", "Signals received.");
     internal static readonly Histogram<double> TaskDuration = Meter.CreateHistogram<double>("sayiir.task.duration", "ms", "Duration of task attempts.");
     internal static readonly Histogram<double> CheckpointDuration = Meter.CreateHistogram<double>("sayiir.checkpoint.duration", "ms", "Latency of run state writes.");

@@ -118,6 +118,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         // Not a crash (idle collection, directory partition loss, rebalancing, shutdown): start nothing new, let the
         // attempts in flight finish within the window, save their outputs, then let go of the run.
         _handingOff = true;
+        SayiirTelemetry.RunsHandedOff.Add(1, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
         var inFlight = _attemptsInFlight.Values.ToList();
         if (inFlight.Count > 0)
         {

@@ -1,3 +1,4 @@
+using Sayiir.Runtime;
 using Sayiir.Tests.Infrastructure;
 
 namespace Sayiir.Tests.Engine;
@@ -80,6 +81,68 @@ public sealed class RecoveryTests
             $"{id}: b ran {Probe.Executions(id, "b")} times: {string.Join(" ; ", Probe.EventsOf(id, "b").Select(e => $"{e.Attempt}@{e.What}@{e.At:HH:mm:ss.fff}"))} victims {string.Join(",", victims)}"));
         // The interrupted runs' B ran again, on a silo that was not killed.
         Assert.All(interrupted, id => Assert.DoesNotContain(Probe.EventsOf(id, "b").Last().What, victims));
+    }
+
+    [Fact]
+    public async Task Runs_HealthyActivationsDeactivatedWhileTasksRun_HandedOverWithoutRerunningThem()
+    {
+        // What a lost grain-directory partition does to a healthy run (Orleans deactivates activations whose directory
+        // entry was on a dead silo, and the next call creates a new activation, possibly before the old one is gone),
+        // forced here through the management grain while every run's task is held, with calls arriving meanwhile.
+        using var handoffs = new HandoffCounter(TestFlows.HandoffHeld.Name);
+        await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres, new ClusterSettings { Silos = 3 });
+        var ids = Enumerable.Range(0, 30).Select(i => NewId($"handoff-{i}")).ToList();
+        await Task.WhenAll(ids.Select((id, i) => cluster.Client.StartAsync(TestFlows.HandoffHeld, $"r{i}:", id)));
+        await Task.WhenAll(ids.Select(id => Probe.WaitStartedAsync(id, "b", Deadline)));
+
+        var management = cluster.Cluster.Client.GetGrain<IManagementGrain>(0);
+        var grains = ids.Select(id => cluster.Cluster.Client.GetGrain<IWorkflowGrain>(id)).ToList();
+        var deactivations = grains.Select(g => management.DeactivateGrain(g.GetGrainId())).ToList();
+        await Wait.UntilAsync(() => handoffs.Count >= ids.Count, Deadline, "every run's activation to start handing over with b in flight");
+        // Calls during the hand-off: a wake (what the recovery watcher and reminders send) and a status read.
+        var calls = grains.Select(g => Task.WhenAll(g.WakeAsync(), g.GetStatusAsync())).ToList();
+        foreach (var id in ids) Probe.Open(id, "b");
+        await Wait.ForAsync(Task.WhenAll(deactivations.Concat(calls)), Deadline, "the deactivations and the calls made meanwhile");
+
+        var outputs = await Wait.ForAsync(Task.WhenAll(ids.Select(id => cluster.Client.WaitForResultAsync<string>(id))), Deadline,
+            "every run to finish in its new activation");
+        Assert.Equal(ids.Select((_, i) => $"r{i}:ABC"), outputs);
+        Assert.All(ids, id => Assert.Equal(1, Probe.Executions(id, "a")));
+        Assert.All(ids, id => Assert.True(Probe.Executions(id, "b") == 1,
+            $"{id}: b ran {Probe.Executions(id, "b")} times: {string.Join(" ; ", Probe.EventsOf(id, "b").Select(e => $"{e.Attempt}@{e.What}@{e.At:HH:mm:ss.fff}"))}"));
+        Assert.All(ids, id => Assert.DoesNotContain(Probe.EventsOf(id, "b"), e => e.What == "token fired"));
+        Assert.All(ids, id => Assert.Equal(1, Probe.Executions(id, "c")));
+        foreach (var id in ids)
+        {
+            var history = await cluster.Client.GetHistoryAsync(id);
+            // b's completion was saved by the old activation; the new one took over (Recovered) and ran only c.
+            Assert.Single(history, e => e.Kind == RunEventKind.TaskCompleted && e.TaskId == "b");
+            var completedB = history.Single(e => e.Kind == RunEventKind.TaskCompleted && e.TaskId == "b").Sequence;
+            Assert.Contains(history, e => e.Kind == RunEventKind.Recovered && e.Sequence > completedB);
+        }
+    }
+
+    [Fact]
+    public async Task Run_SiloStoppedGracefullyWhileTaskRuns_TaskFinishesThereAndIsNotRerun()
+    {
+        using var handoffs = new HandoffCounter(TestFlows.HandoffHeld.Name);
+        await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres);
+        var id = NewId("graceful-stop");
+        await cluster.Client.StartAsync(TestFlows.HandoffHeld, "", id);
+        await Probe.WaitStartedAsync(id, "b", Deadline);
+        var host = Probe.EventsOf(id, "b").Single().What;
+
+        // A shutdown is not a crash: the run waits for b (within the hand-off window), saves it, then lets go.
+        var stopping = cluster.Cluster.StopSiloAsync(cluster.SiloAt(host));
+        await Wait.UntilAsync(() => handoffs.Count > 0, Deadline, "the stopping silo to start handing the run over");
+        Probe.Open(id, "b");
+        await Wait.ForAsync(stopping, Deadline, "the silo to stop");
+
+        var output = await Wait.ForAsync(cluster.Client.WaitForResultAsync<string>(id), Deadline, "the run to finish on the other silo");
+        Assert.Equal("ABC", output);
+        Assert.Equal(1, Probe.Executions(id, "b"));
+        Assert.DoesNotContain(Probe.EventsOf(id, "b"), e => e.What == "token fired");
+        Assert.Equal(1, Probe.Executions(id, "c"));
     }
 
     [Fact]

@@ -104,7 +104,12 @@ public static class TestFlows
         .Build();
 
     /// <summary>A → B (held at a gate until the test opens it) → C. Records the silo B runs on and whether its token fired.</summary>
-    public static readonly WorkflowDefinition<string, string> Held = Flow.Create<string>("test_held")
+    public static readonly WorkflowDefinition<string, string> Held = HeldFlow("test_held");
+
+    /// <summary><see cref="Held"/> under a name of its own, so a test can single out its runs' metrics.</summary>
+    public static readonly WorkflowDefinition<string, string> HandoffHeld = HeldFlow("test_handoff");
+
+    private static WorkflowDefinition<string, string> HeldFlow(string name) => Flow.Create<string>(name)
         .Then("a", (string s, TaskContext ctx) => { Probe.Hit(ctx); return Task.FromResult(s + "A"); })
         .Then("b", async (string s, TaskContext ctx) =>
         {
@@ -160,7 +165,7 @@ public static class TestFlows
         .Build();
 
     public static IEnumerable<WorkflowDefinition> All =>
-        [Linear, Abc, AlwaysFails, NonRetryable, ContextEcho, CappedBackoff, SucceedsOnAttempt, TimesOutOnce, SlowBackoff, Held, StuckOnce, Sleeper, BadOutput, WithService];
+        [Linear, Abc, AlwaysFails, NonRetryable, ContextEcho, CappedBackoff, SucceedsOnAttempt, TimesOutOnce, SlowBackoff, Held, HandoffHeld, StuckOnce, Sleeper, BadOutput, WithService];
 }
 
 public sealed class Unserializable
