@@ -166,11 +166,24 @@ internal sealed class Invariants(
         say($"signals: {runs.Count(r => r.SignalEarly)} sent right after the start, {runs.Count(r => !r.SignalEarly)} later; client calls retried: " +
             (clientRetries.IsEmpty ? "none" : string.Join(", ", clientRetries.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} x{p.Value.Count} (first: {p.Value.First})"))));
         say($"silos: {string.Join(", ", silos.Select(s => $"{s.Name}/{s.Pid}{(s.KilledAt is null ? "" : " killed")}{(s.UpAt is { } up ? $" up in {(up - s.StartedAt).TotalSeconds:F1} s" : "")}"))}");
+        // How often a run changed activation without a crash (directory partition changes, duplicates settled by
+        // the lease): the situations that re-ran tasks on live silos before ownership was settled in storage.
+        var logs = silos.Select(s => s.ReadLog()).ToList();
+        var handoffs = logs.Sum(l => CountOf(l, ": handing over ("));
+        var ownerWaits = logs.Sum(l => CountOf(l, "waiting for it to let go"));
+        say($"ownership: {handoffs} graceful hand-off(s) by live activations, {ownerWaits} activation(s) that waited for a previous owner to let go");
         say("summary:");
         var width = rows.Max(r => r.Name.Length);
         say($"  runs: {runs.Count}, kills: {kills.Count}, PostgreSQL restarts: {(pgRestart is null ? 0 : 1)}, executions: {executions.Count}");
         foreach (var (name, value, ok) in rows) say($"  {(ok ? "ok  " : "FAIL")} {name.PadRight(width)}  {value}");
         return failures;
+    }
+
+    private static int CountOf(string text, string needle)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(needle, StringComparison.Ordinal); at >= 0; at = text.IndexOf(needle, at + needle.Length, StringComparison.Ordinal)) count++;
+        return count;
     }
 
     private enum ExposureKind { None, InFlight, Grace }

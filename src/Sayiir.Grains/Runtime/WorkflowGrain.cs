@@ -120,9 +120,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         _handingOff = true;
         SayiirTelemetry.RunsHandedOff.Add(1, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
         var inFlight = _attemptsInFlight.Values.ToList();
+        Log.HandingOff(_logger, InstanceId, reason.ToString(), _options.HandoffTimeout, inFlight.Count);
         if (inFlight.Count > 0)
         {
-            Log.HandingOff(_logger, InstanceId, reason.ToString(), _options.HandoffTimeout, inFlight.Count);
             try
             {
                 await Task.WhenAll(inFlight).WaitAsync(_options.HandoffTimeout, cancellationToken);
@@ -287,12 +287,13 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             StartDriving();
             return BuildStatus();
         }
+        // The reminder first: if storage refuses it, nothing has changed.
+        await RegisterReminderAsync();
         // The failed task starts over with a fresh retry budget; completed tasks keep their outputs.
         if (_run.Failure?.TaskId is { } failedTask) _run.Retries.Remove(failedTask);
         _run.Failure = null;
         _run.Status = WorkflowState.Running;
         _ended = NewSignal();
-        await RegisterReminderAsync();
         Record(RunEventKind.Resumed);
         await _writer.PersistAsync();
         Log.RunResumed(_logger, InstanceId);
@@ -907,8 +908,32 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     private async Task RegisterReminderAsync()
     {
         var period = _options.RecoveryReminderPeriod;
-        _reminder = await this.RegisterOrUpdateReminder(ReminderName, period, period);
+        var started = DateTimeOffset.UtcNow;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                _reminder = await this.RegisterOrUpdateReminder(ReminderName, period, period);
+                return;
+            }
+            catch (Exception ex) when (DateTimeOffset.UtcNow - started < ReminderRetryBudget)
+            {
+                // A storage blip (e.g. a database restart): nothing is written yet, so trying again is safe.
+                var delay = TimeSpan.FromMilliseconds(Math.Min(100 * Math.Pow(2, attempt - 1), _options.MaxStorageRetryDelay.TotalMilliseconds));
+                Log.ReminderFailed(_logger, ex, InstanceId);
+                await Task.Delay(delay);
+            }
+            catch (Exception ex)
+            {
+                // The provider's own exception types may not reach the caller (no codec on the client): say it plainly.
+                throw new SayiirStorageUnavailableException(
+                    $"Run '{InstanceId}': its recovery reminder could not be registered for {ReminderRetryBudget.TotalSeconds:0} s ({ex.GetType().Name}: {ex.Message}); nothing was written.");
+            }
+        }
     }
+
+    // Well under the grain call timeout, so the caller gets this answer rather than a timeout.
+    private static readonly TimeSpan ReminderRetryBudget = TimeSpan.FromSeconds(12);
 
     private async Task UnregisterReminderAsync()
     {
