@@ -81,7 +81,9 @@ internal sealed partial class SiloRunOwnership(
     ILogger<SiloRunOwnership> logger) : IRunOwnership
 {
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan RemotePoll = TimeSpan.FromMilliseconds(100);
+    // Each poll re-reads the run's row: frequent enough to take over within a fraction of a second of the release,
+    // rare enough that many runs waiting at once do not load the database.
+    private static readonly TimeSpan RemotePoll = TimeSpan.FromMilliseconds(200);
 
     private string LocalSilo => localSilo.SiloAddress.ToParsableString();
 
@@ -137,7 +139,7 @@ internal sealed partial class SiloRunOwnership(
         }
     }
 
-    [LoggerMessage(3030, LogLevel.Warning, "Run {InstanceId}: could not ask silo {Silo} whether it still drives the run; waiting")]
+    [LoggerMessage(3030, LogLevel.Debug, "Run {InstanceId}: could not ask silo {Silo} whether it still drives the run; waiting")]
     private static partial void LogProbeFailed(ILogger logger, Exception exception, string instanceId, string silo);
 }
 

@@ -7,8 +7,9 @@ namespace Sayiir.Runtime;
 
 /// <summary>
 /// What is finished in a run and which outputs are still needed. A finished leaf's output stays in the state only
-/// while a later step needs it; otherwise it lives in history (saved with its event, in the outbox until the journal
-/// confirms it), so a checkpoint rewrites what the continuation needs, not the run's whole past.
+/// while a later step needs it; its event archives it in history (taken from the state when the event is delivered,
+/// or moved into the event if the output leaves the state first), so a checkpoint rewrites what the continuation
+/// needs, not the run's whole past, and holds each output once.
 /// </summary>
 internal sealed class RunProgress(RunWriter writer, IPayloadCodec codec, IRunJournal journal, string instanceId)
 {
@@ -92,8 +93,8 @@ internal sealed class RunProgress(RunWriter writer, IPayloadCodec codec, IRunJou
             case RouteNode route: if (ChosenBranch(route) is { } routeBranch) Release(routeBranch.Steps[^1]); return;
             case ChildFlowNode child: Release(child.Steps[^1]); return;
             default:
-                // A task's or signal's output was saved with its event (outbox, then history), so the state can drop it.
-                Run.Outputs.Remove(node.Id);
+                // A task's or signal's output is archived with its event (outbox, then history): the state can drop it.
+                Drop(node.Id);
                 return;
         }
     }
@@ -103,12 +104,18 @@ internal sealed class RunProgress(RunWriter writer, IPayloadCodec codec, IRunJou
     {
         foreach (var node in body.SelectMany(n => n.SelfAndDescendants()))
         {
-            Run.Outputs.Remove(node.Id);
+            Drop(node.Id);
             Run.Done.Remove(node.Id);
             Run.Retries.Remove(node.Id);
             Run.Loops.Remove(node.Id);
             Run.Deadlines.Remove(node.Id);
         }
+    }
+
+    private void Drop(string nodeId)
+    {
+        if (!Run.Outputs.Remove(nodeId, out var output)) return;
+        writer.KeepForArchive(nodeId, output);
     }
 
     /// <summary>

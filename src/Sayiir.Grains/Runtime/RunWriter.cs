@@ -172,6 +172,17 @@ internal sealed class RunWriter
         }
     }
 
+    /// <summary>
+    /// Gives up the run without waiting for a write (a hand-off whose release write could not land in time): this
+    /// activation starts and finishes nothing more, and its silo stops vouching for it, so another activation may
+    /// claim it. A write of ours still in flight can only land before that claim (the claim's ETag check then fails
+    /// and the claimant retries from our state) or fail against it.
+    /// </summary>
+    public void Abandon()
+    {
+        if (Owns) DropOwnership();
+    }
+
     private void DropOwnership()
     {
         Owns = false;
@@ -355,7 +366,10 @@ internal sealed class RunWriter
 
     private void Deliver(WorkflowRunState written)
     {
-        var fresh = written.PendingEvents.Where(e => e.Seq > _submittedSeq).ToList();
+        // An output still in the state is archived with its event from there (not stored twice in the row).
+        var fresh = written.PendingEvents.Where(e => e.Seq > _submittedSeq)
+            .Select(e => e.Output is null && ArchivesOutput(e) && written.Outputs.TryGetValue(e.Event.TaskId!, out var output) ? e with { Output = output } : e)
+            .ToList();
         if (fresh.Count == 0) return;
         _submittedSeq = fresh[^1].Seq;
         _ = ConfirmAsync(fresh);
@@ -376,6 +390,24 @@ internal sealed class RunWriter
         // Dropped from the outbox by the next write (no write of its own: a crash before it only re-delivers them).
         var confirmed = events.Select(e => e.Seq).ToHashSet();
         Run.PendingEvents.RemoveAll(e => confirmed.Contains(e.Seq));
+    }
+
+    private static bool ArchivesOutput(PendingEvent pending) =>
+        pending.Event.Kind is RunEventKind.TaskCompleted or RunEventKind.SignalConsumed && pending.Event.TaskId is not null;
+
+    /// <summary>
+    /// Called before a node's output leaves the state: if its event is still waiting for the journal, the output moves
+    /// into that event, so it is archived all the same.
+    /// </summary>
+    public void KeepForArchive(string nodeId, byte[] output)
+    {
+        for (var i = Run.PendingEvents.Count - 1; i >= 0; i--)
+        {
+            var pending = Run.PendingEvents[i];
+            if (pending.Event.TaskId != nodeId || !ArchivesOutput(pending)) continue;
+            if (pending.Output is null) Run.PendingEvents[i] = pending with { Output = output };
+            return;
+        }
     }
 
     /// <summary>Saved events the journal has not confirmed yet (they belong to the history already).</summary>

@@ -140,6 +140,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         catch (Exception ex)
         {
             Log.HandoffWriteFailed(_logger, ex, InstanceId);
+            _writer.Abandon();
         }
     }
 
@@ -623,9 +624,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
                     }
                     else
                     {
-                        // Saved with its event (the archive) and in the state while a later step needs it; durable
-                        // within one coalesced write whatever the rest of the run is doing.
-                        _writer.Record(completed, result.Output);
+                        // In the state while a later step needs it, archived with its event; durable within one
+                        // coalesced write whatever the rest of the run is doing.
+                        _writer.Record(completed);
                         _progress.CompleteLeaf(task, result.Output!);
                     }
                     return result.Output!;
@@ -841,7 +842,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     /// <summary>A signal's payload is a result like a task's: archived with its event, so it stays readable once released.</summary>
     private void CompleteSignal(SignalNode signal, byte[] payload)
     {
-        _writer.Record(new RunHistoryEvent { At = DateTimeOffset.UtcNow, Kind = RunEventKind.SignalConsumed, TaskId = signal.Id, Detail = signal.SignalName }, payload);
+        _writer.Record(new RunHistoryEvent { At = DateTimeOffset.UtcNow, Kind = RunEventKind.SignalConsumed, TaskId = signal.Id, Detail = signal.SignalName });
         _progress.CompleteLeaf(signal, payload);
     }
 
