@@ -146,6 +146,26 @@ public sealed class RecoveryTests
     }
 
     [Fact]
+    public async Task IdempotencyKey_TaskReExecutedAfterItsSiloDied_SameKeyAsTheLostExecution()
+    {
+        await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres);
+        var id = NewId("key-kill");
+        await cluster.Client.StartAsync(GuaranteeFlows.KeyedStuckOnce, 0, id);
+        await Probe.WaitStartedAsync(id, "stuck_keyed", Deadline);
+        var lost = KeyLog.Of(id, "stuck_keyed").Single();
+
+        await cluster.Cluster.KillSiloAsync(cluster.SiloAt(lost.Silo));
+
+        var output = await Wait.ForAsync(cluster.Client.WaitForResultAsync<string>(id), Deadline, "the run to finish after the kill");
+        var seen = KeyLog.Of(id, "stuck_keyed");
+        Assert.Equal(2, seen.Count);
+        Assert.NotEqual(seen[0].Silo, seen[1].Silo);
+        // The same logical step: a payment API given this key would not charge twice.
+        Assert.Equal(seen[0].Key, seen[1].Key);
+        Assert.Equal(seen[0].Key, output);
+    }
+
+    [Fact]
     public async Task Run_FullClusterRestart_CompletesWithoutRerunningCheckpointedTasks()
     {
         var database = await PostgresServer.CreateDatabaseAsync("sayiir_restart");

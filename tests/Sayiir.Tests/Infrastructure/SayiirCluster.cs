@@ -66,7 +66,7 @@ public sealed class SayiirCluster : IAsyncDisposable
         {
             silo.AddSayiir(s =>
             {
-                foreach (var workflow in settings.Workflows ?? TestFlows.All.Concat(FlowLanguageFlows.All).Concat(ObservabilityFlows.All)) s.AddWorkflow(workflow);
+                foreach (var workflow in settings.Workflows ?? TestFlows.All.Concat(FlowLanguageFlows.All).Concat(ObservabilityFlows.All).Concat(GuaranteeFlows.All)) s.AddWorkflow(workflow);
                 if (connectionString is not null) s.UsePostgres(connectionString);
                 s.Configure(o => o.RecoveryReminderPeriod = settings.RecoveryReminderPeriod);
             });
