@@ -170,7 +170,12 @@ public sealed class PostgresGuaranteeScenarios(PostgresClusterFixture fixture) :
     {
         var id = NewId("prompt");
         await Client.StartAsync(ForkFastAndSignal, 1, id);
-        Assert.Equal(2, await Wait.ForAsync(Client.GetTaskResultAsync<int>(id, "fast"), Deadline, "task 'fast' to finish"));
+        // GetTaskResultAsync answers at once (not found until the task has finished), so poll it.
+        await Wait.UntilAsync(async () =>
+        {
+            try { return await Client.GetTaskResultAsync<int>(id, "fast") == 2; }
+            catch (KeyNotFoundException) { return false; }
+        }, Deadline, "task 'fast' to finish with output 2");
 
         // The sibling waits for a signal nobody sends yet: only a prompt checkpoint can put "fast" in the row.
         await Wait.UntilAsync(async () => (await StoredRuns.DoneStepsAsync(Cluster.ConnectionString!, id)).Contains("fast"),
