@@ -86,43 +86,38 @@ if [[ $BUILD_RC -eq 0 ]]; then
 fi
 set -e
 
+# A multi-process test counts as one test: run_process_test NAME SKIP_VARIABLE NO_BUILD_VARIABLE SCRIPT sets
+# PROCESS_PASSED, PROCESS_FAILED and PROCESS_SKIPPED (0 or 1 each). It runs on the Release build above.
+run_process_test() {
+  local name=$1 skip_var=$2 no_build_var=$3 script=$4 rc
+  PROCESS_PASSED=0 PROCESS_FAILED=0 PROCESS_SKIPPED=0
+  if [[ "${!skip_var:-}" == 1 ]]; then
+    say "$name test skipped ($skip_var=1)"
+    PROCESS_SKIPPED=1
+  elif [[ $BUILD_RC -ne 0 ]]; then
+    say "$name test not run: the build failed"
+    PROCESS_SKIPPED=1
+  else
+    set +e
+    env "$no_build_var=1" bash "$script"
+    rc=$?
+    set -e
+    if [[ $rc -eq 0 ]]; then PROCESS_PASSED=1; else PROCESS_FAILED=1; say "$name test failed (status $rc)"; fi
+  fi
+}
+
 # The cluster test, eng/cluster-test.sh: real processes (two Sayiir.Silo on PostgreSQL clustering and the
 # ClusterClient sample), one silo killed with kill -9 mid-run. It uses the PostgreSQL server above (a fresh
-# database) and the Release build above, and counts as one test. SAYIIR_SKIP_CLUSTER_TEST=1 skips it.
-CLUSTER_PASSED=0 CLUSTER_FAILED=0 CLUSTER_SKIPPED=0
-if [[ "${SAYIIR_SKIP_CLUSTER_TEST:-}" == 1 ]]; then
-  say "cluster test skipped (SAYIIR_SKIP_CLUSTER_TEST=1)"
-  CLUSTER_SKIPPED=1
-elif [[ $BUILD_RC -ne 0 ]]; then
-  say "cluster test not run: the build failed"
-  CLUSTER_SKIPPED=1
-else
-  set +e
-  SAYIIR_CLUSTER_NO_BUILD=1 bash "$REPO/eng/cluster-test.sh"
-  CLUSTER_RC=$?
-  set -e
-  if [[ $CLUSTER_RC -eq 0 ]]; then CLUSTER_PASSED=1; else CLUSTER_FAILED=1; say "cluster test failed (status $CLUSTER_RC)"; fi
-fi
+# database). SAYIIR_SKIP_CLUSTER_TEST=1 skips it.
+run_process_test cluster SAYIIR_SKIP_CLUSTER_TEST SAYIIR_CLUSTER_NO_BUILD "$REPO/eng/cluster-test.sh"
+CLUSTER_PASSED=$PROCESS_PASSED CLUSTER_FAILED=$PROCESS_FAILED CLUSTER_SKIPPED=$PROCESS_SKIPPED
 
 # The chaos test, eng/chaos-test.sh: three Sayiir.Silo processes, a random one killed with kill -9 every 5-8 s and
 # replaced, PostgreSQL crash-restarted once; every run must complete with its exact output, and no task may run again
 # unless its silo died under it (see the script's header for every invariant). It provisions its own throwaway
-# PostgreSQL (it restarts it, so never the server above) and uses the Release build above. Counts as one test.
-# SAYIIR_SKIP_CHAOS_TEST=1 skips it.
-CHAOS_PASSED=0 CHAOS_FAILED=0 CHAOS_SKIPPED=0
-if [[ "${SAYIIR_SKIP_CHAOS_TEST:-}" == 1 ]]; then
-  say "chaos test skipped (SAYIIR_SKIP_CHAOS_TEST=1)"
-  CHAOS_SKIPPED=1
-elif [[ $BUILD_RC -ne 0 ]]; then
-  say "chaos test not run: the build failed"
-  CHAOS_SKIPPED=1
-else
-  set +e
-  SAYIIR_CHAOS_NO_BUILD=1 bash "$REPO/eng/chaos-test.sh"
-  CHAOS_RC=$?
-  set -e
-  if [[ $CHAOS_RC -eq 0 ]]; then CHAOS_PASSED=1; else CHAOS_FAILED=1; say "chaos test failed (status $CHAOS_RC)"; fi
-fi
+# PostgreSQL (it restarts it, so never the server above). SAYIIR_SKIP_CHAOS_TEST=1 skips it.
+run_process_test chaos SAYIIR_SKIP_CHAOS_TEST SAYIIR_CHAOS_NO_BUILD "$REPO/eng/chaos-test.sh"
+CHAOS_PASSED=$PROCESS_PASSED CHAOS_FAILED=$PROCESS_FAILED CHAOS_SKIPPED=$PROCESS_SKIPPED
 
 # Sum the <Counters .../> of every TRX file. skipped = total - executed; failed = executed - passed
 # (counts failed, error, timeout and aborted tests alike).

@@ -933,8 +933,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         }
     }
 
-    // Well under the grain call timeout, so the caller gets this answer rather than a timeout.
-    private static readonly TimeSpan ReminderRetryBudget = TimeSpan.FromSeconds(12);
+    // Long enough for a freshly started silo's reminder service to finish initializing on a loaded machine, and under
+    // Orleans' default 30 s call timeout, so the caller gets this answer rather than a timeout.
+    private static readonly TimeSpan ReminderRetryBudget = TimeSpan.FromSeconds(25);
 
     private async Task UnregisterReminderAsync()
     {

@@ -41,11 +41,7 @@ public sealed class RunWriterTests
     {
         var row = new FakeRow();
         var store = new FakeState(row);
-        var writer = NewWriter(store, new FakeJournal());
-        var progress = new RunProgress(writer, new JsonPayloadCodec(), new FakeJournal(), "run-1");
-        await writer.AcquireAsync();
-        writer.Run.Status = WorkflowState.Running;
-        await writer.PersistAsync();
+        var (_, progress) = await StartedRunAsync(store);
         var writesBefore = store.Writes;
 
         // Branch "fast" finishes; its sibling sits in a delay, so no dispatch follows.
@@ -60,11 +56,7 @@ public sealed class RunWriterTests
     public Task CompleteLeaf_NextDispatchInTheSameTurn_SharesItsWrite() => OnGrainScheduler(async () =>
     {
         var store = new FakeState(new FakeRow());
-        var writer = NewWriter(store, new FakeJournal());
-        var progress = new RunProgress(writer, new JsonPayloadCodec(), new FakeJournal(), "run-1");
-        await writer.AcquireAsync();
-        writer.Run.Status = WorkflowState.Running;
-        await writer.PersistAsync();
+        var (writer, progress) = await StartedRunAsync(store);
         var writesBefore = store.Writes;
 
         // A linear flow: the task finishes and the next one is dispatched in the same turn.
@@ -208,6 +200,16 @@ public sealed class RunWriterTests
 
     private static RunWriter NewWriter(FakeState store, Sayiir.Observability.IRunJournal journal) =>
         new("run-1", store, new FakeOwnership(), journal, TimeSpan.FromMilliseconds(50), NullLogger.Instance);
+
+    /// <summary>A writer that owns a running run whose start is saved, and the run's progress.</summary>
+    private static async Task<(RunWriter Writer, RunProgress Progress)> StartedRunAsync(FakeState store)
+    {
+        var writer = NewWriter(store, new FakeJournal());
+        await writer.AcquireAsync();
+        writer.Run.Status = WorkflowState.Running;
+        await writer.PersistAsync();
+        return (writer, new RunProgress(writer, new JsonPayloadCodec(), new FakeJournal(), "run-1"));
+    }
 
     private static Task OnGrainScheduler(Func<Task> body) =>
         Task.Factory.StartNew(body, CancellationToken.None, TaskCreationOptions.None, new ConcurrentExclusiveSchedulerPair().ExclusiveScheduler).Unwrap();
