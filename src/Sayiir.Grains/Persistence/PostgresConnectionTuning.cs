@@ -26,18 +26,13 @@ internal static class PostgresConnectionTuning
     }
 
     /// <summary>
-    /// The history journal's sessions commit without waiting for their WAL flush (<c>synchronous_commit=off</c>):
-    /// that wait doubled the fsyncs of a run. Nothing is weakened where it matters. WAL is flushed in order, so the
-    /// run's next state write, which always commits synchronously, makes every earlier history row durable with it;
-    /// in particular an archived output is only pruned from the state by a write that follows its archive commit.
-    /// Rows after a run's last state write become durable within PostgreSQL's WAL writer delay (3 × 200 ms at most).
+    /// The history journal's connections: the engine's settings, and commits that wait for their WAL flush like every
+    /// other write. (They once did not, on the argument that the run's next synchronous state write flushes them in WAL
+    /// order. A database crash-restart breaks that: the run's activation survives it, drops the confirmed events from
+    /// its outbox, and its next write lands on a database that lost them. The chaos test caught a missing
+    /// TaskCompleted that way.) The flush is off the run's critical path: history is written after the state write.
     /// </summary>
-    public static string ForJournal(string connectionString)
-    {
-        if (Parse(ForEngine(connectionString)) is not { } builder) return connectionString;
-        builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? "-c synchronous_commit=off" : builder.Options + " -c synchronous_commit=off";
-        return builder.ConnectionString;
-    }
+    public static string ForJournal(string connectionString) => ForEngine(connectionString);
 
     private static NpgsqlConnectionStringBuilder? Parse(string connectionString)
     {

@@ -74,6 +74,9 @@ internal static partial class Log
     [LoggerMessage(3035, LogLevel.Warning, "Run {InstanceId}: could not save the hand-off; the next owner continues from the last checkpoint")]
     public static partial void HandoffWriteFailed(ILogger logger, Exception exception, string instanceId);
 
+    [LoggerMessage(3036, LogLevel.Warning, "Run {InstanceId}: the recovery reminder is not registered after {Wait}; the run is saved and registration goes on in the background")]
+    public static partial void ReminderDeferred(ILogger logger, string instanceId, TimeSpan wait);
+
     [LoggerMessage(3003, LogLevel.Warning, "Run {InstanceId}: recovery reminder operation failed")]
     public static partial void ReminderFailed(ILogger logger, Exception exception, string instanceId);
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sayiir.Hosting;
+using Sayiir.Observability;
 
 namespace Sayiir.Runtime;
 
@@ -17,6 +18,7 @@ internal sealed partial class RecoveryWatcher(
     ILocalSiloDetails localSilo,
     IReminderTable reminders,
     IGrainFactory grains,
+    IRunJournal journal,
     IOptions<SayiirOptions> options,
     ILogger<RecoveryWatcher> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
@@ -82,8 +84,9 @@ internal sealed partial class RecoveryWatcher(
         // The whole ring in two ranges: (0, max] and the wrap-around (max, 0].
         var rows = (await reminders.ReadRows(0, uint.MaxValue)).Reminders.Concat((await reminders.ReadRows(uint.MaxValue, 0)).Reminders)
             .Where(r => r.ReminderName == WorkflowGrain.ReminderName)
-            .Select(r => r.GrainId)
-            .Distinct()
+            .Select(r => r.GrainId.Key.ToString()!)
+            .Concat(await ListedActiveRunsAsync(cancellationToken))
+            .Distinct(StringComparer.Ordinal)
             .ToList();
         LogWaking(logger, string.Join(", ", died), rows.Count);
         await Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken }, async (grainId, ct) =>
@@ -92,7 +95,7 @@ internal sealed partial class RecoveryWatcher(
             {
                 try
                 {
-                    await grains.GetGrain<IWorkflowGrain>(grainId.Key.ToString()!).WakeAsync().WaitAsync(ct);
+                    await grains.GetGrain<IWorkflowGrain>(grainId).WakeAsync().WaitAsync(ct);
                     return;
                 }
                 catch (Exception) when (attempt < 5 && !ct.IsCancellationRequested)
@@ -103,12 +106,39 @@ internal sealed partial class RecoveryWatcher(
                 catch (Exception ex) when (!ct.IsCancellationRequested)
                 {
                     // Its reminder will still bring it back.
-                    LogWakeFailed(logger, ex, grainId.ToString());
+                    LogWakeFailed(logger, ex, grainId);
                 }
             }
         });
         LogWoken(logger, rows.Count, (DateTimeOffset.UtcNow - started).TotalMilliseconds);
     }
+
+    /// <summary>
+    /// Active runs as the run listing sees them: a run whose reminder is not registered yet (its silo's reminder service
+    /// was still starting) is found here.
+    /// </summary>
+    private async Task<List<string>> ListedActiveRunsAsync(CancellationToken cancellationToken)
+    {
+        var ids = new List<string>();
+        var query = new RunQuery { States = [WorkflowState.Running, WorkflowState.Waiting, WorkflowState.AwaitingSignal, WorkflowState.Paused], PageSize = 1000 };
+        try
+        {
+            for (var page = await journal.ListAsync(query, cancellationToken); ; page = await journal.ListAsync(query, cancellationToken))
+            {
+                ids.AddRange(page.Runs.Select(r => r.InstanceId));
+                if (page.ContinuationToken is null) break;
+                query = query with { ContinuationToken = page.ContinuationToken };
+            }
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogListFailed(logger, ex);
+        }
+        return ids;
+    }
+
+    [LoggerMessage(3014, LogLevel.Warning, "Could not list active runs from storage; waking the runs that have a recovery reminder")]
+    private static partial void LogListFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(3010, LogLevel.Information, "Silo(s) {Silos} declared dead: waking {Count} active run(s)")]
     private static partial void LogWaking(ILogger logger, string silos, int count);

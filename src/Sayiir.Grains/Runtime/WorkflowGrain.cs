@@ -44,6 +44,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
 
     /// <summary>The recovery reminder this activation registered, if any (its ETag lets it be removed without a read).</summary>
     private IGrainReminder? _reminder;
+    private Task? _registering;
 
     /// <summary>Why an active run cannot be driven on this silo (missing workflow, changed definition); its stored state stays untouched.</summary>
     private SayiirException? _blocked;
@@ -906,10 +907,29 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
 
     // ----- reminders ------------------------------------------------------------------------------------------
 
+    /// <summary>
+    /// Registers the recovery reminder before a start or resume is written. A freshly started silo's reminder service
+    /// can take tens of seconds to initialize (each call then blocks ~20 s and fails): the caller waits at most
+    /// <see cref="ReminderWait"/>, then the run is written anyway and registration goes on in the background while the
+    /// run is driven here. Until it lands, a silo death still finds the run: the recovery watcher also wakes the active
+    /// runs it lists from storage.
+    /// </summary>
     private async Task RegisterReminderAsync()
     {
+        var registering = _registering is { IsCompleted: false } pending ? pending : _registering = RegisterReminderWithRetryAsync();
+        try
+        {
+            await registering.WaitAsync(ReminderWait);
+        }
+        catch (TimeoutException)
+        {
+            Log.ReminderDeferred(_logger, InstanceId, ReminderWait);
+        }
+    }
+
+    private async Task RegisterReminderWithRetryAsync()
+    {
         var period = _options.RecoveryReminderPeriod;
-        var started = DateTimeOffset.UtcNow;
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -917,25 +937,18 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
                 _reminder = await this.RegisterOrUpdateReminder(ReminderName, period, period);
                 return;
             }
-            catch (Exception ex) when (DateTimeOffset.UtcNow - started < ReminderRetryBudget)
+            catch (Exception ex) when (!_writer.Lost)
             {
-                // A storage blip (e.g. a database restart): nothing is written yet, so trying again is safe.
+                // A storage blip or a reminder service still initializing: registering again is harmless.
                 var delay = TimeSpan.FromMilliseconds(Math.Min(100 * Math.Pow(2, attempt - 1), _options.MaxStorageRetryDelay.TotalMilliseconds));
                 Log.ReminderFailed(_logger, ex, InstanceId);
                 await Task.Delay(delay);
             }
-            catch (Exception ex)
-            {
-                // The provider's own exception types may not reach the caller (no codec on the client): say it plainly.
-                throw new SayiirStorageUnavailableException(
-                    $"Run '{InstanceId}': its recovery reminder could not be registered for {ReminderRetryBudget.TotalSeconds:0} s ({ex.GetType().Name}: {ex.Message}); nothing was written.");
-            }
         }
     }
 
-    // Long enough for a freshly started silo's reminder service to finish initializing on a loaded machine, and under
-    // Orleans' default 30 s call timeout, so the caller gets this answer rather than a timeout.
-    private static readonly TimeSpan ReminderRetryBudget = TimeSpan.FromSeconds(25);
+    // Under Orleans' default 30 s call timeout, with room for the state write after it.
+    private static readonly TimeSpan ReminderWait = TimeSpan.FromSeconds(15);
 
     private async Task UnregisterReminderAsync()
     {

@@ -79,8 +79,9 @@ public sealed class PostgresUpgradeTests
             Assert.Equal("f|prepared|checked", await client.GetTaskResultAsync<string>("upgrade-failed", "check"));
 
             // Awaiting a signal after two checkpointed tasks: continues when signalled; the two are not re-run.
+            // The run's activation takes it over first (it may still show Running for a moment).
+            await WaitStateAsync(client, "upgrade-awaiting", WorkflowState.AwaitingSignal);
             var awaiting = await client.GetStatusAsync("upgrade-awaiting");
-            Assert.Equal(WorkflowState.AwaitingSignal, awaiting.State);
             Assert.Equal("approve", awaiting.SignalName);
             await client.SignalAsync("upgrade-awaiting", "approve", "frank");
             await client.SignalAsync("upgrade-awaiting", "confirm", "grace");
