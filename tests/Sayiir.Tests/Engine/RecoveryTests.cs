@@ -353,6 +353,24 @@ public sealed class RecoveryTests
     }
 
     [Fact]
+    public async Task Run_WithoutRecoveryReminderWhenItsSiloDies_WatcherFindsItInStorage()
+    {
+        // A start whose reminder registration is still going on in the background (a silo's reminder service can take
+        // tens of seconds to come up) must not be stranded by a crash: the watcher also wakes the runs listed as active.
+        await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres, new ClusterSettings { RecoveryReminderPeriod = TimeSpan.FromMinutes(1) });
+        var id = NewId("no-reminder");
+        await cluster.Client.StartAsync(TestFlows.StuckOnce, "", id);
+        await Probe.WaitStartedAsync(id, "b", Deadline);
+        Assert.Equal(1, await StoredRuns.DeleteReminderAsync(cluster.ConnectionString!, id));
+        var silo = Probe.EventsOf(id, "b").Single().What;
+
+        await cluster.Cluster.KillSiloAsync(cluster.SiloAt(silo));
+
+        await Wait.UntilAsync(() => Probe.Executions(id, "c") == 1, TimeSpan.FromSeconds(20), "the watcher to resume the run that has no reminder");
+        Assert.Equal("ABC", await Wait.ForAsync(cluster.Client.WaitForResultAsync<string>(id), Deadline, "the run's result"));
+    }
+
+    [Fact]
     public async Task Run_SiloKilledWhileRemindersAreSlow_MembershipWatcherWakesItWithinSeconds()
     {
         // A one-minute reminder period: only the membership watcher can bring the run back this fast.

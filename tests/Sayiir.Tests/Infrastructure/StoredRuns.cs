@@ -30,4 +30,14 @@ public static class StoredRuns
             ? [.. done.EnumerateArray().Select(e => e.GetString()!)]
             : [];
     }
+
+    /// <summary>Deletes the run's recovery reminder row, as if its registration had never landed; returns the rows deleted.</summary>
+    public static async Task<int> DeleteReminderAsync(string connectionString, string instanceId)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("DELETE FROM orleansreminderstable WHERE grainid = @grain", connection);
+        command.Parameters.AddWithValue("grain", $"workflow/{instanceId}");
+        return await command.ExecuteNonQueryAsync();
+    }
 }
