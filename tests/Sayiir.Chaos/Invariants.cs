@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace Sayiir.Chaos;
 
@@ -20,7 +21,7 @@ namespace Sayiir.Chaos;
 /// <item>g. per kill, kill → first progress of every run interrupted by it within the bound.</item>
 /// </list>
 /// </summary>
-internal sealed class Invariants(
+internal sealed partial class Invariants(
     DriverSettings settings,
     IReadOnlyList<RunRecord> runs,
     IReadOnlyList<Execution> executions,
@@ -171,13 +172,18 @@ internal sealed class Invariants(
         var logs = silos.Select(s => s.ReadLog()).ToList();
         var handoffs = logs.Sum(l => CountOf(l, ": handing over ("));
         var ownerWaits = logs.Sum(l => CountOf(l, "waiting for it to let go"));
-        say($"ownership: {handoffs} graceful hand-off(s) by live activations, {ownerWaits} activation(s) that waited for a previous owner to let go");
+        var partitionLosses = logs.SelectMany(l => PartitionLoss().Matches(l)).Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
+        say($"ownership: {handoffs} graceful hand-off(s) by live activations, {ownerWaits} activation(s) that waited for a previous owner to let go; " +
+            $"Orleans deactivated {partitionLosses.Sum()} healthy activation(s) in {partitionLosses.Count} directory-partition loss(es)");
         say("summary:");
         var width = rows.Max(r => r.Name.Length);
         say($"  runs: {runs.Count}, kills: {kills.Count}, PostgreSQL restarts: {(pgRestart is null ? 0 : 1)}, executions: {executions.Count}");
         foreach (var (name, value, ok) in rows) say($"  {(ok ? "ok  " : "FAIL")} {name.PadRight(width)}  {value}");
         return failures;
     }
+
+    [GeneratedRegex(@"LocalGrainDirectory is deactivating (\d+) activations because silo")]
+    private static partial Regex PartitionLoss();
 
     private static int CountOf(string text, string needle)
     {

@@ -43,7 +43,14 @@ public static class PostgresServer
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        return new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name }.ConnectionString;
+        // Idle pooled connections close within seconds: the clusters of finished test classes would otherwise hold
+        // theirs for Npgsql's default 5 minutes, and parallel classes then exhaust the server's max_connections.
+        return new NpgsqlConnectionStringBuilder(AdminConnectionString)
+        {
+            Database = name,
+            ConnectionIdleLifetime = 5,
+            ConnectionPruningInterval = 1,
+        }.ConnectionString;
     }
 
     /// <summary>Drops the database of <paramref name="connectionString"/>, disconnecting its sessions (no-op if absent).</summary>

@@ -115,8 +115,10 @@ public sealed class PostgresUpgradeTests
             }
 
             // A long delay keeps its stored wake instant; it can still be cancelled.
+            // (Its new activation reports Running while it takes the run over, then Waiting once it is back in the delay.)
             var napping = await client.GetStatusAsync("upgrade-napping");
-            Assert.Equal(WorkflowState.Waiting, napping.State);
+            await Wait.UntilAsync(async () => (napping = await client.GetStatusAsync("upgrade-napping")).State == WorkflowState.Waiting,
+                Deadline, "upgrade-napping to be back in its delay");
             Assert.Equal(WakeInstant(oldRows, "upgrade-napping"), napping.WakeAt);
             Assert.Equal(WorkflowState.Cancelled, (await client.CancelAsync("upgrade-napping", "upgrade test", "tests")).State);
             AssertExecutions("upgrade-napping", ("before_nap", 0), ("after_nap", 0));
