@@ -8,13 +8,15 @@
 # (default 55432) and stopped again at exit if this script started it. Missing PostgreSQL binaries are installed
 # with apt-get when running as root. SAYIIR_REQUIRE_POSTGRES=1 is exported: tests fail rather than skip without it.
 #
-# After `dotnet test`, eng/cluster-test.sh runs real processes (two silos, the ClusterClient sample, kill -9 of
+# After `dotnet test`, eng/package-test.sh packs the NuGet packages and builds and runs a small app that installs them
+# by package; it counts as one test (SAYIIR_SKIP_PACKAGE_TEST=1 skips it).
+# Then eng/cluster-test.sh runs real processes (two silos, the ClusterClient sample, kill -9 of
 # one silo mid-run) against the same PostgreSQL server; it counts as one test (SAYIIR_SKIP_CLUSTER_TEST=1 skips it).
 # Then eng/chaos-test.sh (three silos, repeated kill -9 with replacements, a PostgreSQL crash-restart, invariant
 # checks) on a throwaway PostgreSQL server of its own; it counts as one test (SAYIIR_SKIP_CHAOS_TEST=1 skips it).
 #
 # Results: TRX files in $SAYIIR_TEST_RESULTS (default artifacts/test-results); the last line printed is
-# "<passed> passed, <failed> failed, <skipped> skipped" (the cluster and chaos tests included). Exit status is non-zero if
+# "<passed> passed, <failed> failed, <skipped> skipped" (the package, cluster and chaos tests included). Exit status is non-zero if
 # the build or a test failed, or if no test ran.
 set -euo pipefail
 
@@ -106,6 +108,11 @@ run_process_test() {
   fi
 }
 
+# The package test, eng/package-test.sh: packs Sayiir.Abstractions and Sayiir.Grains (unique prerelease version,
+# temporary folder) and builds and runs tests/PackageConsumer against them by package. SAYIIR_SKIP_PACKAGE_TEST=1 skips it.
+run_process_test package SAYIIR_SKIP_PACKAGE_TEST SAYIIR_PACKAGE_NO_BUILD "$REPO/eng/package-test.sh"
+PACKAGE_PASSED=$PROCESS_PASSED PACKAGE_FAILED=$PROCESS_FAILED PACKAGE_SKIPPED=$PROCESS_SKIPPED
+
 # The cluster test, eng/cluster-test.sh: real processes (two Sayiir.Silo on PostgreSQL clustering and the
 # ClusterClient sample), one silo killed with kill -9 mid-run. It uses the PostgreSQL server above (a fresh
 # database). SAYIIR_SKIP_CLUSTER_TEST=1 skips it.
@@ -135,8 +142,8 @@ while IFS= read -r -d '' trx; do
   PASSED=$((PASSED + $(attr passed <<<"$counters")))
 done < <(find "$RESULTS" -name '*.trx' -print0)
 
-FAILED=$((EXECUTED - PASSED + CLUSTER_FAILED + CHAOS_FAILED))
-SKIPPED=$((TOTAL - EXECUTED + CLUSTER_SKIPPED + CHAOS_SKIPPED))
+FAILED=$((EXECUTED - PASSED + PACKAGE_FAILED + CLUSTER_FAILED + CHAOS_FAILED))
+SKIPPED=$((TOTAL - EXECUTED + PACKAGE_SKIPPED + CLUSTER_SKIPPED + CHAOS_SKIPPED))
 
 STATUS=0
 if [[ $BUILD_RC -ne 0 ]]; then say "dotnet build failed (status $BUILD_RC)"; STATUS=1; fi
@@ -145,7 +152,7 @@ if [[ $BUILD_RC -eq 0 && $FILES -eq 0 ]]; then say "no TRX result files in $RESU
 if [[ $FAILED -gt 0 ]]; then STATUS=1; fi
 if [[ $BUILD_RC -eq 0 && $EXECUTED -eq 0 ]]; then say "no test ran"; STATUS=1; fi
 
-PASSED=$((PASSED + CLUSTER_PASSED + CHAOS_PASSED))
+PASSED=$((PASSED + PACKAGE_PASSED + CLUSTER_PASSED + CHAOS_PASSED))
 
 cleanup 2>/dev/null   # stop our server now, so the summary below is the last line
 STARTED_PG=0

@@ -1,0 +1,55 @@
+// The packaged-consumer check (eng/package-test.sh): a co-hosted silo on the in-memory default runs a two-step flow
+// (a delegate task and a DI class task) using only Sayiir's packages. Exits 0 and prints "package-consumer: PASS"
+// when the run completes with the expected output; anything else exits non-zero.
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Sayiir;
+using Sayiir.Hosting;
+
+var greet = Flow.Create<string>("package_consumer_greet")
+    .Then("hello", (string name) => $"Hello, {name}")
+    .Then<Shout, string>()
+    .Build();
+
+var builder = Host.CreateApplicationBuilder(args);
+builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error);
+builder.UseOrleans(silo => silo
+    .UseLocalhostClustering(siloPort: FreePort(), gatewayPort: FreePort())   // free ports: other silos may run here
+    .AddSayiir(s => s.AddWorkflow(greet)));
+
+using var host = builder.Build();
+using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+await host.StartAsync(deadline.Token);
+
+var sayiir = host.Services.GetRequiredService<ISayiirClient>();
+var instanceId = $"package-consumer-{Guid.NewGuid():n}";
+var output = await sayiir.RunAsync(greet, input: "package", instanceId: instanceId, cancellationToken: deadline.Token);
+var status = await sayiir.GetStatusAsync(instanceId, deadline.Token);
+await host.StopAsync(CancellationToken.None);
+
+Console.WriteLine($"package-consumer: output \"{output}\", state {status.State}, " +
+                  $"Sayiir.Grains {typeof(SayiirSiloBuilder).Assembly.GetName().Version}");
+const string Expected = "HELLO, PACKAGE";
+if (output != Expected || status.State != WorkflowState.Completed)
+{
+    Console.Error.WriteLine($"package-consumer: FAIL: expected \"{Expected}\" and state Completed");
+    return 1;
+}
+Console.WriteLine("package-consumer: PASS");
+return 0;
+
+static int FreePort()
+{
+    using var listener = new TcpListener(IPAddress.Loopback, 0);
+    listener.Start();
+    return ((IPEndPoint)listener.LocalEndpoint).Port;
+}
+
+/// <summary>The second step: a class task resolved from dependency injection.</summary>
+internal sealed class Shout : IWorkflowTask<string, string>
+{
+    public Task<string> ExecuteAsync(string input, TaskContext context) => Task.FromResult(input.ToUpperInvariant());
+}
