@@ -27,7 +27,13 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 T0=$(date +%s)
 say() { printf 'package-test [%3ss]: %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
-fail() { say "FAILURE: $*"; echo "package-test: FAIL $*"; exit 1; }
+WORK=""
+fail() {
+  say "FAILURE: $*"
+  [[ -z "$WORK" ]] || say "work directory kept: $WORK"
+  echo "package-test: FAIL $*"
+  exit 1
+}
 
 # The version in the root Directory.Build.props, made unique.
 BASE_VERSION="$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$REPO/Directory.Build.props" | head -n1)"
@@ -50,7 +56,7 @@ cleanup() {
       rmdir "${GLOBAL_PACKAGES%/}/${id,,}" 2>/dev/null || true   # only when no other version is left
     done
   fi
-  if [[ $OK == 1 && "${SAYIIR_PACKAGE_KEEP:-}" != 1 ]]; then rm -rf "$WORK"; else say "work directory kept: $WORK"; fi
+  if [[ $OK == 1 && "${SAYIIR_PACKAGE_KEEP:-}" != 1 ]]; then rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
@@ -116,4 +122,5 @@ cat "$WORK/consumer-run.log"
 grep -qx 'package-consumer: PASS' "$WORK/consumer-run.log" || fail "the consumer app did not print its PASS line"
 
 OK=1
+[[ "${SAYIIR_PACKAGE_KEEP:-}" != 1 ]] || say "work directory kept: $WORK"
 echo "package-test: PASS (${IDS[*]} $VERSION installed by package and ran a flow, $(( $(date +%s) - T0 )) s)"
