@@ -69,6 +69,7 @@ public static class SayiirHostingExtensions
                 o.ConnectionString = connectionString;
                 o.GrainStorageSerializer = storageSerializer;
             });
+            TypedErrorGrainStorage.Decorate(services, SayiirOptions.StorageName, userConnectionString);
             builder.UseAdoNetReminderService(o =>
             {
                 o.Invariant = AdoNetInvariant;

@@ -85,4 +85,5 @@ internal static partial class Log
 
     [LoggerMessage(3005, LogLevel.Information, "Sayiir PostgreSQL schema on {Target} recorded version(s) {Versions}; latest known: {Latest}")]
     public static partial void SchemaMigrated(ILogger logger, string target, string versions, int latest);
+
 }

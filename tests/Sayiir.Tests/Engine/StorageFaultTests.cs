@@ -43,6 +43,32 @@ public sealed class StorageFaultTests
         Assert.Contains(ExceptionChain.Flatten(ex), e => e is SayiirStorageUnavailableException);
     }
 
+    [Fact]
+    public async Task StartAsync_PostgresDown_ThrowsStorageUnavailableAndWritesNothing()
+    {
+        await using var postgres = await PrivatePostgres.StartAsync(55442);
+        await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres,
+            new ClusterSettings { ConnectionString = postgres.ConnectionString, Silos = 1, Workflows = [FaultFlows.Steady] });
+
+        await postgres.StopAsync();
+        // The new run's activation cannot read its row: the caller gets our type naming the run and the database,
+        // not the provider's exception (which Orleans cannot send to a client).
+        var id = $"fault-start-{Guid.NewGuid():n}";
+        var failure = await Assert.ThrowsAsync<SayiirStorageUnavailableException>(() => cluster.Client.StartAsync(FaultFlows.Steady, 1, id));
+        Assert.Contains(id, failure.Message);
+        Assert.Equal(Sayiir.Persistence.PostgresSchemaInstaller.DescribeTarget(postgres.ConnectionString), failure.Target);
+        await postgres.StartAgainAsync();
+
+        // The failed start wrote nothing: the same id starts cleanly now and runs every step once.
+        await Wait.UntilAsync(async () =>
+        {
+            try { await cluster.Client.StartAsync(FaultFlows.Steady, 1, id); return true; }
+            catch (SayiirStorageUnavailableException) { return false; }
+        }, Deadline, "the start to succeed once the database is back");
+        Assert.Equal(1 + 5, await WaitForResultTolerantAsync(cluster.Client, id));
+        Assert.All(new[] { "s1", "s2", "s3", "s4", "s5" }, step => Assert.Equal(1, Probe.Executions(id, step)));
+    }
+
     // Calls may fail while the database is down (activations cannot read their state); the run itself must not.
     private static async Task<int> WaitForResultTolerantAsync(ISayiirClient client, string id)
     {
