@@ -57,11 +57,12 @@ try
 {
     await sayiir.RunAsync(ApprovalWorkflow.QuickTimeout, new ExpenseRequest("kim", "new monitor", 310m), timedOutId);
 }
-catch (WorkflowFailedException ex)
+catch (WorkflowFailedException ex) when (ex.InnerException is SignalTimeoutException timeout)
 {
-    Console.WriteLine($"  => failed in '{ex.Failure.TaskId}': {ex.Failure.ErrorType}: {ex.Failure.Message}");
+    // Sayiir's own flow errors come back typed, with the run's and the node's ids.
+    Console.WriteLine($"  => run {timeout.InstanceId} failed in '{timeout.NodeId}': signal '{timeout.SignalName}' did not arrive within {timeout.Timeout}");
     var status = await sayiir.GetStatusAsync(timedOutId);
-    Console.WriteLine($"  status: {status.State}, is a signal timeout: {status.Failure!.ErrorType == typeof(SignalTimeoutException).FullName}");
+    Console.WriteLine($"  status: {status.State}, is a signal timeout: {status.Failure!.IsCausedBy<SignalTimeoutException>()}");
 }
 
 await host.StopAsync();

@@ -102,7 +102,7 @@ var outcomes = await Task.WhenAll(ids.Select(async run =>
         Console.WriteLine($"run {run.InstanceId}: NOT FINISHED within {settings.Timeout}");
         return false;
     }
-    catch (Exception ex) when (ex is SayiirException or KeyNotFoundException)
+    catch (SayiirException ex)
     {
         Console.WriteLine($"run {run.InstanceId}: FAILED: {ex.GetType().Name}: {ex.Message}");
         return false;

@@ -16,19 +16,44 @@ public sealed record StartOptions
 /// take far longer than the grain call timeout. Cancelling a method's <see cref="CancellationToken"/> stops the
 /// caller's wait, never the run.
 /// </summary>
+/// <remarks>
+/// Every error about a run is a <see cref="SayiirException"/> carrying its ids (instance id, and node or task id where
+/// one is involved). Three kinds of error are deliberately not Sayiir types: a null argument
+/// (<see cref="ArgumentNullException"/>) or an empty workflow, signal or task name (<see cref="ArgumentException"/>),
+/// as .NET conventions expect for a caller's programming error (an instance id is checked more closely and throws
+/// <see cref="InvalidInstanceIdException"/>); an invalid <see cref="RunQuery"/> (page size, time range or continuation
+/// token: <see cref="ArgumentException"/> or <see cref="ArgumentOutOfRangeException"/>); and Orleans' own transport
+/// errors (for example <see cref="TimeoutException"/> when the cluster does not answer in time), plus
+/// <see cref="OperationCanceledException"/> when the caller's token is cancelled. Any call that changes a run may also
+/// throw <see cref="WorkflowRunMovedException"/> if the run moves to another silo meanwhile: call again.
+/// </remarks>
 public interface ISayiirClient
 {
     /// <summary>Starts a run (or joins it, per <see cref="StartOptions.OnConflict"/>) and awaits its output.</summary>
+    /// <exception cref="InvalidInstanceIdException">The instance id is empty, too long or has control characters.</exception>
+    /// <exception cref="WorkflowNotFoundException">The workflow is not registered on the silo.</exception>
+    /// <exception cref="DefinitionMismatchException">The silo's definition of the workflow differs from the caller's.</exception>
+    /// <exception cref="PayloadSerializationException">The input cannot be encoded, or does not decode as the workflow's input type.</exception>
+    /// <exception cref="WorkflowAlreadyExistsException">The instance id is taken and the conflict policy is <see cref="ConflictPolicy.Fail"/>.</exception>
     /// <exception cref="WorkflowFailedException">The run failed.</exception>
     /// <exception cref="WorkflowCancelledException">The run was cancelled.</exception>
     Task<TOutput> RunAsync<TInput, TOutput>(WorkflowDefinition<TInput, TOutput> workflow, TInput input, string? instanceId = null,
         StartOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>Starts a run and returns as soon as it is durably recorded.</summary>
+    /// <exception cref="InvalidInstanceIdException">The instance id is empty, too long or has control characters.</exception>
+    /// <exception cref="WorkflowNotFoundException">The workflow is not registered on the silo.</exception>
+    /// <exception cref="DefinitionMismatchException">The silo's definition of the workflow differs from the caller's.</exception>
+    /// <exception cref="PayloadSerializationException">The input cannot be encoded, or does not decode as the workflow's input type.</exception>
+    /// <exception cref="WorkflowAlreadyExistsException">The instance id is taken and the conflict policy is <see cref="ConflictPolicy.Fail"/>.</exception>
     Task<WorkflowHandle<TOutput>> StartAsync<TInput, TOutput>(WorkflowDefinition<TInput, TOutput> workflow, TInput input, string? instanceId = null,
         StartOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>Starts a run of a workflow registered on the silos, by name (for clients that do not have the definition).</summary>
+    /// <exception cref="InvalidInstanceIdException">The instance id is empty, too long or has control characters.</exception>
+    /// <exception cref="WorkflowNotFoundException">No workflow of that name is registered on the silo.</exception>
+    /// <exception cref="PayloadSerializationException">The input cannot be encoded, or does not decode as the workflow's input type.</exception>
+    /// <exception cref="WorkflowAlreadyExistsException">The instance id is taken and the conflict policy is <see cref="ConflictPolicy.Fail"/>.</exception>
     Task<WorkflowHandle> StartAsync(string workflowName, object? input, string? instanceId = null,
         StartOptions? options = null, CancellationToken cancellationToken = default);
 
@@ -37,27 +62,42 @@ public interface ISayiirClient
 
     /// <summary>Waits until the run ends and returns its output.</summary>
     /// <exception cref="WorkflowRunNotFoundException">No such run.</exception>
-    /// <exception cref="WorkflowFailedException">The run failed.</exception>
+    /// <exception cref="WorkflowFailedException">The run failed; its <see cref="WorkflowFailedException.Failure"/> has the error chain.</exception>
     /// <exception cref="WorkflowCancelledException">The run was cancelled.</exception>
+    /// <exception cref="WorkflowNotFoundException">The run's workflow is not registered on the silo holding it, so it cannot continue.</exception>
+    /// <exception cref="DefinitionMismatchException">The run's workflow definition changed since it started, so it cannot continue.</exception>
+    /// <exception cref="PayloadSerializationException">The output does not decode as <typeparamref name="TOutput"/>.</exception>
     Task<TOutput> WaitForResultAsync<TOutput>(string instanceId, CancellationToken cancellationToken = default);
 
-    /// <summary>The output of a completed task of the run.</summary>
-    /// <exception cref="KeyNotFoundException">The task has not completed (or does not exist).</exception>
+    /// <summary>The output of a completed task (or signal wait, loop, delay or route key) of the run.</summary>
+    /// <exception cref="WorkflowRunNotFoundException">No such run.</exception>
+    /// <exception cref="TaskResultNotFoundException">The run has no output for that id: not completed yet, never completed, or no such node (the message says which).</exception>
+    /// <exception cref="PayloadSerializationException">The output does not decode as <typeparamref name="T"/>.</exception>
     Task<T> GetTaskResultAsync<T>(string instanceId, string taskId, CancellationToken cancellationToken = default);
 
     /// <summary>Continues a failed or interrupted run from its last checkpoint; completed tasks are not re-executed.</summary>
+    /// <exception cref="WorkflowRunNotFoundException">No such run.</exception>
+    /// <exception cref="WorkflowNotFoundException">The run's workflow is not registered on the silo.</exception>
+    /// <exception cref="DefinitionMismatchException">The registered definition differs from the one the run started with.</exception>
     Task<WorkflowStatus> ResumeAsync(string instanceId, CancellationToken cancellationToken = default);
 
     /// <summary>Cancels a running, waiting or paused run; a running task's token fires. No-op on a cancelled run.</summary>
+    /// <exception cref="WorkflowRunNotFoundException">No such run.</exception>
+    /// <exception cref="InvalidRunStateException">The run has completed or failed.</exception>
     Task<WorkflowStatus> CancelAsync(string instanceId, string? reason = null, string? by = null, CancellationToken cancellationToken = default);
 
     /// <summary>Pauses the run at its next step boundary.</summary>
+    /// <exception cref="WorkflowRunNotFoundException">No such run.</exception>
+    /// <exception cref="InvalidRunStateException">The run has ended.</exception>
     Task<WorkflowStatus> PauseAsync(string instanceId, string? reason = null, string? by = null, CancellationToken cancellationToken = default);
 
     /// <summary>Continues a paused run.</summary>
+    /// <exception cref="WorkflowRunNotFoundException">No such run.</exception>
     Task<WorkflowStatus> UnpauseAsync(string instanceId, CancellationToken cancellationToken = default);
 
-    /// <summary>Sends a signal: delivered FIFO per (run, name), buffered until the run waits for it.</summary>
+    /// <summary>Sends a signal: delivered FIFO per (run, name), buffered until the run waits for it (even before it starts).</summary>
+    /// <exception cref="InvalidRunStateException">The run has ended.</exception>
+    /// <exception cref="PayloadSerializationException">The payload cannot be encoded.</exception>
     Task SignalAsync<T>(string instanceId, string signalName, T payload, CancellationToken cancellationToken = default);
 
     /// <summary>The run's durable history, oldest first.</summary>
@@ -65,6 +105,8 @@ public interface ISayiirClient
     Task<IReadOnlyList<RunHistoryEvent>> GetHistoryAsync(string instanceId, CancellationToken cancellationToken = default);
 
     /// <summary>Lists runs, newest first, filtered by workflow, state and creation time, with keyset paging.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="RunQuery.PageSize"/> is not within 1 to 1000.</exception>
+    /// <exception cref="ArgumentException"><see cref="RunQuery.CreatedFrom"/> is not before <see cref="RunQuery.CreatedBefore"/>, or the continuation token is not one a listing returned.</exception>
     Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default);
 }
 

@@ -41,7 +41,10 @@ public enum ConflictPolicy
     TerminateExisting = 2,
 }
 
-/// <summary>Why a run failed.</summary>
+/// <summary>
+/// Why a run (or one attempt of a task) failed: the failing task or flow node, the attempt, the error, and the chain
+/// of the error's inner failures (<see cref="InnerFailure"/>, see <see cref="FailureDetails"/> for its bounds).
+/// </summary>
 [GenerateSerializer, Alias("sayiir.TaskFailure"), Immutable]
 public sealed record TaskFailure
 {
@@ -62,6 +65,65 @@ public sealed record TaskFailure
 
     /// <summary>When the failure was recorded.</summary>
     [Id(5)] public DateTimeOffset At { get; init; }
+
+    /// <summary>The error's inner cause, outermost first; null when it has none (and for failures stored before causes were kept).</summary>
+    [Id(6)] public FailureDetails? InnerFailure { get; init; }
+
+    /// <summary>
+    /// The values of one of Sayiir's own flow errors (<c>InstanceId</c>, <c>NodeId</c> and, by error,
+    /// <c>MaxIterations</c>, <c>Key</c>, <c>SignalName</c> or <c>Timeout</c>); null for any other error.
+    /// <see cref="WorkflowFailedException"/> rebuilds the typed error from them.
+    /// </summary>
+    [Id(7)] public IReadOnlyDictionary<string, string>? Properties { get; init; }
+
+    /// <summary>Whether this error or one of its inner failures is a <typeparamref name="T"/> (see <see cref="IsCausedBy(Type)"/>).</summary>
+    public bool IsCausedBy<T>() where T : Exception => IsCausedBy(typeof(T));
+
+    /// <summary>
+    /// Whether this error or one of its inner failures is of type <paramref name="exceptionType"/> or a type derived
+    /// from it. Types are matched by full name; a derived type is recognised when its assembly is loaded in this process.
+    /// </summary>
+    public bool IsCausedBy(Type exceptionType)
+    {
+        ArgumentNullException.ThrowIfNull(exceptionType);
+        return FailureChain.Matches(ErrorType, exceptionType) || (InnerFailure?.IsCausedBy(exceptionType) ?? false);
+    }
+
+    /// <summary>Value equality, <see cref="Properties"/> compared by content.</summary>
+    public bool Equals(TaskFailure? other) =>
+        other is not null
+        && TaskId == other.TaskId
+        && Attempt == other.Attempt
+        && ErrorType == other.ErrorType
+        && Message == other.Message
+        && StackTrace == other.StackTrace
+        && At == other.At
+        && Equals(InnerFailure, other.InnerFailure)
+        && SameProperties(Properties, other.Properties);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(TaskId, Attempt, ErrorType, Message, At);
+
+    private static bool SameProperties(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b) =>
+        a is null || b is null
+            ? a is null && b is null
+            : a.Count == b.Count && a.All(p => b.TryGetValue(p.Key, out var value) && value == p.Value);
+
+    /// <summary>
+    /// The failure for <paramref name="error"/>: its type, message and stack trace (or <paramref name="stackTrace"/> when
+    /// it was never thrown), its inner-failure chain, and the values of a Sayiir flow error.
+    /// </summary>
+    internal static TaskFailure FromException(string taskId, int attempt, Exception error, DateTimeOffset at, string? stackTrace = null) => new()
+    {
+        TaskId = taskId,
+        Attempt = attempt,
+        ErrorType = FailureChain.TypeName(error),
+        Message = error.Message,
+        StackTrace = error.StackTrace ?? stackTrace,
+        At = at,
+        InnerFailure = FailureChain.InnerChainOf(error),
+        Properties = FlowErrors.PropertiesOf(error),
+    };
 }
 
 /// <summary>Who cancelled a run, why, when, and what it interrupted.</summary>

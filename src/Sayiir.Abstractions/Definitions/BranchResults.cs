@@ -22,12 +22,12 @@ public sealed class BranchResults
     public int Count => _payloads.Count;
 
     /// <summary>The output of branch <paramref name="branch"/>, as <typeparamref name="T"/>.</summary>
-    /// <exception cref="KeyNotFoundException">No branch has that name.</exception>
+    /// <exception cref="BranchNotFoundException">No branch has that name.</exception>
     /// <exception cref="PayloadSerializationException">The output does not decode as <typeparamref name="T"/>.</exception>
     public T Get<T>(string branch)
     {
         if (!_payloads.TryGetValue(branch, out var bytes))
-            throw new KeyNotFoundException($"The fork has no branch named '{branch}'. Branches: {string.Join(", ", _payloads.Keys)}.");
+            throw new BranchNotFoundException(branch, [.. _payloads.Keys.Order(StringComparer.Ordinal)]);
         return (T)_codec.Decode(bytes, typeof(T), $"branch '{branch}'")!;
     }
 

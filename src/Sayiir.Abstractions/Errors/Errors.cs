@@ -153,13 +153,20 @@ public sealed class PayloadSerializationException : SayiirException
     [Id(1)] public string TypeName { get; }
 }
 
-/// <summary>The run failed: <see cref="Failure"/> carries the failing task, attempt and error.</summary>
+/// <summary>
+/// The run failed: <see cref="Failure"/> carries the failing task (or flow node), the attempt, the error and its chain
+/// of inner failures. When the run failed on one of Sayiir's own flow errors (<see cref="LoopLimitExceededException"/>,
+/// <see cref="NoRouteBranchException"/>, <see cref="SignalTimeoutException"/>, <see cref="TaskTimeoutException"/>),
+/// <see cref="Exception.InnerException"/> is that error, rebuilt with its instance id, node id and details; when a
+/// task's own exception failed the run, <see cref="Exception.InnerException"/> is null and <see cref="Failure"/>
+/// describes it (use <see cref="TaskFailure.IsCausedBy{T}"/> to test its type chain).
+/// </summary>
 [GenerateSerializer, Alias("sayiir.WorkflowFailedException")]
 public sealed class WorkflowFailedException : SayiirException
 {
-    /// <summary>Creates the exception.</summary>
+    /// <summary>Creates the exception; <see cref="Exception.InnerException"/> is rebuilt from <paramref name="failure"/> when it describes a Sayiir flow error.</summary>
     public WorkflowFailedException(string instanceId, TaskFailure failure)
-        : base($"Run '{instanceId}' failed in task '{failure.TaskId}' after {failure.Attempt} attempt(s): {failure.ErrorType}: {failure.Message}")
+        : base(Describe(instanceId, failure), FlowErrors.Rebuild(instanceId, failure))
     {
         InstanceId = instanceId;
         Failure = failure;
@@ -168,8 +175,18 @@ public sealed class WorkflowFailedException : SayiirException
     /// <summary>The instance id.</summary>
     [Id(0)] public string InstanceId { get; }
 
-    /// <summary>The failure details.</summary>
+    /// <summary>The failure details, with the inner-failure chain.</summary>
     [Id(1)] public TaskFailure Failure { get; }
+
+    private static string Describe(string instanceId, TaskFailure failure)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        var message = new System.Text.StringBuilder(
+            $"Run '{instanceId}' failed in task '{failure.TaskId}' after {failure.Attempt} attempt(s): {failure.ErrorType}: {failure.Message}");
+        for (var inner = failure.InnerFailure; inner is not null; inner = inner.InnerFailure)
+            message.Append(" ---> ").Append(inner.ErrorType).Append(": ").Append(inner.Message);
+        return message.ToString();
+    }
 }
 
 /// <summary>The awaited run was cancelled.</summary>
@@ -191,47 +208,206 @@ public sealed class WorkflowCancelledException : SayiirException
     [Id(1)] public CancellationInfo Cancellation { get; }
 }
 
-/// <summary>A task attempt exceeded its timeout. Counts as a failed attempt.</summary>
+/// <summary>
+/// A task attempt exceeded its timeout. Counts as a failed attempt (retried per the task's <see cref="RetryPolicy"/>);
+/// when it fails the run, <see cref="WorkflowFailedException"/> carries it as its <see cref="Exception.InnerException"/>.
+/// </summary>
 [GenerateSerializer, Alias("sayiir.TaskTimeoutException")]
 public sealed class TaskTimeoutException : SayiirException
 {
     /// <summary>Creates the exception.</summary>
-    public TaskTimeoutException(string taskId, TimeSpan timeout)
-        : base($"Task '{taskId}' did not complete within its timeout of {timeout}.") => Timeout = timeout;
+    public TaskTimeoutException(string instanceId, string nodeId, TimeSpan timeout)
+        : base($"Task '{nodeId}' of run '{instanceId}' did not complete within its timeout of {timeout}.")
+    {
+        InstanceId = instanceId;
+        NodeId = nodeId;
+        Timeout = timeout;
+    }
 
     /// <summary>The timeout that elapsed.</summary>
     [Id(0)] public TimeSpan Timeout { get; }
+
+    /// <summary>The run's instance id.</summary>
+    [Id(1)] public string InstanceId { get; }
+
+    /// <summary>The task's id.</summary>
+    [Id(2)] public string NodeId { get; }
+
+    internal override void DescribeTo(IDictionary<string, string> properties)
+    {
+        FlowErrors.AddIds(properties, InstanceId, NodeId);
+        properties[FlowErrors.TimeoutKey] = FlowErrors.Format(Timeout);
+    }
 }
 
-/// <summary>A wait for a signal timed out and the flow gave no default value.</summary>
+/// <summary>
+/// A wait for a signal timed out and the flow gave no default value. The run fails;
+/// <see cref="WorkflowFailedException"/> carries this error as its <see cref="Exception.InnerException"/>.
+/// </summary>
 [GenerateSerializer, Alias("sayiir.SignalTimeoutException")]
 public sealed class SignalTimeoutException : SayiirException
 {
     /// <summary>Creates the exception.</summary>
-    public SignalTimeoutException(string signalName, TimeSpan timeout)
-        : base($"Signal '{signalName}' did not arrive within {timeout}.") => SignalName = signalName;
+    public SignalTimeoutException(string instanceId, string nodeId, string signalName, TimeSpan timeout)
+        : base($"Signal '{signalName}' awaited by node '{nodeId}' of run '{instanceId}' did not arrive within {timeout}.")
+    {
+        InstanceId = instanceId;
+        NodeId = nodeId;
+        SignalName = signalName;
+        Timeout = timeout;
+    }
 
     /// <summary>The awaited signal.</summary>
     [Id(0)] public string SignalName { get; }
+
+    /// <summary>The run's instance id.</summary>
+    [Id(1)] public string InstanceId { get; }
+
+    /// <summary>The id of the node that waited.</summary>
+    [Id(2)] public string NodeId { get; }
+
+    /// <summary>The timeout that elapsed.</summary>
+    [Id(3)] public TimeSpan Timeout { get; }
+
+    internal override void DescribeTo(IDictionary<string, string> properties)
+    {
+        FlowErrors.AddIds(properties, InstanceId, NodeId);
+        properties[FlowErrors.SignalNameKey] = SignalName;
+        properties[FlowErrors.TimeoutKey] = FlowErrors.Format(Timeout);
+    }
 }
 
-/// <summary>A loop reached its iteration limit with <see cref="LoopExhaustion.Fail"/>.</summary>
+/// <summary>
+/// A loop reached its iteration limit with <see cref="LoopExhaustion.Fail"/>. The run fails;
+/// <see cref="WorkflowFailedException"/> carries this error as its <see cref="Exception.InnerException"/>.
+/// </summary>
 [GenerateSerializer, Alias("sayiir.LoopLimitExceededException")]
 public sealed class LoopLimitExceededException : SayiirException
 {
     /// <summary>Creates the exception.</summary>
-    public LoopLimitExceededException(string loopId, int maxIterations)
-        : base($"Loop '{loopId}' reached its limit of {maxIterations} iteration(s) without finishing.") { }
+    public LoopLimitExceededException(string instanceId, string nodeId, int maxIterations)
+        : base($"Loop '{nodeId}' of run '{instanceId}' reached its limit of {maxIterations} iteration(s) without finishing.")
+    {
+        InstanceId = instanceId;
+        NodeId = nodeId;
+        MaxIterations = maxIterations;
+    }
+
+    /// <summary>The run's instance id.</summary>
+    [Id(0)] public string InstanceId { get; }
+
+    /// <summary>The loop's id.</summary>
+    [Id(1)] public string NodeId { get; }
+
+    /// <summary>The loop's iteration limit.</summary>
+    [Id(2)] public int MaxIterations { get; }
+
+    internal override void DescribeTo(IDictionary<string, string> properties)
+    {
+        FlowErrors.AddIds(properties, InstanceId, NodeId);
+        properties[FlowErrors.MaxIterationsKey] = MaxIterations.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
 }
 
-/// <summary>A route's key matched no branch and the route has no default.</summary>
+/// <summary>
+/// A route's key matched no branch and the route has no default. The run fails;
+/// <see cref="WorkflowFailedException"/> carries this error as its <see cref="Exception.InnerException"/>.
+/// </summary>
 [GenerateSerializer, Alias("sayiir.NoRouteBranchException")]
 public sealed class NoRouteBranchException : SayiirException
 {
     /// <summary>Creates the exception.</summary>
-    public NoRouteBranchException(string routeId, string key)
-        : base($"Route '{routeId}': no branch for key '{key}' and no default branch.") => Key = key;
+    public NoRouteBranchException(string instanceId, string nodeId, string key)
+        : base($"Route '{nodeId}' of run '{instanceId}': no branch for key '{key}' and no default branch.")
+    {
+        InstanceId = instanceId;
+        NodeId = nodeId;
+        Key = key;
+    }
 
     /// <summary>The unmatched key.</summary>
     [Id(0)] public string Key { get; }
+
+    /// <summary>The run's instance id.</summary>
+    [Id(1)] public string InstanceId { get; }
+
+    /// <summary>The route's id.</summary>
+    [Id(2)] public string NodeId { get; }
+
+    internal override void DescribeTo(IDictionary<string, string> properties)
+    {
+        FlowErrors.AddIds(properties, InstanceId, NodeId);
+        properties[FlowErrors.KeyKey] = Key;
+    }
+}
+
+/// <summary>
+/// <see cref="ISayiirClient.GetTaskResultAsync{T}"/> found the run but no recorded output for the id: the task (or
+/// signal wait, loop, delay or route) has not completed yet, did not complete before the run ended, or the run's
+/// workflow has no node with that id. The message says which. A run that does not exist throws
+/// <see cref="WorkflowRunNotFoundException"/> instead.
+/// </summary>
+[GenerateSerializer, Alias("sayiir.TaskResultNotFoundException")]
+public sealed class TaskResultNotFoundException : SayiirException
+{
+    /// <summary>Creates the exception with a message that does not say why there is no output.</summary>
+    public TaskResultNotFoundException(string instanceId, string taskId)
+        : this(instanceId, taskId, $"Run '{instanceId}' has no recorded output for '{taskId}': it has not completed, or the run has no task or signal wait with that id.") { }
+
+    /// <summary>Creates the exception with a message saying why there is no output.</summary>
+    public TaskResultNotFoundException(string instanceId, string taskId, string message) : base(message)
+    {
+        InstanceId = instanceId;
+        TaskId = taskId;
+    }
+
+    /// <summary>The run's instance id.</summary>
+    [Id(0)] public string InstanceId { get; }
+
+    /// <summary>The requested task (or node) id.</summary>
+    [Id(1)] public string TaskId { get; }
+}
+
+/// <summary>
+/// <see cref="BranchResults.Get{T}(string)"/> was asked for a branch the fork does not have (a typo in a join, most
+/// likely); <see cref="Branches"/> lists the fork's branches.
+/// </summary>
+[GenerateSerializer, Alias("sayiir.BranchNotFoundException")]
+public sealed class BranchNotFoundException : SayiirException
+{
+    /// <summary>Creates the exception.</summary>
+    public BranchNotFoundException(string branchName, IReadOnlyList<string> branches)
+        : base($"The fork has no branch named '{branchName}'. Branches: {string.Join(", ", branches ?? [])}.")
+    {
+        BranchName = branchName;
+        Branches = branches ?? [];
+    }
+
+    /// <summary>The requested branch name.</summary>
+    [Id(0)] public string BranchName { get; }
+
+    /// <summary>The fork's branch names.</summary>
+    [Id(1)] public IReadOnlyList<string> Branches { get; }
+}
+
+/// <summary>
+/// The run was taken over by another activation (normally on another silo, after a membership change) while this
+/// request was being handled, so the request was not applied. Calling again reaches the run's new owner.
+/// </summary>
+[GenerateSerializer, Alias("sayiir.WorkflowRunMovedException")]
+public sealed class WorkflowRunMovedException : SayiirException
+{
+    /// <summary>Creates the exception.</summary>
+    public WorkflowRunMovedException(string instanceId, string operation)
+        : base($"Run '{instanceId}' was taken over by another activation while '{operation}' was being handled; the request was not applied. Call again: it reaches the run's new owner.")
+    {
+        InstanceId = instanceId;
+        Operation = operation;
+    }
+
+    /// <summary>The instance id.</summary>
+    [Id(0)] public string InstanceId { get; }
+
+    /// <summary>The request that was not applied (the client method's name, e.g. <c>Cancel</c>).</summary>
+    [Id(1)] public string Operation { get; }
 }

@@ -117,10 +117,10 @@ internal sealed class SayiirClient : ISayiirClient
     public async Task<T> GetTaskResultAsync<T>(string instanceId, string taskId, CancellationToken cancellationToken = default)
     {
         InvalidInstanceIdException.ThrowIfInvalid(instanceId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(taskId);
+        // No run, or no output yet: the grain answers with WorkflowRunNotFoundException or TaskResultNotFoundException.
         var reply = await Run(instanceId).GetTaskResultAsync(taskId).WaitAsync(cancellationToken);
-        if (reply.State == WorkflowState.NotFound) throw new WorkflowRunNotFoundException(instanceId);
-        if (!reply.Found) throw new KeyNotFoundException($"Task '{taskId}' of run '{instanceId}' has no recorded output (not completed, or no such task or signal wait).");
-        return (T)_codec.Decode(reply.Payload!, typeof(T), $"output of task '{taskId}'")!;
+        return (T)_codec.Decode(reply.Payload, typeof(T), $"output of task '{taskId}'")!;
     }
 
     public Task<WorkflowStatus> ResumeAsync(string instanceId, CancellationToken cancellationToken = default)

@@ -17,6 +17,7 @@ internal interface IWorkflowGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("Wait")]
     Task<WorkflowStatus> WaitAsync(TimeSpan maxWait);
 
+    // Throws WorkflowRunNotFoundException or TaskResultNotFoundException when there is no output to return.
     [AlwaysInterleave, Alias("GetTaskResult")]
     Task<TaskResultReply> GetTaskResultAsync(string taskId);
 
@@ -83,8 +84,9 @@ internal sealed record StartRequest
     [Id(5)] public string? TraceParent { get; init; }
 }
 
+// A task's recorded output. No output (or no run) is answered with a typed exception instead.
 [GenerateSerializer, Alias("sayiir.TaskResultReply"), Immutable]
-internal sealed record TaskResultReply([property: Id(0)] bool Found, [property: Id(1)] byte[]? Payload, [property: Id(2)] WorkflowState State);
+internal sealed record TaskResultReply([property: Id(1)] byte[] Payload);
 
 [GenerateSerializer, Alias("sayiir.TaskAttemptRequest"), Immutable]
 internal sealed record TaskAttemptRequest

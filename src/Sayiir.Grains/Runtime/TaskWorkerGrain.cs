@@ -187,7 +187,7 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
         }
         catch (OperationCanceledException) when (timeout is { } limit && attemptCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            var timedOut = new TaskTimeoutException(node.Id, limit);
+            var timedOut = new TaskTimeoutException(request.InstanceId, node.Id, limit);
             return Failed(request, timedOut, node.Settings.Retry.IsRetryable(typeof(TaskTimeoutException)));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -217,14 +217,8 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
     {
         Outcome = AttemptOutcome.Failed,
         Retryable = retryable,
-        Failure = new TaskFailure
-        {
-            TaskId = request.TaskId,
-            Attempt = request.Attempt,
-            ErrorType = error.GetType().FullName ?? error.GetType().Name,
-            Message = error.Message,
-            StackTrace = error.StackTrace ?? new StackTrace(1, false).ToString(),
-            At = DateTimeOffset.UtcNow,
-        },
+        // An error that was never thrown (a timeout) has no stack trace of its own: where it was raised stands in.
+        Failure = TaskFailure.FromException(request.TaskId, request.Attempt, error, DateTimeOffset.UtcNow,
+            error.StackTrace is null ? new StackTrace(1, false).ToString() : null),
     };
 }

@@ -21,7 +21,7 @@ namespace Sayiir.Runtime;
 /// flight finish within <see cref="SayiirOptions.HandoffTimeout"/>, their outputs are saved, then the run is released.
 /// </para>
 /// </summary>
-internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
+internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncomingGrainCallFilter
 {
     internal const string ReminderName = "sayiir-recovery";
 
@@ -179,6 +179,23 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
 
     // ----- requests -------------------------------------------------------------------------------------------
 
+    /// <summary>
+    /// A request that finds the run taken over by another activation (its write lost the ETag race, design force 4)
+    /// was not applied: the caller gets a public, typed error to retry on, not the loop's internal stop signal.
+    /// </summary>
+    public async Task Invoke(IIncomingGrainCallContext context)
+    {
+        try
+        {
+            await context.Invoke();
+        }
+        catch (RunInterruptedException)
+        {
+            var method = context.MethodName;
+            throw new WorkflowRunMovedException(InstanceId, method.EndsWith("Async", StringComparison.Ordinal) ? method[..^5] : method);
+        }
+    }
+
     public async Task<WorkflowStatus> StartAsync(StartRequest request)
     {
         InvalidInstanceIdException.ThrowIfInvalid(InstanceId);
@@ -263,11 +280,29 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
 
     public async Task<TaskResultReply> GetTaskResultAsync(string taskId)
     {
-        if (_run.Outputs.TryGetValue(taskId, out var payload)) return new TaskResultReply(true, payload, CurrentState());
+        if (string.IsNullOrWhiteSpace(taskId)) throw new ArgumentException("A task id must not be empty.", nameof(taskId));
+        if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);
+        if (_run.Outputs.TryGetValue(taskId, out var payload)) return new TaskResultReply(payload);
         // Finished outputs no later step needs live in the outbox or the archive, not in the run's state.
         if (_run.Done.Contains(taskId) && (_progress.OutputAtHand(taskId) ?? await _journal.ReadTaskOutputAsync(InstanceId, taskId)) is { } archived)
-            return new TaskResultReply(true, archived, CurrentState());
-        return new TaskResultReply(false, null, CurrentState());
+            return new TaskResultReply(archived);
+        throw NoTaskResult(taskId);
+    }
+
+    /// <summary>Says why a run has no output for <paramref name="taskId"/>, as far as the registered definition tells.</summary>
+    private TaskResultNotFoundException NoTaskResult(string taskId)
+    {
+        var definition = _registry.Find(_run.WorkflowName!);
+        // Without the run's own definition this silo cannot tell an unknown id from an unfinished task.
+        if (definition is null || definition.Hash != _run.DefinitionHash) return new TaskResultNotFoundException(InstanceId, taskId);
+        if (!definition.NodesById.TryGetValue(taskId, out var node))
+            return new TaskResultNotFoundException(InstanceId, taskId, $"Run '{InstanceId}' (workflow '{definition.Name}') has no task or signal wait with id '{taskId}'.");
+        if (node is ForkNode or ChildFlowNode)
+            return new TaskResultNotFoundException(InstanceId, taskId, $"'{taskId}' of run '{InstanceId}' is a {node.Kind}, which records no output of its own: ask for its join or its last task.");
+        var state = CurrentState();
+        return new TaskResultNotFoundException(InstanceId, taskId, state is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled
+            ? $"Task '{taskId}' of run '{InstanceId}' has no output: it did not run, or did not complete, before the run ended ({state})."
+            : $"Task '{taskId}' of run '{InstanceId}' has not completed yet (the run is {state}).");
     }
 
     public async Task<WorkflowStatus> ResumeAsync()
@@ -734,7 +769,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         var keyPayload = _run.Outputs.TryGetValue(route.Id, out var stored) ? stored : await ExecTaskAsync(route.Selector, input, epoch, isSelector: true);
         var key = (string?)DecodeOrFail(keyPayload, typeof(string), route.Id, $"key of route '{route.Id}'") ?? "";
         var branch = RunProgress.BranchFor(route, key)
-            ?? throw new RunFailedException(FailureFrom(route.Id, 1, new NoRouteBranchException(route.Id, key)));
+            ?? throw new RunFailedException(FailureFrom(route.Id, 1, new NoRouteBranchException(InstanceId, route.Id, key)));
         return await ExecStepsAsync(branch.Steps, input, epoch);
     }
 
@@ -751,7 +786,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             if (!outcome.IsDone && checkpoint.Iteration >= loop.MaxIterations)
             {
                 if (loop.OnMaxIterations == LoopExhaustion.Fail)
-                    throw new RunFailedException(FailureFrom(loop.Id, checkpoint.Iteration, new LoopLimitExceededException(loop.Id, loop.MaxIterations)));
+                    throw new RunFailedException(FailureFrom(loop.Id, checkpoint.Iteration, new LoopLimitExceededException(InstanceId, loop.Id, loop.MaxIterations)));
                 outcome = new LoopOutcome<object?>(true, null);
             }
             if (outcome.IsDone)
@@ -828,7 +863,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             {
                 _run.Deadlines.Remove(signal.Id);
                 if (!signal.HasDefault)
-                    throw new RunFailedException(FailureFrom(signal.Id, 1, new SignalTimeoutException(signal.SignalName, timeout: signal.Timeout!.Value)));
+                    throw new RunFailedException(FailureFrom(signal.Id, 1, new SignalTimeoutException(InstanceId, signal.Id, signal.SignalName, signal.Timeout!.Value)));
                 var fallback = EncodeOrFail(signal.DefaultValue, signal.PayloadType, signal.Id, $"default value of signal '{signal.SignalName}'");
                 CompleteSignal(signal, fallback);
                 return fallback;
@@ -1035,15 +1070,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         return activity;
     }
 
-    private static TaskFailure FailureFrom(string taskId, int attempt, Exception error) => new()
-    {
-        TaskId = taskId,
-        Attempt = attempt,
-        ErrorType = error.GetType().FullName ?? error.GetType().Name,
-        Message = error.Message,
-        StackTrace = error.StackTrace,
-        At = DateTimeOffset.UtcNow,
-    };
+    private static TaskFailure FailureFrom(string taskId, int attempt, Exception error) =>
+        TaskFailure.FromException(taskId, attempt, error, DateTimeOffset.UtcNow);
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 

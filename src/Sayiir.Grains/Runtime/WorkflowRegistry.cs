@@ -13,7 +13,8 @@ internal sealed class WorkflowRegistry
         foreach (var workflow in workflows)
         {
             if (byName.TryGetValue(workflow.Name, out var existing) && !ReferenceEquals(existing, workflow) && existing.Hash != workflow.Hash)
-                throw new SayiirException($"Two different definitions are registered under the workflow name '{workflow.Name}' (hashes {existing.Hash} and {workflow.Hash}).");
+                throw new WorkflowValidationException(workflow.Name,
+                    [$"two different definitions are registered under this name (hashes {existing.Hash} and {workflow.Hash})"]);
             byName[workflow.Name] = workflow;
         }
         _workflows = byName.ToFrozenDictionary(StringComparer.Ordinal);

@@ -78,12 +78,20 @@ public abstract class FlowScenarios(SayiirCluster cluster)
     }
 
     [Fact]
-    public async Task Route_NoBranchAndNoDefault_FailsNamingTheKey()
+    public async Task Route_NoBranchAndNoDefault_FailsWithTypedErrorCarryingRunNodeAndKey()
     {
-        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() => Run(RouteNoDefault, "zzz", NewId("no-route")));
+        var id = NewId("no-route");
+        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() => Run(RouteNoDefault, "zzz", id));
 
         Assert.Equal(typeof(NoRouteBranchException).FullName, ex.Failure.ErrorType);
         Assert.Contains("no branch for key 'zzz'", ex.Failure.Message);
+        var noRoute = Assert.IsType<NoRouteBranchException>(ex.InnerException);
+        Assert.Equal(id, noRoute.InstanceId);
+        Assert.Equal("pick", noRoute.NodeId);
+        Assert.Equal("zzz", noRoute.Key);
+        // The status read later rebuilds the same typed error.
+        var failed = new WorkflowFailedException(id, (await Client.GetStatusAsync(id)).Failure!);
+        Assert.Equal("zzz", Assert.IsType<NoRouteBranchException>(failed.InnerException).Key);
     }
 
     [Fact]
@@ -121,14 +129,20 @@ public abstract class FlowScenarios(SayiirCluster cluster)
     }
 
     [Fact]
-    public async Task Loop_FailAtLimit_FailsNamingLoopAndLimit()
+    public async Task Loop_FailAtLimit_FailsWithTypedErrorCarryingRunNodeAndLimit()
     {
-        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() => Run(LoopLimit, 0, NewId("limit")));
+        var id = NewId("limit");
+        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() => Run(LoopLimit, 0, id));
 
         Assert.Equal("forever", ex.Failure.TaskId);
         Assert.Equal(typeof(LoopLimitExceededException).FullName, ex.Failure.ErrorType);
         Assert.Contains("'forever'", ex.Failure.Message);
         Assert.Contains("3 iteration", ex.Failure.Message);
+        var limit = Assert.IsType<LoopLimitExceededException>(ex.InnerException);
+        Assert.Equal(id, limit.InstanceId);
+        Assert.Equal("forever", limit.NodeId);
+        Assert.Equal(3, limit.MaxIterations);
+        Assert.True((await Client.GetStatusAsync(id)).Failure!.IsCausedBy<LoopLimitExceededException>());
     }
 
     [Fact]
@@ -231,12 +245,18 @@ public abstract class FlowScenarios(SayiirCluster cluster)
     }
 
     [Fact]
-    public async Task Signal_TimeoutWithoutDefault_FailsWithSignalTimeout()
+    public async Task Signal_TimeoutWithoutDefault_FailsWithTypedSignalTimeoutCarryingRunAndNodeIds()
     {
-        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() => Run(SignalTimeout, 0, NewId("sig-timeout")));
+        var id = NewId("sig-timeout");
+        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() => Run(SignalTimeout, 0, id));
 
         Assert.Equal(typeof(SignalTimeoutException).FullName, ex.Failure.ErrorType);
         Assert.Equal("wait_go", ex.Failure.TaskId);
+        var timeout = Assert.IsType<SignalTimeoutException>(ex.InnerException);
+        Assert.Equal(id, timeout.InstanceId);
+        Assert.Equal("wait_go", timeout.NodeId);
+        Assert.Equal("go", timeout.SignalName);
+        Assert.Equal(TimeSpan.FromMilliseconds(300), timeout.Timeout);
     }
 
     [Fact]
@@ -287,7 +307,7 @@ public abstract class FlowScenarios(SayiirCluster cluster)
         // The running task finishes and is checkpointed, but the next one does not start.
         await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).CurrentTaskId is null && Probe.Executions(id, "b") == 1,
             Deadline, "task b to finish while paused");
-        await Wait.UntilAsync(async () => { try { return await Client.GetTaskResultAsync<string>(id, "b") == "AB"; } catch (KeyNotFoundException) { return false; } },
+        await Wait.UntilAsync(async () => { try { return await Client.GetTaskResultAsync<string>(id, "b") == "AB"; } catch (TaskResultNotFoundException) { return false; } },
             Deadline, "task b's output to be recorded");
         // Checkpointed while paused, not at unpause: a crash during the pause must not re-run b.
         if (Cluster.ConnectionString is { } connectionString)

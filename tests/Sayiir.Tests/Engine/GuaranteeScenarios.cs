@@ -174,7 +174,7 @@ public sealed class PostgresGuaranteeScenarios(PostgresClusterFixture fixture) :
         await Wait.UntilAsync(async () =>
         {
             try { return await Client.GetTaskResultAsync<int>(id, "fast") == 2; }
-            catch (KeyNotFoundException) { return false; }
+            catch (TaskResultNotFoundException) { return false; }
         }, Deadline, "task 'fast' to finish with output 2");
 
         // The sibling waits for a signal nobody sends yet: only a prompt checkpoint can put "fast" in the row.

@@ -212,7 +212,7 @@ public sealed class RecoveryTests
         await Wait.UntilAsync(() => Probe.Executions(id, "fast_task") == 1, Deadline, "the fast branch to finish");
         // The fast branch's output is checkpointed before the held branch's next step; force that write by waiting
         // for the recorded output.
-        await Wait.UntilAsync(async () => { try { return await cluster.Client.GetTaskResultAsync<int>(id, "fast_task") == 11; } catch (KeyNotFoundException) { return false; } },
+        await Wait.UntilAsync(async () => { try { return await cluster.Client.GetTaskResultAsync<int>(id, "fast_task") == 11; } catch (TaskResultNotFoundException) { return false; } },
             Deadline, "the fast branch's output");
         var silo = Probe.EventsOf(id, "held_task").Single().What;
         Probe.Open(id, "held_task");

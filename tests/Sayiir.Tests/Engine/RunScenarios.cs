@@ -280,7 +280,7 @@ public abstract class RunScenarios(SayiirCluster cluster)
         Assert.Contains(nameof(Unserializable), ex.Failure.Message);
         // Deterministic errors are not retried, and no half-made output is recorded.
         Assert.Equal(1, Probe.Executions(id, "bad"));
-        await Assert.ThrowsAsync<KeyNotFoundException>(() => Client.GetTaskResultAsync<object>(id, "bad"));
+        await Assert.ThrowsAsync<TaskResultNotFoundException>(() => Client.GetTaskResultAsync<object>(id, "bad"));
         Assert.Equal(1, await Client.GetTaskResultAsync<int>(id, "ok"));
     }
 
@@ -303,6 +303,100 @@ public abstract class RunScenarios(SayiirCluster cluster)
         await Assert.ThrowsAsync<WorkflowRunNotFoundException>(() => Client.WaitForResultAsync<int>(status.InstanceId));
     }
 
+    [Fact]
+    public async Task GetTaskResultAsync_UnknownTaskId_ThrowsTaskResultNotFoundWithIds()
+    {
+        var id = NewId("unknown-task");
+        await Wait.ForAsync(Client.RunAsync(TestFlows.Linear, 1, id), Deadline, "the linear run");
+
+        // Thrown by the run's grain: the typed properties crossed the grain call.
+        var ex = await Assert.ThrowsAsync<TaskResultNotFoundException>(() => Client.GetTaskResultAsync<int>(id, "no_such_task"));
+
+        Assert.Equal(id, ex.InstanceId);
+        Assert.Equal("no_such_task", ex.TaskId);
+        Assert.Contains("has no task or signal wait with id 'no_such_task'", ex.Message);
+        var noRun = await Assert.ThrowsAsync<WorkflowRunNotFoundException>(() => Client.GetTaskResultAsync<int>(id + "-missing", "add_one"));
+        Assert.Equal(id + "-missing", noRun.InstanceId);
+    }
+
+    [Fact]
+    public async Task GetTaskResultAsync_TaskNotCompletedYet_ThrowsTaskResultNotFoundSayingSo()
+    {
+        var id = NewId("not-yet");
+        await Client.StartAsync(TestFlows.Held, "", id);
+        await Probe.WaitStartedAsync(id, "b", Deadline);
+
+        var ex = await Assert.ThrowsAsync<TaskResultNotFoundException>(() => Client.GetTaskResultAsync<string>(id, "c"));
+
+        Assert.Equal(id, ex.InstanceId);
+        Assert.Equal("c", ex.TaskId);
+        Assert.Contains("has not completed yet", ex.Message);
+        Probe.Open(id, "b");
+        Assert.Equal("ABC", await Wait.ForAsync(Client.WaitForResultAsync<string>(id), Deadline, "the held run to finish"));
+    }
+
+    [Fact]
+    public async Task RunAsync_TaskAlwaysTimesOut_FailsWithTypedTimeoutCarryingRunAndNodeIds()
+    {
+        var id = NewId("always-timeout");
+        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() => Wait.ForAsync(Client.RunAsync(TestFlows.AlwaysTimesOut, 1, id), Deadline, "the timing-out run"));
+
+        var timeout = Assert.IsType<TaskTimeoutException>(ex.InnerException);
+        Assert.Equal(id, timeout.InstanceId);
+        Assert.Equal("stuck", timeout.NodeId);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), timeout.Timeout);
+        Assert.Equal(id, ex.InstanceId);
+        Assert.Equal(2, ex.Failure.Attempt);
+        Assert.True(ex.Failure.IsCausedBy<TaskTimeoutException>());
+        var stored = (await Client.GetStatusAsync(id)).Failure!;
+        Assert.Equal(ex.Failure, stored);
+        Assert.Equal(id, stored.Properties!["InstanceId"]);
+        Assert.Equal("stuck", stored.Properties["NodeId"]);
+        Assert.Equal(2, Probe.Executions(id, "stuck"));
+    }
+
+    [Fact]
+    public async Task RunAsync_TaskThrowsWithInnerException_FailureKeepsTheInnerFailureChain()
+    {
+        var id = NewId("wrapped");
+        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() => Wait.ForAsync(Client.RunAsync(TestFlows.WrappedFailure, 1, id), Deadline, "the failing run"));
+
+        var failure = ex.Failure;
+        Assert.Equal(typeof(InvalidOperationException).FullName, failure.ErrorType);
+        Assert.Equal("outer", failure.Message);
+        Assert.False(string.IsNullOrWhiteSpace(failure.StackTrace));
+        var inner = Assert.IsType<FailureDetails>(failure.InnerFailure);
+        Assert.Equal(typeof(System.IO.IOException).FullName, inner.ErrorType);
+        Assert.Equal("inner", inner.Message);
+        Assert.Null(inner.InnerFailure);
+        Assert.True(failure.IsCausedBy<System.IO.IOException>());
+        Assert.True(failure.IsCausedBy<SystemException>());
+        Assert.False(failure.IsCausedBy<ArgumentException>());
+        Assert.Null(failure.Properties);
+        // A task's own exception is described by the failure, not rebuilt.
+        Assert.Null(ex.InnerException);
+        Assert.Contains("---> System.IO.IOException: inner", ex.Message);
+        // The status (another grain call) and the stored state carry the same chain.
+        Assert.Equal(failure, (await Client.GetStatusAsync(id)).Failure);
+        if (Cluster.ConnectionString is { } connectionString)
+        {
+            using var stored = await StoredStateAsync(connectionString, id);
+            var storedInner = stored.RootElement.GetProperty("Failure").GetProperty("InnerFailure");
+            Assert.Equal(typeof(System.IO.IOException).FullName, storedInner.GetProperty("ErrorType").GetString());
+            Assert.Equal("inner", storedInner.GetProperty("Message").GetString());
+        }
+    }
+
+    private static async Task<System.Text.Json.JsonDocument> StoredStateAsync(string connectionString, string instanceId)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(
+            "SELECT payloadbinary FROM orleansstorage WHERE grainidextensionstring = @id AND graintypestring = 'sayiir-run'", connection);
+        command.Parameters.AddWithValue("id", instanceId);
+        return System.Text.Json.JsonDocument.Parse((byte[])(await command.ExecuteScalarAsync())!);
+    }
+
     private async Task AssertNothingStoredAsync(string id)
     {
         Assert.Equal(WorkflowState.NotFound, (await Client.GetStatusAsync(id)).State);
@@ -312,4 +406,34 @@ public abstract class RunScenarios(SayiirCluster cluster)
 
 public sealed class MemoryRunScenarios(MemoryClusterFixture fixture) : RunScenarios(fixture.Cluster), IClassFixture<MemoryClusterFixture>;
 
-public sealed class PostgresRunScenarios(PostgresClusterFixture fixture) : RunScenarios(fixture.Cluster), IClassFixture<PostgresClusterFixture>;
+public sealed class PostgresRunScenarios(PostgresClusterFixture fixture) : RunScenarios(fixture.Cluster), IClassFixture<PostgresClusterFixture>
+{
+    [Fact]
+    public async Task PauseAsync_RunTakenOverWhileHandled_ThrowsWorkflowRunMovedWithIdsThenWorksOnRetry()
+    {
+        var id = NewId("moved");
+        await Client.StartAsync(FlowLanguageFlows.SignalLong, 0, id);
+        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, TimeSpan.FromSeconds(30),
+            "the run to await its signal");
+        // Another writer moves the stored row on (as a new owner would): the activation's next write loses the ETag race.
+        await using (var connection = new Npgsql.NpgsqlConnection(Cluster.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var bump = new Npgsql.NpgsqlCommand(
+                "UPDATE orleansstorage SET version = version + 1 WHERE grainidextensionstring = @id AND graintypestring = 'sayiir-run'", connection);
+            bump.Parameters.AddWithValue("id", id);
+            Assert.Equal(1, await bump.ExecuteNonQueryAsync());
+        }
+
+        var ex = await Assert.ThrowsAsync<WorkflowRunMovedException>(() => Client.PauseAsync(id, "maintenance", "ops"));
+
+        Assert.Equal(id, ex.InstanceId);
+        Assert.Equal("Pause", ex.Operation);
+        // The lost activation leaves; the call again reaches a new one, which reads the row as it now is.
+        WorkflowStatus? paused = null;
+        await Wait.UntilAsync(async () => (paused = await Client.PauseAsync(id, "maintenance", "ops")).State == WorkflowState.Paused,
+            TimeSpan.FromSeconds(30), "a retried pause to reach the run's new activation");
+        Assert.Equal("ops", paused!.Pause!.By);
+        Assert.Equal(WorkflowState.Cancelled, (await Client.CancelAsync(id)).State);
+    }
+}

@@ -93,6 +93,25 @@ public static class TestFlows
         }, o => { o.Timeout = TimeSpan.FromMilliseconds(300); o.Retry = RetryPolicy.Fixed(2, TimeSpan.FromMilliseconds(10)); })
         .Build();
 
+    /// <summary>Every attempt hangs past its 200 ms timeout; two attempts.</summary>
+    public static readonly WorkflowDefinition<int, int> AlwaysTimesOut = Flow.Create<int>("test_always_times_out")
+        .Then("stuck", async (int x, TaskContext ctx) =>
+        {
+            Probe.Hit(ctx);
+            await Task.Delay(Timeout.Infinite, ctx.CancellationToken);
+            return x;
+        }, o => { o.Timeout = TimeSpan.FromMilliseconds(200); o.Retry = RetryPolicy.Fixed(2, TimeSpan.FromMilliseconds(10)); })
+        .Build();
+
+    /// <summary>Fails at once with an exception wrapping an <see cref="System.IO.IOException"/>.</summary>
+    public static readonly WorkflowDefinition<int, int> WrappedFailure = Flow.Create<int>("test_wrapped_failure")
+        .Then("wrapper", (int x, TaskContext ctx) =>
+        {
+            Probe.Hit(ctx);
+            return Task.FromException<int>(new InvalidOperationException("outer", new System.IO.IOException("inner")));
+        }, o => o.Retry = RetryPolicy.None)
+        .Build();
+
     /// <summary>Attempt 1 fails, then a 6 s durable backoff before attempt 2. Records the silo each attempt ran on.</summary>
     public static readonly WorkflowDefinition<int, int> SlowBackoff = Flow.Create<int>("test_slow_backoff")
         .Then("flaky", (int x, TaskContext ctx) =>
@@ -165,7 +184,7 @@ public static class TestFlows
         .Build();
 
     public static IEnumerable<WorkflowDefinition> All =>
-        [Linear, Abc, AlwaysFails, NonRetryable, ContextEcho, CappedBackoff, SucceedsOnAttempt, TimesOutOnce, SlowBackoff, Held, HandoffHeld, StuckOnce, Sleeper, BadOutput, WithService];
+        [Linear, Abc, AlwaysFails, NonRetryable, ContextEcho, CappedBackoff, SucceedsOnAttempt, TimesOutOnce, AlwaysTimesOut, WrappedFailure, SlowBackoff, Held, HandoffHeld, StuckOnce, Sleeper, BadOutput, WithService];
 }
 
 public sealed class Unserializable

@@ -70,6 +70,9 @@ public sealed class PostgresUpgradeTests
             Assert.Equal(1, failed.Failure.Attempt);
             Assert.Contains("InvalidOperationException", failed.Failure.ErrorType, StringComparison.Ordinal);
             Assert.Equal("check refused f|prepared", failed.Failure.Message);
+            // Stored before failures kept their cause chain: it loads without one.
+            Assert.Null(failed.Failure.InnerFailure);
+            Assert.Null(failed.Failure.Properties);
             await client.ResumeAsync("upgrade-failed");
             await WaitStateAsync(client, "upgrade-failed", WorkflowState.AwaitingSignal);
             await client.SignalAsync("upgrade-failed", "approve", "dave");

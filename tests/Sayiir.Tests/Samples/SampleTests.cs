@@ -73,8 +73,8 @@ public abstract class SampleTests(SayiirCluster cluster)
         Assert.Equal("drone", receipt.ShippingMethod);
         Assert.NotNull(receipt.Shipment);
         Assert.NotNull(await Client.GetTaskResultAsync<Receipt>(id, "ship_fallback"));
-        await Assert.ThrowsAsync<KeyNotFoundException>(() => Client.GetTaskResultAsync<Receipt>(id, "ship_standard"));
-        await Assert.ThrowsAsync<KeyNotFoundException>(() => Client.GetTaskResultAsync<Receipt>(id, "ship_express"));
+        await Assert.ThrowsAsync<TaskResultNotFoundException>(() => Client.GetTaskResultAsync<Receipt>(id, "ship_standard"));
+        await Assert.ThrowsAsync<TaskResultNotFoundException>(() => Client.GetTaskResultAsync<Receipt>(id, "ship_express"));
     }
 
     [Fact]
@@ -87,8 +87,8 @@ public abstract class SampleTests(SayiirCluster cluster)
         Assert.Equal("validate", ex.Failure.TaskId);
         Assert.Equal(typeof(InvalidOrderException).FullName, ex.Failure.ErrorType);
         Assert.Equal(WorkflowState.Failed, (await Client.GetStatusAsync(id)).State);
-        await Assert.ThrowsAsync<KeyNotFoundException>(() => Client.GetTaskResultAsync<Reservation>(id, "reserve_inventory"));
-        await Assert.ThrowsAsync<KeyNotFoundException>(() => Client.GetTaskResultAsync<Payment>(id, "charge_payment"));
+        await Assert.ThrowsAsync<TaskResultNotFoundException>(() => Client.GetTaskResultAsync<Reservation>(id, "reserve_inventory"));
+        await Assert.ThrowsAsync<TaskResultNotFoundException>(() => Client.GetTaskResultAsync<Payment>(id, "charge_payment"));
     }
 
     // ----- approval
@@ -122,7 +122,7 @@ public abstract class SampleTests(SayiirCluster cluster)
         var outcome = await Wait.ForAsync(Client.WaitForResultAsync<ApprovalOutcome>(id), Deadline, "the rejected run");
         Assert.Equal(Verdict.Rejected, outcome.Verdict);
         Assert.Contains("over budget", outcome.Summary, StringComparison.Ordinal);
-        await Assert.ThrowsAsync<KeyNotFoundException>(() => Client.GetTaskResultAsync<ApprovalOutcome>(id, "schedule_payout"));
+        await Assert.ThrowsAsync<TaskResultNotFoundException>(() => Client.GetTaskResultAsync<ApprovalOutcome>(id, "schedule_payout"));
     }
 
     [Fact]
