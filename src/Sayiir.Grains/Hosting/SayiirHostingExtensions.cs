@@ -108,6 +108,7 @@ public static class SayiirHostingExtensions
         services.AddOptions<SayiirClientOptions>().Validate(o => { o.Validate(); return true; });
         services.TryAddSingleton<IPayloadCodec, JsonPayloadCodec>();
         services.TryAddSingleton<ISayiirClient, SayiirClient>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IOutgoingGrainCallFilter, SayiirErrorUnwrapFilter>());
     }
 
     private sealed class SayiirSiloMarker;
