@@ -1,4 +1,3 @@
-using Sayiir.Persistence;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Net;
@@ -202,7 +201,18 @@ internal sealed class SiloSettings
     }
 
     /// <summary>The PostgreSQL server and database as <c>host:port/database</c>, without credentials.</summary>
-    public string DescribePostgres() => Postgres is null ? "(none)" : PostgresSchemaInstaller.DescribeTarget(Postgres);
+    public string DescribePostgres() => Postgres is null ? "(none)" : DescribeConnection(Postgres);
+
+    // The silo names its database in logs and start-up errors; credentials never leave the connection string.
+    private static string DescribeConnection(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        var port = builder.Port.ToString(CultureInfo.InvariantCulture);
+        var hosts = string.Join(",", (string.IsNullOrWhiteSpace(builder.Host) ? "localhost" : builder.Host)
+            .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(host => host.Contains(':', StringComparison.Ordinal) ? host : $"{host}:{port}"));
+        return $"{hosts}/{builder.Database ?? builder.Username ?? "(default)"}";
+    }
 
     private delegate bool TryParser<T>(string text, out T value);
 

@@ -200,8 +200,9 @@ public sealed record WorkflowStatus
     /// <summary>When the run last changed.</summary>
     [Id(12)] public DateTimeOffset? UpdatedAt { get; init; }
 
-    /// <summary>The encoded output of a completed run; decode it with <see cref="ISayiirClient.WaitForResultAsync{TOutput}"/>.</summary>
-    [Id(13)] public byte[]? OutputPayload { get; init; }
+    // The codec-encoded output of a completed run. Internal: users read outputs typed, through
+    // ISayiirClient.WaitForResultAsync<T> (at once for a completed run) or GetTaskResultAsync<T>.
+    [Id(13)] internal byte[]? OutputPayload { get; init; }
 
     /// <summary>Whether the run has ended (completed, failed or cancelled).</summary>
     public bool IsTerminal => State is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled;

@@ -227,6 +227,9 @@ public sealed class FlowBuilder<TInput, TCurrent>
 /// <typeparam name="TCurrent">The value every branch receives.</typeparam>
 public sealed class ForkBranches<TCurrent>
 {
+    // Created by the builder and handed to the Fork callback; users never create one.
+    internal ForkBranches() { }
+
     internal List<FlowBranch> Branches { get; } = [];
 
     internal List<string> Errors { get; } = [];
@@ -282,6 +285,9 @@ public sealed class ForkBuilder<TInput, TCurrent>
 /// <summary>Collects the branches of a route.</summary>
 public sealed class RouteBranches<TCurrent, TOutput>
 {
+    // Created by the builder and handed to the Route callback; users never create one.
+    internal RouteBranches() { }
+
     internal List<FlowBranch> Branches { get; } = [];
 
     internal FlowBranch? DefaultBranch { get; private set; }

@@ -6,8 +6,11 @@ namespace Sayiir;
 /// <summary>Runs one attempt of a task on erased types; built by the <see cref="FlowBuilder{TInput, TCurrent}"/>.</summary>
 internal delegate Task<object?> TaskInvoker(object? input, TaskContext context);
 
-/// <summary>A node of an immutable workflow definition tree. Each node's output is the next node's input.</summary>
-public abstract record FlowNode
+/// <summary>
+/// A node of an immutable workflow definition tree: the interpreter's model, internal to Sayiir. Each node's output is
+/// the next node's input. Users see a definition's shape through <see cref="WorkflowDefinition.Describe"/>.
+/// </summary>
+internal abstract record FlowNode
 {
     private protected FlowNode(string id) => Id = id;
 
@@ -17,7 +20,7 @@ public abstract record FlowNode
     /// <summary>The node's kind, as used in the definition hash and in status reports.</summary>
     public abstract string Kind { get; }
 
-    internal abstract void Describe(StringBuilder sb);
+    internal abstract void AppendCanonical(StringBuilder sb);
 
     internal abstract FlowNode WithIdPrefix(string prefix);
 
@@ -37,16 +40,16 @@ public abstract record FlowNode
     private protected static ImmutableArray<FlowNode> Prefixed(string prefix, ImmutableArray<FlowNode> nodes) =>
         nodes.Select(n => n.WithIdPrefix(prefix)).ToImmutableArray();
 
-    private protected static void Describe(StringBuilder sb, ImmutableArray<FlowNode> steps)
+    private protected static void AppendCanonical(StringBuilder sb, ImmutableArray<FlowNode> steps)
     {
         sb.Append('[');
-        foreach (var step in steps) { step.Describe(sb); sb.Append(';'); }
+        foreach (var step in steps) { step.AppendCanonical(sb); sb.Append(';'); }
         sb.Append(']');
     }
 }
 
 /// <summary>A task: user code from the previous output to this node's output.</summary>
-public sealed record TaskNode : FlowNode
+internal sealed record TaskNode : FlowNode
 {
     internal TaskNode(string id, Type inputType, Type outputType, TaskSettings settings, Type? implementationType, TaskInvoker invoker)
         : base(id)
@@ -75,8 +78,8 @@ public sealed record TaskNode : FlowNode
 
     internal TaskInvoker Invoker { get; }
 
-    internal override void Describe(StringBuilder sb) =>
-        sb.Append("task(").Append(Id).Append('|').Append(Settings.Retry.Describe()).Append('|').Append(Settings.Timeout?.Ticks).Append(')');
+    internal override void AppendCanonical(StringBuilder sb) =>
+        sb.Append("task(").Append(Id).Append('|').Append(Settings.Retry.Canonical()).Append('|').Append(Settings.Timeout?.Ticks).Append(')');
 
     internal override FlowNode WithIdPrefix(string prefix) =>
         new TaskNode(Prefixed(prefix, Id), InputType, OutputType, Settings, ImplementationType, Invoker);
@@ -85,19 +88,19 @@ public sealed record TaskNode : FlowNode
 /// <summary>A named branch of a fork or a route: a chain of nodes.</summary>
 /// <param name="Name">The branch name (a route key for route branches).</param>
 /// <param name="Steps">The chain of nodes; the last one's output is the branch output.</param>
-public sealed record FlowBranch(string Name, ImmutableArray<FlowNode> Steps)
+internal sealed record FlowBranch(string Name, ImmutableArray<FlowNode> Steps)
 {
-    internal void Describe(StringBuilder sb)
+    internal void AppendCanonical(StringBuilder sb)
     {
         sb.Append(Name).Append(':');
-        foreach (var step in Steps) { step.Describe(sb); sb.Append(';'); }
+        foreach (var step in Steps) { step.AppendCanonical(sb); sb.Append(';'); }
     }
 
     internal FlowBranch WithIdPrefix(string prefix) => this with { Steps = Steps.Select(s => s.WithIdPrefix(prefix)).ToImmutableArray() };
 }
 
 /// <summary>Runs every branch concurrently on the same input, then an optional join task over the branch outputs.</summary>
-public sealed record ForkNode : FlowNode
+internal sealed record ForkNode : FlowNode
 {
     internal ForkNode(string id, ImmutableArray<FlowBranch> branches, TaskNode? join) : base(id)
     {
@@ -117,12 +120,12 @@ public sealed record ForkNode : FlowNode
     internal override IEnumerable<FlowNode> Children =>
         Branches.SelectMany(b => b.Steps).Concat(Join is null ? [] : [Join]);
 
-    internal override void Describe(StringBuilder sb)
+    internal override void AppendCanonical(StringBuilder sb)
     {
         sb.Append("fork(").Append(Id).Append('|');
-        foreach (var b in Branches) { b.Describe(sb); sb.Append('/'); }
+        foreach (var b in Branches) { b.AppendCanonical(sb); sb.Append('/'); }
         sb.Append('|');
-        Join?.Describe(sb);
+        Join?.AppendCanonical(sb);
         sb.Append(')');
     }
 
@@ -131,7 +134,7 @@ public sealed record ForkNode : FlowNode
 }
 
 /// <summary>A key selector (run once, its key checkpointed) picks one named branch, or the default branch.</summary>
-public sealed record RouteNode : FlowNode
+internal sealed record RouteNode : FlowNode
 {
     internal RouteNode(string id, TaskNode selector, ImmutableArray<FlowBranch> branches, FlowBranch? defaultBranch, ImmutableArray<string> declaredKeys)
         : base(id)
@@ -160,12 +163,12 @@ public sealed record RouteNode : FlowNode
     internal override IEnumerable<FlowNode> Children =>
         Branches.SelectMany(b => b.Steps).Concat(Default?.Steps ?? []);
 
-    internal override void Describe(StringBuilder sb)
+    internal override void AppendCanonical(StringBuilder sb)
     {
         sb.Append("route(").Append(Id).Append('|').Append(string.Join(",", DeclaredKeys)).Append('|');
-        foreach (var b in Branches) { b.Describe(sb); sb.Append('/'); }
+        foreach (var b in Branches) { b.AppendCanonical(sb); sb.Append('/'); }
         sb.Append('|');
-        Default?.Describe(sb);
+        Default?.AppendCanonical(sb);
         sb.Append(')');
     }
 
@@ -174,18 +177,8 @@ public sealed record RouteNode : FlowNode
             Default?.WithIdPrefix(prefix), DeclaredKeys);
 }
 
-/// <summary>What a loop does when it reaches its iteration limit.</summary>
-public enum LoopExhaustion
-{
-    /// <summary>The run fails with an error naming the loop and the limit.</summary>
-    Fail = 0,
-
-    /// <summary>The loop ends with the last value its body returned.</summary>
-    ExitWithLast = 1,
-}
-
 /// <summary>Runs its body repeatedly: the body returns <see cref="LoopOutcome.Again{T}"/> to go round again or <see cref="LoopOutcome.Done{T}"/> to finish.</summary>
-public sealed record LoopNode : FlowNode
+internal sealed record LoopNode : FlowNode
 {
     internal LoopNode(string id, ImmutableArray<FlowNode> body, int maxIterations, LoopExhaustion onMaxIterations, Type valueType) : base(id)
     {
@@ -212,10 +205,10 @@ public sealed record LoopNode : FlowNode
 
     internal override IEnumerable<FlowNode> Children => Body;
 
-    internal override void Describe(StringBuilder sb)
+    internal override void AppendCanonical(StringBuilder sb)
     {
         sb.Append("loop(").Append(Id).Append('|').Append(MaxIterations).Append('|').Append(OnMaxIterations).Append('|');
-        Describe(sb, Body);
+        AppendCanonical(sb, Body);
         sb.Append(')');
     }
 
@@ -224,7 +217,7 @@ public sealed record LoopNode : FlowNode
 }
 
 /// <summary>Passes its input through after a duration; the wake instant is stored as an absolute time.</summary>
-public sealed record DelayNode : FlowNode
+internal sealed record DelayNode : FlowNode
 {
     internal DelayNode(string id, TimeSpan duration) : base(id) => Duration = duration;
 
@@ -234,13 +227,13 @@ public sealed record DelayNode : FlowNode
     /// <summary>How long the run waits.</summary>
     public TimeSpan Duration { get; }
 
-    internal override void Describe(StringBuilder sb) => sb.Append("delay(").Append(Id).Append('|').Append(Duration.Ticks).Append(')');
+    internal override void AppendCanonical(StringBuilder sb) => sb.Append("delay(").Append(Id).Append('|').Append(Duration.Ticks).Append(')');
 
     internal override FlowNode WithIdPrefix(string prefix) => new DelayNode(Prefixed(prefix, Id), Duration);
 }
 
 /// <summary>Parks the run until a named signal arrives; its payload becomes the next input.</summary>
-public sealed record SignalNode : FlowNode
+internal sealed record SignalNode : FlowNode
 {
     internal SignalNode(string id, string signalName, Type payloadType, TimeSpan? timeout, bool hasDefault, object? defaultValue) : base(id)
     {
@@ -269,7 +262,7 @@ public sealed record SignalNode : FlowNode
     /// <summary>The value used when the timeout elapses, if <see cref="HasDefault"/>.</summary>
     public object? DefaultValue { get; }
 
-    internal override void Describe(StringBuilder sb) =>
+    internal override void AppendCanonical(StringBuilder sb) =>
         sb.Append("signal(").Append(Id).Append('|').Append(SignalName).Append('|').Append(Timeout?.Ticks).Append('|').Append(HasDefault).Append(')');
 
     internal override FlowNode WithIdPrefix(string prefix) =>
@@ -277,7 +270,7 @@ public sealed record SignalNode : FlowNode
 }
 
 /// <summary>Another workflow's definition composed inline; its tasks checkpoint like the parent's.</summary>
-public sealed record ChildFlowNode : FlowNode
+internal sealed record ChildFlowNode : FlowNode
 {
     internal ChildFlowNode(string id, string workflowName, ImmutableArray<FlowNode> steps) : base(id)
     {
@@ -296,10 +289,10 @@ public sealed record ChildFlowNode : FlowNode
 
     internal override IEnumerable<FlowNode> Children => Steps;
 
-    internal override void Describe(StringBuilder sb)
+    internal override void AppendCanonical(StringBuilder sb)
     {
         sb.Append("child(").Append(Id).Append('|').Append(WorkflowName).Append('|');
-        Describe(sb, Steps);
+        AppendCanonical(sb, Steps);
         sb.Append(')');
     }
 

@@ -1,5 +1,15 @@
 namespace Sayiir;
 
+/// <summary>What a loop does when it reaches its iteration limit.</summary>
+public enum LoopExhaustion
+{
+    /// <summary>The run fails with an error naming the loop and the limit.</summary>
+    Fail = 0,
+
+    /// <summary>The loop ends with the last value its body returned.</summary>
+    ExitWithLast = 1,
+}
+
 /// <summary>Creates loop body results.</summary>
 public static class LoopOutcome
 {

@@ -7,9 +7,12 @@ namespace Sayiir;
 /// <summary>
 /// An immutable, validated workflow: a name, an optional version, a chain of nodes and a stable structural hash.
 /// Built by <see cref="Flow.Create{TInput}(string, string?)"/>; register it on every silo with <c>AddSayiir</c>.
+/// Its nodes are opaque; <see cref="Describe"/> gives a read-only description of its shape.
 /// </summary>
 public abstract class WorkflowDefinition
 {
+    private FlowDescription? _description;
+
     private protected WorkflowDefinition(string name, string? version, ImmutableArray<FlowNode> steps, Type inputType, Type outputType)
     {
         Name = name;
@@ -27,8 +30,8 @@ public abstract class WorkflowDefinition
     /// <summary>An optional version label, part of the hash.</summary>
     public string? Version { get; }
 
-    /// <summary>The top-level chain of nodes.</summary>
-    public ImmutableArray<FlowNode> Steps { get; }
+    /// <summary>The top-level chain of nodes (the interpreter's model).</summary>
+    internal ImmutableArray<FlowNode> Steps { get; }
 
     /// <summary>The run's input type.</summary>
     public Type InputType { get; }
@@ -45,17 +48,75 @@ public abstract class WorkflowDefinition
     /// <summary>Every node of the tree by id, nested ones included.</summary>
     internal ImmutableDictionary<string, FlowNode> NodesById { get; }
 
-    internal static string Describe(string name, string? version, ImmutableArray<FlowNode> steps)
+    /// <summary>
+    /// A read-only description of the definition's shape — every node's id and kind, the branches of forks and
+    /// routes, loop bodies, child flows, and the options of tasks — for tools that show a workflow, such as a
+    /// dashboard. Built once and cached; the definition itself stays opaque.
+    /// </summary>
+    public FlowDescription Describe() =>
+        _description ??= new FlowDescription(Name, Version, Hash, InputType, OutputType, [.. Steps.Select(DescribeNode)]);
+
+    /// <inheritdoc />
+    public override string ToString() => Version is null ? $"{Name} ({Hash})" : $"{Name} v{Version} ({Hash})";
+
+    private static FlowNodeDescription DescribeNode(FlowNode node) => node switch
+    {
+        TaskNode task => DescribeTask(task, FlowNodeKind.Task),
+        ForkNode fork => new(fork.Id, FlowNodeKind.Fork)
+        {
+            Branches = [.. fork.Branches.Select(b => DescribeBranch(b, isDefault: false))],
+            Join = fork.Join is null ? null : DescribeTask(fork.Join, FlowNodeKind.Join),
+        },
+        RouteNode route => new(route.Id, FlowNodeKind.Route)
+        {
+            Branches = [.. route.Branches.Select(b => DescribeBranch(b, isDefault: false)),
+                        .. route.Default is null ? [] : new[] { DescribeBranch(route.Default, isDefault: true) }],
+            RouteKeys = route.DeclaredKeys,
+        },
+        LoopNode loop => new(loop.Id, FlowNodeKind.Loop)
+        {
+            Steps = [.. loop.Body.Select(DescribeNode)],
+            MaxIterations = loop.MaxIterations,
+            OnMaxIterations = loop.OnMaxIterations,
+        },
+        DelayNode delay => new(delay.Id, FlowNodeKind.Delay) { Delay = delay.Duration },
+        SignalNode signal => new(signal.Id, FlowNodeKind.Signal)
+        {
+            SignalName = signal.SignalName,
+            SignalTimeout = signal.Timeout,
+            SignalHasDefault = signal.HasDefault,
+        },
+        ChildFlowNode child => new(child.Id, FlowNodeKind.ChildFlow)
+        {
+            Steps = [.. child.Steps.Select(DescribeNode)],
+            ChildWorkflowName = child.WorkflowName,
+        },
+        _ => throw new InvalidOperationException($"Unknown node type {node.GetType().Name}."),
+    };
+
+    private static FlowNodeDescription DescribeTask(TaskNode task, FlowNodeKind kind) => new(task.Id, kind)
+    {
+        Retry = task.Settings.Retry,
+        Timeout = task.Settings.Timeout,
+        TaskType = task.ImplementationType,
+    };
+
+    private static FlowBranchDescription DescribeBranch(FlowBranch branch, bool isDefault) =>
+        new(branch.Name, isDefault, [.. branch.Steps.Select(DescribeNode)]);
+
+    // The canonical text the hash is computed from. Changing it changes every definition's hash, and stored runs
+    // would then be refused as mismatched: keep it byte for byte.
+    internal static string Canonical(string name, string? version, ImmutableArray<FlowNode> steps)
     {
         var sb = new StringBuilder();
         sb.Append("sayiir/1|").Append(name).Append('|').Append(version).Append('|');
-        foreach (var step in steps) { step.Describe(sb); sb.Append(';'); }
+        foreach (var step in steps) { step.AppendCanonical(sb); sb.Append(';'); }
         return sb.ToString();
     }
 
     private static string ComputeHash(string name, string? version, ImmutableArray<FlowNode> steps)
     {
-        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes(Describe(name, version, steps)));
+        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes(Canonical(name, version, steps)));
         return Convert.ToHexStringLower(bytes.AsSpan(0, 12));
     }
 }

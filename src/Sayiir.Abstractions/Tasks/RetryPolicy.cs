@@ -79,6 +79,6 @@ public sealed record RetryPolicy
     }
 
     // Invariant culture: the definition hash must not depend on the machine's locale.
-    internal string Describe() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+    internal string Canonical() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
         $"{MaxAttempts}/{InitialDelay.Ticks}/{Multiplier:R}/{MaxDelay?.Ticks}/{Jitter:R}/{string.Join(",", NonRetryableExceptions.Select(t => t.FullName))}");
 }

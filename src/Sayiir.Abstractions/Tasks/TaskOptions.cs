@@ -12,10 +12,7 @@ public sealed class TaskOptions
     internal TaskSettings Freeze() => new(Retry, Timeout);
 }
 
-/// <summary>The frozen settings of one task in a definition.</summary>
+/// <summary>The frozen settings of one task in a definition (the interpreter's model; users see them through <see cref="WorkflowDefinition.Describe"/>).</summary>
 /// <param name="Retry">The retry policy.</param>
 /// <param name="Timeout">The per-attempt timeout, if any.</param>
-public sealed record TaskSettings(RetryPolicy Retry, TimeSpan? Timeout)
-{
-    internal static TaskSettings Default { get; } = new(RetryPolicy.None, null);
-}
+internal sealed record TaskSettings(RetryPolicy Retry, TimeSpan? Timeout);

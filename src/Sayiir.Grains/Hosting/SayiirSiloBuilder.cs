@@ -3,6 +3,9 @@ namespace Sayiir.Hosting;
 /// <summary>Configures Sayiir on a silo: the workflows it runs and where runs are stored.</summary>
 public sealed class SayiirSiloBuilder
 {
+    // Created by AddSayiir and handed to its callback (and to ISayiirModule.Configure); users never create one.
+    internal SayiirSiloBuilder() { }
+
     internal List<WorkflowDefinition> Workflows { get; } = [];
 
     internal string? PostgresConnectionString { get; private set; }

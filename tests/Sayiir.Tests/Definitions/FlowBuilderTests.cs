@@ -104,7 +104,7 @@ public sealed class FlowBuilderTests
     }
 
     [Fact]
-    public void Build_ValidFlow_ExposesImmutableStepsAndTypes()
+    public void Build_ValidFlow_ExposesNameVersionTypesAndSteps()
     {
         var workflow = Flow.Create<int>("ok", version: "2")
             .Then("a", (int x) => x + 1)
@@ -115,7 +115,7 @@ public sealed class FlowBuilderTests
         Assert.Equal("2", workflow.Version);
         Assert.Equal(typeof(int), workflow.InputType);
         Assert.Equal(typeof(string), workflow.OutputType);
-        Assert.Equal(["a", "b"], workflow.Steps.Select(s => s.Id));
+        Assert.Equal(["a", "b"], workflow.Describe().Steps.Select(s => s.Id));
     }
 
     [Fact]
@@ -125,8 +125,8 @@ public sealed class FlowBuilderTests
         var left = prefix.Then("left", (int x) => x).Build();
         var right = prefix.Then("right", (int x) => x).Build();
 
-        Assert.Equal(["a", "left"], left.Steps.Select(s => s.Id));
-        Assert.Equal(["a", "right"], right.Steps.Select(s => s.Id));
+        Assert.Equal(["a", "left"], left.Describe().Steps.Select(s => s.Id));
+        Assert.Equal(["a", "right"], right.Describe().Steps.Select(s => s.Id));
     }
 
     [Fact]
@@ -136,7 +136,7 @@ public sealed class FlowBuilderTests
 
         var parent = Flow.Create<int>("parent").ThenFlow(child, "first").ThenFlow(child, "second").Build();
 
-        var ids = parent.Steps.SelectMany(s => s.SelfAndDescendants()).Select(n => n.Id).ToList();
+        var ids = parent.Describe().AllNodes.Select(n => n.Id).ToList();
         Assert.Contains("first.inc", ids);
         Assert.Contains("second.inc", ids);
     }
