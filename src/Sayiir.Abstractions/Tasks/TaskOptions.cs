@@ -15,7 +15,4 @@ public sealed class TaskOptions
 /// <summary>The frozen settings of one task in a definition.</summary>
 /// <param name="Retry">The retry policy.</param>
 /// <param name="Timeout">The per-attempt timeout, if any.</param>
-public sealed record TaskSettings(RetryPolicy Retry, TimeSpan? Timeout)
-{
-    internal static TaskSettings Default { get; } = new(RetryPolicy.None, null);
-}
+public sealed record TaskSettings(RetryPolicy Retry, TimeSpan? Timeout);
