@@ -54,10 +54,10 @@ internal sealed class SiloSettings
     /// <summary>Default client gateway port (Orleans' default).</summary>
     public const int DefaultGatewayPort = 30000;
 
-    /// <summary>Npgsql connection string; null (default) for in-memory storage and reminders.</summary>
+    /// <summary>Npgsql connection string. Default: null, for in-memory storage and reminders.</summary>
     public string? Postgres { get; init; }
 
-    /// <summary>Localhost when <see cref="Postgres"/> is null, else Postgres, unless set.</summary>
+    /// <summary>How silos find each other. Default: localhost when <see cref="Postgres"/> is null, else Postgres.</summary>
     public ClusteringMode Clustering { get; init; }
 
     /// <summary>Orleans cluster id: silos and clients with the same one form a cluster. Default "sayiir".</summary>
@@ -72,19 +72,19 @@ internal sealed class SiloSettings
     /// <summary>Client gateway port. Default 30000.</summary>
     public int GatewayPort { get; init; } = DefaultGatewayPort;
 
-    /// <summary>The address other silos and clients use to reach this one; null lets Orleans pick (loopback for localhost clustering).</summary>
+    /// <summary>The address other silos and clients use to reach this one. Default: null, Orleans picks (loopback for localhost clustering).</summary>
     public IPAddress? AdvertisedAddress { get; init; }
 
     /// <summary>Listen on all interfaces instead of only <see cref="AdvertisedAddress"/> (behind NAT/containers with a published address). Default false.</summary>
     public bool ListenOnAnyAddress { get; init; }
 
-    /// <summary>Period of the per-run recovery reminder; null keeps the engine default (1 minute).</summary>
+    /// <summary>Period of the per-run recovery reminder. Default: null, the engine default (1 minute).</summary>
     public TimeSpan? RecoveryReminderPeriod { get; init; }
 
-    /// <summary>Failure-detection timings.</summary>
+    /// <summary>Failure-detection timings. Default: none set (Orleans' defaults).</summary>
     public MembershipSettings Membership { get; init; } = new();
 
-    /// <summary>Paths of module assemblies (each exposing public <see cref="ISayiirModule"/> implementations).</summary>
+    /// <summary>Paths of module assemblies (each exposing public <see cref="ISayiirModule"/> implementations). Default: none.</summary>
     public IReadOnlyList<string> ModulePaths { get; init; } = [];
 
     /// <summary>Reads and validates the settings.</summary>

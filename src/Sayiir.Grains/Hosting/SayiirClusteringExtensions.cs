@@ -10,8 +10,9 @@ public sealed class SayiirPostgresClusteringOptions
 {
     /// <summary>
     /// Whether the silo installs (or refreshes) the clustering part of the schema — the membership tables and
-    /// their query texts — idempotently at start-up, before the membership provider reads its queries.
-    /// Default <see langword="true"/>; turn it off when a DBA owns the schema.
+    /// their query texts — idempotently at start-up, before the membership provider reads its queries. Turn it
+    /// off when a DBA owns the schema.
+    /// <para>Default: <see langword="true"/>.</para>
     /// </summary>
     public bool InstallSchema { get; set; } = true;
 }

@@ -22,21 +22,43 @@ public static class SayiirHostingExtensions
     /// Adds the Sayiir engine to a silo: the workflow and task-worker grains, a grain storage named
     /// <see cref="SayiirOptions.StorageName"/>, the reminder service, and <see cref="ISayiirClient"/> for
     /// co-hosted callers. In-memory storage and reminders by default; PostgreSQL with
-    /// <see cref="SayiirSiloBuilder.UsePostgres"/>. Calling it again adds workflows without registering twice.
+    /// <see cref="SayiirSiloBuilder.UsePostgres"/>. <see cref="SayiirOptions"/> are validated when the host starts.
     /// </summary>
+    /// <remarks>
+    /// Calling it again (from several modules, say) registers nothing twice: the workflows of every call are
+    /// registered and their option changes compose in order. The first call chooses the storage; a later call may
+    /// repeat that choice or leave it out, but a different one (another PostgreSQL storage, or PostgreSQL after an
+    /// in-memory first call) throws, as does a workflow name already registered with a different definition.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">
+    /// This call's storage differs from the one an earlier call chose, or one of its workflows has the name of a
+    /// different registered definition. Nothing of the call is registered then.
+    /// </exception>
     public static ISiloBuilder AddSayiir(this ISiloBuilder builder, Action<SayiirSiloBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var sayiir = new SayiirSiloBuilder();
         configure?.Invoke(sayiir);
         var services = builder.Services;
-        foreach (var workflow in sayiir.Workflows) services.AddSingleton(new WorkflowRegistration(workflow));
+
+        // Every check comes before the first registration, so a refused call leaves the services as they were.
+        var earlier = Instances<SayiirSiloRegistration>(services).FirstOrDefault();
+        if (earlier is not null && sayiir.Storage is { } storage && storage != earlier.Storage)
+        {
+            throw new InvalidOperationException(
+                $"AddSayiir was already called on this silo with {SayiirStorageChoice.Describe(earlier.Storage)}; this call's " +
+                $"{SayiirStorageChoice.Describe(storage)} would be a second storage. Choose the storage in one AddSayiir call " +
+                "(later calls may repeat it or leave it out).");
+        }
+        var newWorkflows = NewWorkflows(services, sayiir.Workflows);
+
+        foreach (var workflow in newWorkflows) services.AddSingleton(new WorkflowRegistration(workflow));
         if (sayiir.ConfigureOptions is { } configureOptions) services.Configure(configureOptions);
+        if (earlier is not null) return builder;
+        services.AddSingleton(new SayiirSiloRegistration(sayiir.Storage));
 
-        if (services.Any(s => s.ServiceType == typeof(SayiirSiloMarker))) return builder;
-        services.AddSingleton<SayiirSiloMarker>();
-
-        services.AddOptions<SayiirOptions>().BindConfiguration("Sayiir").Validate(o => { o.Validate(); return true; });
+        services.AddOptions<SayiirOptions>().BindConfiguration("Sayiir").ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SayiirOptions>, SayiirOptionsValidator>());
         services.TryAddSingleton(sp => new WorkflowRegistry(sp.GetServices<WorkflowRegistration>().Select(r => r.Definition)));
         services.TryAddSingleton<RunningAttempts>();
         services.TryAddSingleton<RunLeases>();
@@ -53,11 +75,11 @@ public static class SayiirHostingExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, TaskServicesCheck>();
         AddClientServices(services);
 
-        var storageSerializer = new SystemTextJsonGrainStorageSerializer(Options.Create(new SystemTextJsonGrainStorageSerializerOptions()));
-        if (sayiir.PostgresConnectionString is { } userConnectionString)
+        var storageSerializer = CreateStorageSerializer();
+        if (sayiir.Storage is { } postgres)
         {
-            var connectionString = PostgresConnectionTuning.ForEngine(userConnectionString);
-            if (sayiir.InstallSchema)
+            var connectionString = PostgresConnectionTuning.ForEngine(postgres.ConnectionString);
+            if (postgres.InstallSchema)
             {
                 services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp =>
                     new PostgresSchemaStartup(connectionString, PostgresSchemaParts.Storage | PostgresSchemaParts.Reminders,
@@ -69,7 +91,7 @@ public static class SayiirHostingExtensions
                 o.ConnectionString = connectionString;
                 o.GrainStorageSerializer = storageSerializer;
             });
-            TypedErrorGrainStorage.Decorate(services, SayiirOptions.StorageName, userConnectionString);
+            TypedErrorGrainStorage.Decorate(services, SayiirOptions.StorageName, postgres.ConnectionString);
             builder.UseAdoNetReminderService(o =>
             {
                 o.Invariant = AdoNetInvariant;
@@ -93,7 +115,8 @@ public static class SayiirHostingExtensions
 
     /// <summary>
     /// Adds <see cref="ISayiirClient"/> to an application that talks to a Sayiir cluster through an Orleans client
-    /// (configure the client with <c>UseOrleansClient</c>). Idempotent.
+    /// (configure the client with <c>UseOrleansClient</c>). <see cref="SayiirClientOptions"/> are validated when the
+    /// host starts. Calling it again registers nothing twice; the option changes of every call compose in order.
     /// </summary>
     public static IServiceCollection AddSayiirClient(this IServiceCollection services, Action<SayiirClientOptions>? configure = null)
     {
@@ -103,15 +126,50 @@ public static class SayiirHostingExtensions
         return services;
     }
 
+    /// <summary>The serializer of the run states in grain storage (in memory and in PostgreSQL).</summary>
+    internal static IGrainStorageSerializer CreateStorageSerializer() =>
+        new SystemTextJsonGrainStorageSerializer(Options.Create(new SystemTextJsonGrainStorageSerializerOptions()));
+
     private static void AddClientServices(IServiceCollection services)
     {
-        services.AddOptions<SayiirClientOptions>().Validate(o => { o.Validate(); return true; });
+        services.AddOptions<SayiirClientOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SayiirClientOptions>, SayiirClientOptionsValidator>());
         services.TryAddSingleton<IPayloadCodec, JsonPayloadCodec>();
         services.TryAddSingleton<ISayiirClient, SayiirClient>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IOutgoingGrainCallFilter, SayiirErrorUnwrapFilter>());
     }
 
-    private sealed class SayiirSiloMarker;
+    // The workflows of this call that are not registered yet; a name already taken by another definition is refused.
+    private static List<WorkflowDefinition> NewWorkflows(IServiceCollection services, IEnumerable<WorkflowDefinition> workflows)
+    {
+        var byName = Instances<WorkflowRegistration>(services)
+            .Select(r => r.Definition)
+            .ToDictionary(d => d.Name, StringComparer.Ordinal);
+        var added = new List<WorkflowDefinition>();
+        foreach (var workflow in workflows)
+        {
+            if (byName.TryGetValue(workflow.Name, out var registered))
+            {
+                if (ReferenceEquals(registered, workflow) || registered.Hash == workflow.Hash) continue;
+                throw new InvalidOperationException(
+                    $"The workflow name '{workflow.Name}' is already registered with a different definition (hash {registered.Hash}; this one " +
+                    $"{workflow.Hash}). A name identifies one definition: rename one of them.");
+            }
+            byName.Add(workflow.Name, workflow);
+            added.Add(workflow);
+        }
+        return added;
+    }
+
+    // Singletons registered as instances (keyed descriptors, which Orleans adds, throw on ImplementationInstance).
+    private static IEnumerable<T> Instances<T>(IServiceCollection services) =>
+        services.Where(s => !s.IsKeyedService && s.ServiceType == typeof(T)).Select(s => s.ImplementationInstance).OfType<T>();
+
+    // Recorded by the first AddSayiir call: later calls add workflows and options, and must not choose another storage.
+    private sealed class SayiirSiloRegistration(SayiirStorageChoice? storage)
+    {
+        public SayiirStorageChoice? Storage { get; } = storage;
+    }
 }
 
 /// <summary>Installs the PostgreSQL schema before the ADO.NET providers read their queries.</summary>

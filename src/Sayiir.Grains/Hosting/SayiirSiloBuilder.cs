@@ -1,3 +1,5 @@
+using Sayiir.Persistence;
+
 namespace Sayiir.Hosting;
 
 /// <summary>Configures Sayiir on a silo: the workflows it runs and where runs are stored.</summary>
@@ -8,9 +10,7 @@ public sealed class SayiirSiloBuilder
 
     internal List<WorkflowDefinition> Workflows { get; } = [];
 
-    internal string? PostgresConnectionString { get; private set; }
-
-    internal bool InstallSchema { get; private set; } = true;
+    internal SayiirStorageChoice? Storage { get; private set; }
 
     internal Action<SayiirOptions>? ConfigureOptions { get; private set; }
 
@@ -25,21 +25,40 @@ public sealed class SayiirSiloBuilder
     /// <summary>
     /// Stores runs and recovery reminders in PostgreSQL through Orleans' ADO.NET providers (instead of the
     /// in-memory default). The schema is installed idempotently at silo start-up unless
-    /// <paramref name="installSchema"/> is false.
+    /// <paramref name="installSchema"/> is false. Calling it again with the same arguments changes nothing.
     /// </summary>
+    /// <exception cref="InvalidOperationException">It was already called with other arguments.</exception>
     public SayiirSiloBuilder UsePostgres(string connectionString, bool installSchema = true)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        PostgresConnectionString = connectionString;
-        InstallSchema = installSchema;
+        var choice = new SayiirStorageChoice(connectionString, installSchema);
+        if (Storage is { } earlier && earlier != choice)
+        {
+            throw new InvalidOperationException(
+                $"UsePostgres was already called with {SayiirStorageChoice.Describe(earlier)}; a second call with {SayiirStorageChoice.Describe(choice)} " +
+                "(a different connection string or installSchema) would replace it. Choose one storage per silo.");
+        }
+        Storage = choice;
         return this;
     }
 
-    /// <summary>Adjusts engine options (recovery reminder period, inline window, ...).</summary>
+    /// <summary>
+    /// Adjusts engine options (recovery reminder period, inline window, ...). Several calls (and several
+    /// <c>AddSayiir</c> calls) compose in order, like <c>services.Configure</c>.
+    /// </summary>
     public SayiirSiloBuilder Configure(Action<SayiirOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(configure);
         ConfigureOptions += configure;
         return this;
     }
+}
+
+/// <summary>The PostgreSQL storage a <see cref="SayiirSiloBuilder"/> chose (none means in-memory).</summary>
+internal sealed record SayiirStorageChoice(string ConnectionString, bool InstallSchema)
+{
+    /// <summary>A choice for an error message, without credentials.</summary>
+    public static string Describe(SayiirStorageChoice? choice) => choice is null
+        ? "in-memory storage (no UsePostgres)"
+        : $"UsePostgres({PostgresSchemaInstaller.DescribeTarget(choice.ConnectionString)}, installSchema: {(choice.InstallSchema ? "true" : "false")})";
 }

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Orleans.Configuration;
@@ -94,17 +93,15 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
     private readonly RunningAttempts _running;
     private readonly IServiceScopeFactory _scopes;
     private readonly IPayloadCodec _codec;
-    private readonly ILogger<TaskWorkerGrain> _logger;
     private readonly TimeSpan _inlineWindow;
 
     public TaskWorkerGrain(WorkflowRegistry registry, RunningAttempts running, IServiceScopeFactory scopes, IPayloadCodec codec,
-        IOptions<SayiirOptions> options, IOptions<SiloMessagingOptions> messaging, ILogger<TaskWorkerGrain> logger)
+        IOptions<SayiirOptions> options, IOptions<SiloMessagingOptions> messaging)
     {
         _registry = registry;
         _running = running;
         _scopes = scopes;
         _codec = codec;
-        _logger = logger;
         var half = messaging.Value.ResponseTimeout / 2;
         _inlineWindow = options.Value.InlineResultWindow < half ? options.Value.InlineResultWindow : half;
     }

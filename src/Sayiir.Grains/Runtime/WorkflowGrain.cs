@@ -672,7 +672,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
                 Record(RunEventKind.TaskFailed, task.Id, attempt, TimeSpan.FromMilliseconds(result.DurationMs), errorType: failure.ErrorType, message: failure.Message);
                 if (!result.Retryable || attempt >= task.Settings.Retry.MaxAttempts) throw new RunFailedException(failure);
                 var nextAt = DateTimeOffset.UtcNow + task.Settings.Retry.GetDelay(attempt, Random.Shared);
-                _run.Retries[task.Id] = new RetryCheckpoint { NextAttempt = attempt + 1, NextAttemptAt = nextAt, LastFailure = failure };
+                _run.Retries[task.Id] = new RetryCheckpoint { NextAttempt = attempt + 1, NextAttemptAt = nextAt };
                 Record(RunEventKind.RetryScheduled, task.Id, attempt + 1, detail: nextAt.ToString("o", System.Globalization.CultureInfo.InvariantCulture));
                 processed.TrySetResult();
                 await _writer.PersistAsync();

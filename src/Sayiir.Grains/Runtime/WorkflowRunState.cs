@@ -52,7 +52,8 @@ internal sealed class WorkflowRunState
     // A fresh value per write: after an ambiguous write failure it tells whether the write landed.
     [Id(16)] public Guid WriteToken { get; set; }
 
-    [Id(17)] public string? InterruptedTaskId { get; set; }
+    // Id 17 held InterruptedTaskId, never read (the cancellation record keeps it): keep it unused. States stored
+    // with it still load (System.Text.Json and Orleans both skip unknown members).
 
     // The run span's W3C context: attempts, retries and resumes after a crash all join this one trace.
     [Id(18)] public string? TraceParent { get; set; }
@@ -103,7 +104,6 @@ internal sealed class WorkflowRunState
         CreatedAt = CreatedAt,
         UpdatedAt = UpdatedAt,
         WriteToken = WriteToken,
-        InterruptedTaskId = InterruptedTaskId,
         TraceParent = TraceParent,
         Done = new(Done),
         Owner = Owner,
@@ -120,7 +120,7 @@ internal sealed record RetryCheckpoint
 
     [Id(1)] public DateTimeOffset NextAttemptAt { get; init; }
 
-    [Id(2)] public TaskFailure? LastFailure { get; init; }
+    // Id 2 held LastFailure, never read (the failure is in the history): keep it unused; stored states with it still load.
 }
 
 [GenerateSerializer, Alias("sayiir.LoopCheckpoint"), Immutable]

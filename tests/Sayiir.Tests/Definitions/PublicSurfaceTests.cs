@@ -6,7 +6,7 @@ namespace Sayiir.Tests.Definitions;
 
 public sealed class PublicSurfaceTests
 {
-    private static readonly Assembly[] Shipped = [typeof(Flow).Assembly, typeof(Hosting.SayiirHostingExtensions).Assembly];
+    private static readonly Assembly[] Shipped = [typeof(Flow).Assembly, typeof(global::Sayiir.Hosting.SayiirHostingExtensions).Assembly];
 
     [Theory]
     [InlineData(typeof(FlowNode))]

@@ -1,0 +1,50 @@
+using Microsoft.Extensions.Options;
+
+namespace Sayiir.Hosting;
+
+/// <summary>
+/// Checks <see cref="SayiirOptions"/> when the host starts (<c>ValidateOnStart</c>), so a bad value is reported by
+/// name at deployment instead of as a failing reminder or a stuck hand-off at run time.
+/// </summary>
+internal sealed class SayiirOptionsValidator(IOptions<ReminderOptions> reminders) : IValidateOptions<SayiirOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SayiirOptions options)
+    {
+        var failures = new List<string>();
+        var minimumReminder = reminders.Value.MinimumReminderPeriod;
+        if (options.RecoveryReminderPeriod <= TimeSpan.Zero)
+        {
+            failures.Add($"{nameof(SayiirOptions)}.{nameof(SayiirOptions.RecoveryReminderPeriod)} must be positive (was {options.RecoveryReminderPeriod}).");
+        }
+        else if (options.RecoveryReminderPeriod < minimumReminder)
+        {
+            // Orleans refuses the reminder at every registration: runs would never get their recovery reminder.
+            failures.Add($"{nameof(SayiirOptions)}.{nameof(SayiirOptions.RecoveryReminderPeriod)} ({options.RecoveryReminderPeriod}) is below Orleans' " +
+                $"{nameof(ReminderOptions)}.{nameof(ReminderOptions.MinimumReminderPeriod)} ({minimumReminder}), which refuses shorter reminders: " +
+                "raise the period or lower that minimum.");
+        }
+        Positive(nameof(SayiirOptions.InlineResultWindow), options.InlineResultWindow, failures);
+        Positive(nameof(SayiirOptions.MaxStorageRetryDelay), options.MaxStorageRetryDelay, failures);
+        if (options.HandoffTimeout < TimeSpan.Zero || options.HandoffTimeout > SayiirOptions.MaxHandoffTimeout)
+        {
+            failures.Add($"{nameof(SayiirOptions)}.{nameof(SayiirOptions.HandoffTimeout)} must be within [{TimeSpan.Zero}, {SayiirOptions.MaxHandoffTimeout}] " +
+                $"(was {options.HandoffTimeout}).");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Positive(string option, TimeSpan value, List<string> failures)
+    {
+        if (value <= TimeSpan.Zero) failures.Add($"{nameof(SayiirOptions)}.{option} must be positive (was {value}).");
+    }
+}
+
+/// <summary>Checks <see cref="SayiirClientOptions"/> when the host starts (<c>ValidateOnStart</c>).</summary>
+internal sealed class SayiirClientOptionsValidator : IValidateOptions<SayiirClientOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SayiirClientOptions options) =>
+        options.ResultPollWindow <= TimeSpan.Zero
+            ? ValidateOptionsResult.Fail(
+                $"{nameof(SayiirClientOptions)}.{nameof(SayiirClientOptions.ResultPollWindow)} must be positive (was {options.ResultPollWindow}).")
+            : ValidateOptionsResult.Success;
+}

@@ -1,0 +1,52 @@
+using System.Text.Json.Nodes;
+using Sayiir.Hosting;
+using Sayiir.Runtime;
+
+namespace Sayiir.Tests.Engine;
+
+/// <summary>
+/// Run states stored by earlier versions still load with the storage serializer the engine uses, after members were
+/// removed from the state (the upgrade fixture holds no value for them: its runs never retried or were cancelled).
+/// </summary>
+public sealed class StoredStateUpgradeTests
+{
+    [Fact]
+    public void Deserialize_StateStoredWithRemovedMembers_LoadsEveryRemainingMember()
+    {
+        var serializer = SayiirHostingExtensions.CreateStorageSerializer();
+        var runId = Guid.NewGuid();
+        var nextAttemptAt = new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        var current = new WorkflowRunState
+        {
+            WorkflowName = "orders",
+            DefinitionHash = "abc123",
+            Status = WorkflowState.Running,
+            RunId = runId,
+            Retries = { ["charge"] = new RetryCheckpoint { NextAttempt = 2, NextAttemptAt = nextAttemptAt } },
+            Done = { "reserve" },
+        };
+        var stored = JsonNode.Parse(serializer.Serialize(current).ToString())!.AsObject();
+        // The members as an earlier version wrote them: WorkflowRunState.InterruptedTaskId and RetryCheckpoint.LastFailure.
+        stored["InterruptedTaskId"] = "charge";
+        stored["Retries"]!["charge"]!["LastFailure"] = new JsonObject
+        {
+            ["TaskId"] = "charge",
+            ["Attempt"] = 1,
+            ["ErrorType"] = "System.TimeoutException",
+            ["Message"] = "gateway timed out",
+            ["At"] = "2030-01-02T03:04:00+00:00",
+        };
+
+        var loaded = serializer.Deserialize<WorkflowRunState>(BinaryData.FromString(stored.ToJsonString()));
+
+        Assert.NotNull(loaded);
+        Assert.Equal("orders", loaded.WorkflowName);
+        Assert.Equal(WorkflowState.Running, loaded.Status);
+        Assert.Equal(runId, loaded.RunId);
+        var retry = Assert.Single(loaded.Retries);
+        Assert.Equal("charge", retry.Key);
+        Assert.Equal(2, retry.Value.NextAttempt);
+        Assert.Equal(nextAttemptAt, retry.Value.NextAttemptAt);
+        Assert.Equal(["reserve"], loaded.Done);
+    }
+}
