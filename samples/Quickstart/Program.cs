@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sayiir;
+using Quickstart;
 using Sayiir.Hosting;
 
 var onboarding = Flow.Create<int>("user_onboarding")
@@ -28,47 +29,50 @@ Console.WriteLine($"Workflow result: {result}");
 
 await host.StopAsync();
 
-/// <summary>A user record.</summary>
-public sealed record User(int Id, string Name, string Email);
-
-/// <summary>A flaky user directory: the first call fails, so the retry policy is exercised.</summary>
-internal static class UserDirectory
+namespace Quickstart
 {
-    public static async Task<User> GetAsync(int id, TaskContext context)
+    /// <summary>A user record.</summary>
+    public sealed record User(int Id, string Name, string Email);
+
+    /// <summary>A flaky user directory: the first call fails, so the retry policy is exercised.</summary>
+    internal static class UserDirectory
     {
-        await Task.Delay(10, context.CancellationToken);
-        if (context.Attempt == 1)
+        public static async Task<User> GetAsync(int id, TaskContext context)
         {
-            Console.WriteLine($"fetch_user attempt {context.Attempt}: directory timed out, will retry");
-            throw new TimeoutException("user directory did not answer");
+            await Task.Delay(10, context.CancellationToken);
+            if (context.Attempt == 1)
+            {
+                Console.WriteLine($"fetch_user attempt {context.Attempt}: directory timed out, will retry");
+                throw new TimeoutException("user directory did not answer");
+            }
+            Console.WriteLine($"fetch_user attempt {context.Attempt}: found user {id}");
+            return new User(id, $"User {id}", $"user{id}@example.com");
         }
-        Console.WriteLine($"fetch_user attempt {context.Attempt}: found user {id}");
-        return new User(id, $"User {id}", $"user{id}@example.com");
     }
-}
 
-/// <summary>Sends mail; registered in DI so tasks can take it in their constructors.</summary>
-public interface IMailer
-{
-    /// <summary>Sends one message.</summary>
-    Task SendAsync(string to, string subject, CancellationToken cancellationToken);
-}
-
-internal sealed class ConsoleMailer : IMailer
-{
-    public Task SendAsync(string to, string subject, CancellationToken cancellationToken)
+    /// <summary>Sends mail; registered in DI so tasks can take it in their constructors.</summary>
+    public interface IMailer
     {
-        Console.WriteLine($"send_welcome_email: mail to {to}: {subject}");
-        return Task.CompletedTask;
+        /// <summary>Sends one message.</summary>
+        Task SendAsync(string recipient, string subject, CancellationToken cancellationToken);
     }
-}
 
-/// <summary>A class task resolved from dependency injection.</summary>
-internal sealed class SendWelcomeEmail(IMailer mailer) : IWorkflowTask<User, string>
-{
-    public async Task<string> ExecuteAsync(User input, TaskContext context)
+    internal sealed class ConsoleMailer : IMailer
     {
-        await mailer.SendAsync(input.Email, $"Welcome, {input.Name}!", context.CancellationToken);
-        return $"welcome email sent to {input.Email}";
+        public Task SendAsync(string recipient, string subject, CancellationToken cancellationToken)
+        {
+            Console.WriteLine($"send_welcome_email: mail to {recipient}: {subject}");
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>A class task resolved from dependency injection.</summary>
+    internal sealed class SendWelcomeEmail(IMailer mailer) : IWorkflowTask<User, string>
+    {
+        public async Task<string> ExecuteAsync(User input, TaskContext context)
+        {
+            await mailer.SendAsync(input.Email, $"Welcome, {input.Name}!", context.CancellationToken);
+            return $"welcome email sent to {input.Email}";
+        }
     }
 }

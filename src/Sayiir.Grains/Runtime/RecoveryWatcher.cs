@@ -20,10 +20,12 @@ internal sealed partial class RecoveryWatcher(
     IGrainFactory grains,
     IRunJournal journal,
     IOptions<SayiirOptions> options,
-    ILogger<RecoveryWatcher> logger) : ILifecycleParticipant<ISiloLifecycle>
+    ILogger<RecoveryWatcher> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private Task? _watching;
+
+    public void Dispose() => _stopping.Dispose();
 
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(RecoveryWatcher), ServiceLifecycleStage.Active, Start, Stop);
@@ -82,7 +84,7 @@ internal sealed partial class RecoveryWatcher(
     {
         var started = DateTimeOffset.UtcNow;
         // The whole ring in two ranges: (0, max] and the wrap-around (max, 0].
-        var rows = (await reminders.ReadRows(0, uint.MaxValue)).Reminders.Concat((await reminders.ReadRows(uint.MaxValue, 0)).Reminders)
+        var rows = (await reminders.ReadRows(0, uint.MaxValue, cancellationToken)).Reminders.Concat((await reminders.ReadRows(uint.MaxValue, 0, cancellationToken)).Reminders)
             .Where(r => r.ReminderName == WorkflowGrain.ReminderName)
             .Select(r => r.GrainId.Key.ToString()!)
             .Concat(await ListedActiveRunsAsync(cancellationToken))

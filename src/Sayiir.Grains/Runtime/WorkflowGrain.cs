@@ -21,6 +21,9 @@ namespace Sayiir.Runtime;
 /// flight finish within <see cref="SayiirOptions.HandoffTimeout"/>, their outputs are saved, then the run is released.
 /// </para>
 /// </summary>
+// The run's CancellationTokenSource has no timer and no unmanaged resource: it is cancelled whenever the run stops
+// driving, and disposing it from Orleans' activation teardown could race the detached run loop still reading its token.
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "See the comment above.")]
 internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncomingGrainCallFilter
 {
     internal const string ReminderName = "sayiir-recovery";

@@ -4,7 +4,7 @@ public sealed class FlowDescriptionTests
 {
     private enum Speed { Fast, Slow }
 
-    public sealed class Double : IWorkflowTask<int, int>
+    public sealed class DoubleIt : IWorkflowTask<int, int>
     {
         public Task<int> ExecuteAsync(int input, TaskContext context) => Task.FromResult(input * 2);
     }
@@ -17,7 +17,7 @@ public sealed class FlowDescriptionTests
     private static WorkflowDefinition<int, int> EveryKind() =>
         Flow.Create<int>("every-kind", version: "7")
             .Then("fetch", (int x) => x, o => { o.Retry = Retry; o.Timeout = TimeSpan.FromSeconds(30); })
-            .Then<Double, int>("double")
+            .Then<DoubleIt, int>("double")
             .Fork("fan", f => f
                 .Branch("left", b => b.Then("l1", (int x) => x).Delay("l_wait", TimeSpan.FromMinutes(1)))
                 .Branch("right", b => b.Then("r1", (int x) => x)))
@@ -61,7 +61,7 @@ public sealed class FlowDescriptionTests
         Assert.Null(fetch.TaskType);
 
         var doubled = description.FindNode("double")!;
-        Assert.Equal(typeof(Double), doubled.TaskType);
+        Assert.Equal(typeof(DoubleIt), doubled.TaskType);
         Assert.Equal(RetryPolicy.None, doubled.Retry);
         Assert.Null(doubled.Timeout);
     }

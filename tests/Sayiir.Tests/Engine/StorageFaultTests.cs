@@ -6,6 +6,7 @@ namespace Sayiir.Tests.Engine;
 public sealed class StorageFaultTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(120);
+    private static readonly string[] SteadySteps = ["s1", "s2", "s3", "s4", "s5"];
 
     [Fact]
     public async Task Runs_PostgresRestartedMidFlight_AllCompleteWithCorrectOutputs()
@@ -66,7 +67,7 @@ public sealed class StorageFaultTests
             catch (SayiirStorageUnavailableException) { return false; }
         }, Deadline, "the start to succeed once the database is back");
         Assert.Equal(1 + 5, await WaitForResultTolerantAsync(cluster.Client, id));
-        Assert.All(new[] { "s1", "s2", "s3", "s4", "s5" }, step => Assert.Equal(1, Probe.Executions(id, step)));
+        Assert.All(SteadySteps, step => Assert.Equal(1, Probe.Executions(id, step)));
     }
 
     // Calls may fail while the database is down (activations cannot read their state); the run itself must not.

@@ -264,7 +264,7 @@ public sealed class PostgresSchemaInstallerTests
             [.. (await QueryAsync(c, q[key], P("ServiceId", "svc", DbType.String),
                 P("BeginHash", begin, DbType.Int32), P("EndHash", end, DbType.Int32))).Select(r => (string)r["GrainId"]!)];
 
-        Assert.Equal(new[] { "g1" }, await Range("ReadRangeRows1Key", 0, 50));
+        Assert.Equal("g1", Assert.Single(await Range("ReadRangeRows1Key", 0, 50)));
         Assert.Equal(new[] { longGrainId }, await Range("ReadRangeRows2Key", 50, 0));
         Assert.Equal(2, (await Range("ReadRangeRows2Key", 50, 10)).Count);
 
@@ -349,9 +349,7 @@ public sealed class PostgresSchemaInstallerTests
         Assert.Equal(22223, gateway.Int("ProxyPort"));
 
         await QueryAsync(c, q["CleanupDefunctSiloEntriesKey"], dep.Clone(), P("IAmAliveTime", now.AddSeconds(1), DbType.DateTime));
-        Assert.Equal(
-            new[] { 22222 },
-            (await QueryAsync(c, q["MembershipReadAllKey"], dep.Clone())).Select(r => r.Int("Port")!.Value));
+        Assert.Equal(22222, Assert.Single((await QueryAsync(c, q["MembershipReadAllKey"], dep.Clone())).Select(r => r.Int("Port")!.Value)));
 
         await QueryAsync(c, q["DeleteMembershipTableEntriesKey"], dep.Clone());
         Assert.Empty(await QueryAsync(c, q["MembershipReadAllKey"], dep.Clone()));
@@ -369,8 +367,8 @@ public sealed class PostgresSchemaInstallerTests
         using (var silo = await StartSiloAsync(cs))
         {
             var grain = silo.Services.GetRequiredService<IGrainFactory>().GetGrain<IPgSmokeGrain>(key);
-            await grain.Set("hello");
-            await grain.Set("world");
+            await grain.SetValue("hello");
+            await grain.SetValue("world");
             await grain.SetDeletable("gone soon");
             await grain.StartReminder();
             await WaitUntilAsync(() => PgSmokeGrain.Ticks.GetValueOrDefault(key) >= 1, "first reminder tick");
@@ -381,7 +379,7 @@ public sealed class PostgresSchemaInstallerTests
         using (var silo = await StartSiloAsync(cs))
         {
             var grain = silo.Services.GetRequiredService<IGrainFactory>().GetGrain<IPgSmokeGrain>(key);
-            Assert.Equal(("world", 2), await grain.Get());
+            Assert.Equal(("world", 2), await grain.GetValue());
             Assert.Equal("gone soon", await grain.GetDeletable());
 
             // The reminder survived the restart: the new silo loads it from the table and fires it.
@@ -389,7 +387,7 @@ public sealed class PostgresSchemaInstallerTests
             Assert.Equal(1, await grain.StopReminder());
 
             await grain.Clear();
-            Assert.Equal(("", 0), await grain.Get());
+            Assert.Equal(("", 0), await grain.GetValue());
             await silo.StopAsync(Ct);
         }
 
@@ -545,9 +543,9 @@ public sealed class PostgresSchemaInstallerTests
 /// <summary>Test grain of the PostgreSQL smoke test: persistent state in two providers and one reminder.</summary>
 public interface IPgSmokeGrain : IGrainWithStringKey
 {
-    Task Set(string value);
+    Task SetValue(string value);
 
-    Task<(string Value, int Writes)> Get();
+    Task<(string Value, int Writes)> GetValue();
 
     Task SetDeletable(string value);
 
@@ -579,14 +577,14 @@ public sealed class PgSmokeGrain(
     /// <summary>Reminder ticks received, by grain key (static: survives activations and silos of the test process).</summary>
     public static ConcurrentDictionary<string, int> Ticks { get; } = new(StringComparer.Ordinal);
 
-    public async Task Set(string value)
+    public async Task SetValue(string value)
     {
         state.State.Value = value;
         state.State.Writes++;
         await state.WriteStateAsync();
     }
 
-    public Task<(string Value, int Writes)> Get() => Task.FromResult((state.State.Value, state.State.Writes));
+    public Task<(string Value, int Writes)> GetValue() => Task.FromResult((state.State.Value, state.State.Writes));
 
     public async Task SetDeletable(string value)
     {
