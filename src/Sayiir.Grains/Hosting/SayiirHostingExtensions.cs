@@ -7,7 +7,6 @@ using Orleans.Serialization;
 using Orleans.Storage;
 using Orleans.Configuration;
 using Sayiir.Client;
-using Sayiir.Observability;
 using Sayiir.Persistence;
 using Sayiir.Runtime;
 

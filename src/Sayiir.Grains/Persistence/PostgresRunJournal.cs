@@ -1,9 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
-using Sayiir.Persistence;
 
-namespace Sayiir.Observability;
+namespace Sayiir.Persistence;
 
 /// <summary>
 /// PostgreSQL: history in the append-only <c>sayiir_history</c> table (batched multi-row inserts); the listing reads
