@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Orleans.Serialization;
-using Orleans.Storage;
 using Orleans.Configuration;
 using Sayiir.Client;
 using Sayiir.Persistence;
@@ -52,7 +51,7 @@ public static class SayiirHostingExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, TaskServicesCheck>();
         AddClientServices(services);
 
-        var storageSerializer = new SystemTextJsonGrainStorageSerializer(Options.Create(new SystemTextJsonGrainStorageSerializerOptions()));
+        var storageSerializer = RunStateStorage.CreateSerializer();
         if (sayiir.PostgresConnectionString is { } userConnectionString)
         {
             var connectionString = PostgresConnectionTuning.ForEngine(userConnectionString);

@@ -26,8 +26,6 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
 {
     internal const string ReminderName = "sayiir-recovery";
 
-    // Rows are keyed by state name, not grain class: a name of our own keeps them apart from user grains.
-    internal const string StateName = "sayiir-run";
     private static readonly TimeSpan KeepAlivePeriod = TimeSpan.FromMinutes(1);
 
     private readonly IPersistentState<WorkflowRunState> _store;
@@ -68,7 +66,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     private readonly List<SignalWaiter> _signalWaiters = [];
 
     public WorkflowGrain(
-        [PersistentState(StateName, SayiirOptions.StorageName)] IPersistentState<WorkflowRunState> store,
+        [PersistentState(RunStateStorage.StateName, SayiirOptions.StorageName)] IPersistentState<WorkflowRunState> store,
         WorkflowRegistry registry, RunningAttempts attempts, IPayloadCodec codec, IOptions<SayiirOptions> options, IRunJournal journal,
         LocalWorkers workers, IRunOwnership ownership, ILogger<WorkflowGrain> logger)
     {
