@@ -208,7 +208,7 @@ public sealed partial class RunListingTests(ListingDatabase database) : IClassFi
     }
 
     [Fact]
-    public void ListingScript_ReadsThePropertiesOfRunStateStorage()
+    public void ListingScript_ListedProperties_AreThoseOfRunStateStorage()
     {
         var script = MigrationScript("0003-run-listing.sql");
 
