@@ -4,10 +4,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Orleans.Serialization;
-using Orleans.Storage;
 using Orleans.Configuration;
 using Sayiir.Client;
-using Sayiir.Observability;
 using Sayiir.Persistence;
 using Sayiir.Runtime;
 
@@ -75,7 +73,7 @@ public static class SayiirHostingExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, TaskServicesCheck>();
         AddClientServices(services);
 
-        var storageSerializer = CreateStorageSerializer();
+        var storageSerializer = RunStateStorage.CreateSerializer();
         if (sayiir.Storage is { } postgres)
         {
             var connectionString = PostgresConnectionTuning.ForEngine(postgres.ConnectionString);
@@ -125,10 +123,6 @@ public static class SayiirHostingExtensions
         AddClientServices(services);
         return services;
     }
-
-    /// <summary>The serializer of the run states in grain storage (in memory and in PostgreSQL).</summary>
-    internal static IGrainStorageSerializer CreateStorageSerializer() =>
-        new SystemTextJsonGrainStorageSerializer(Options.Create(new SystemTextJsonGrainStorageSerializerOptions()));
 
     private static void AddClientServices(IServiceCollection services)
     {

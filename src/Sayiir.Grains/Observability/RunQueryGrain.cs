@@ -1,4 +1,5 @@
 using Orleans.Concurrency;
+using Sayiir.Persistence;
 using Sayiir.Runtime;
 
 namespace Sayiir.Observability;

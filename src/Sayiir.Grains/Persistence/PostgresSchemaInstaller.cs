@@ -34,13 +34,17 @@ internal sealed record SchemaMigration(int Version, string Name, string Script, 
 /// installed before versions existed has no migrations table; re-running the baseline on it changes nothing and
 /// stamps it as version 1. Then every <see cref="Migrations">migration</see> not yet recorded runs once, in order,
 /// and is recorded. A database recording a version newer than <see cref="LatestVersion"/> (upgraded by a newer
-/// Sayiir) fails the start with <see cref="SayiirSchemaVersionException"/> before anything is changed.
+/// Sayiir) fails the start with <see cref="SayiirSchemaVersionException"/> before anything is changed. Last, a run state
+/// serialized as the engine stores it is listed through the installed listing function, so a build and a database that
+/// disagree on the stored shape fail the start rather than list runs wrongly.
 /// </para>
 /// <para>
 /// Changing the schema or the stored state: add the next numbered script to <c>Sql/Migrations</c> and to
 /// <see cref="Migrations"/>; never edit what the baseline creates (a migration must not be undone by the baseline
 /// re-running before it), and never renumber or edit a migration that has landed. Extend the upgrade test
-/// (<c>PostgresUpgradeTests</c>) so it covers the change.
+/// (<c>PostgresUpgradeTests</c>) so it covers the change. A listed run-state property renamed in
+/// <see cref="RunStateStorage"/> needs a migration that replaces <c>sayiir_run_listing</c> (<c>RunListingTests</c> and
+/// the start-up check fail until it exists).
 /// </para>
 /// </summary>
 internal static class PostgresSchemaInstaller
@@ -52,6 +56,7 @@ internal static class PostgresSchemaInstaller
     internal static readonly IReadOnlyList<SchemaMigration> Migrations =
     [
         new(2, "history-seq", "0002-history-seq.sql", PostgresSchemaParts.Storage),
+        new(3, "run-listing", "0003-run-listing.sql", PostgresSchemaParts.Storage),
     ];
 
     /// <summary>The latest schema version this build knows.</summary>
@@ -137,6 +142,8 @@ internal static class PostgresSchemaInstaller
                 await RecordAsync(migration.Version, migration.Name);
             }
 
+            if (parts.HasFlag(PostgresSchemaParts.Storage)) await VerifyRunListingAsync(connection, transaction, target, cancellationToken);
+
             await transaction.CommitAsync(cancellationToken);
             return recorded;
 
@@ -164,6 +171,36 @@ internal static class PostgresSchemaInstaller
         catch (Exception ex) when (IsConnectionFailure(ex, cancellationToken))
         {
             throw Unavailable(connectionString, target, ex);
+        }
+    }
+
+    /// <summary>
+    /// Lists run states serialized exactly as the engine stores them through the database's listing function (the one
+    /// its trigger calls), so a build whose stored shape and the installed trigger disagree fails to start instead of
+    /// listing runs wrongly or having its writes refused. A missing property is raised by the function (naming it).
+    /// </summary>
+    private static async Task VerifyRunListingAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string target,
+        CancellationToken cancellationToken)
+    {
+        foreach (var probe in RunStateStorage.ListingProbes())
+        {
+            await using var command = new NpgsqlCommand(
+                "SELECT workflow, status, created_at, updated_at FROM sayiir_run_listing(@payload)", connection, transaction);
+            command.Parameters.AddWithValue("payload", RunStateStorage.Serialize(probe));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            var listed = (
+                Workflow: reader.IsDBNull(0) ? null : reader.GetString(0),
+                Status: reader.IsDBNull(1) ? (short?)null : reader.GetInt16(1),
+                Created: reader.IsDBNull(2) ? (DateTime?)null : reader.GetDateTime(2),
+                Updated: reader.IsDBNull(3) ? (DateTime?)null : reader.GetDateTime(3));
+            var expected = (probe.WorkflowName, (short?)probe.Status, probe.CreatedAt?.UtcDateTime, probe.UpdatedAt?.UtcDateTime);
+            if (listed != expected)
+            {
+                throw new SayiirException(
+                    $"The run listing installed in PostgreSQL at {target} does not read the run state this Sayiir build stores: "
+                    + $"it lists {listed} for a state holding {expected}. A changed run-state property needs a schema migration.");
+            }
         }
     }
 

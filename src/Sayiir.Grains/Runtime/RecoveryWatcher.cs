@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sayiir.Hosting;
-using Sayiir.Observability;
+using Sayiir.Persistence;
 
 namespace Sayiir.Runtime;
 

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
-using Sayiir.Observability;
+using Sayiir.Persistence;
 
 namespace Sayiir.Runtime;
 

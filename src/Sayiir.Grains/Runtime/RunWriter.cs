@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Orleans.Storage;
 using Sayiir.Observability;
+using Sayiir.Persistence;
 
 namespace Sayiir.Runtime;
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sayiir.Hosting;
 using Sayiir.Observability;
+using Sayiir.Persistence;
 
 namespace Sayiir.Runtime;
 
@@ -28,8 +29,6 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
 {
     internal const string ReminderName = "sayiir-recovery";
 
-    // Rows are keyed by state name, not grain class: a name of our own keeps them apart from user grains.
-    internal const string StateName = "sayiir-run";
     private static readonly TimeSpan KeepAlivePeriod = TimeSpan.FromMinutes(1);
 
     private readonly IPersistentState<WorkflowRunState> _store;
@@ -70,7 +69,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     private readonly List<SignalWaiter> _signalWaiters = [];
 
     public WorkflowGrain(
-        [PersistentState(StateName, SayiirOptions.StorageName)] IPersistentState<WorkflowRunState> store,
+        [PersistentState(RunStateStorage.StateName, SayiirOptions.StorageName)] IPersistentState<WorkflowRunState> store,
         WorkflowRegistry registry, RunningAttempts attempts, IPayloadCodec codec, IOptions<SayiirOptions> options, IRunJournal journal,
         LocalWorkers workers, IRunOwnership ownership, ILogger<WorkflowGrain> logger)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Sayiir.Persistence;
 
 namespace Sayiir.Runtime;
 
@@ -10,15 +11,17 @@ namespace Sayiir.Runtime;
 [GenerateSerializer, Alias("sayiir.WorkflowRunState")]
 internal sealed class WorkflowRunState
 {
-    // The listed fields come first in the stored JSON, followed by "Input": PostgreSQL's listing trigger then parses
-    // that short prefix instead of the whole state (which may hold large outputs) on every checkpoint.
-    [Id(0), JsonPropertyOrder(-5)] public string? WorkflowName { get; set; }
+    // The stored names of the listed fields and of Input are RunStateStorage's (PostgreSQL's listing trigger reads
+    // them). Order is for speed only: the listed fields come first, followed by Input, so the trigger parses that short
+    // prefix instead of the whole state (which may hold large outputs) on every checkpoint; in any other order it
+    // parses the whole state, and lists the same values.
+    [Id(0), JsonPropertyOrder(-5), JsonPropertyName(RunStateStorage.WorkflowNameProperty)] public string? WorkflowName { get; set; }
 
     [Id(1), JsonPropertyOrder(-4)] public string? DefinitionHash { get; set; }
 
-    [Id(2), JsonPropertyOrder(-3)] public WorkflowState Status { get; set; }
+    [Id(2), JsonPropertyOrder(-3), JsonPropertyName(RunStateStorage.StatusProperty)] public WorkflowState Status { get; set; }
 
-    [Id(3)] public byte[]? Input { get; set; }
+    [Id(3), JsonPropertyName(RunStateStorage.InputProperty)] public byte[]? Input { get; set; }
 
     [Id(4)] public byte[]? Output { get; set; }
 
@@ -45,9 +48,9 @@ internal sealed class WorkflowRunState
 
     [Id(13)] public Dictionary<string, string> Metadata { get; set; } = [];
 
-    [Id(14), JsonPropertyOrder(-2)] public DateTimeOffset? CreatedAt { get; set; }
+    [Id(14), JsonPropertyOrder(-2), JsonPropertyName(RunStateStorage.CreatedAtProperty)] public DateTimeOffset? CreatedAt { get; set; }
 
-    [Id(15), JsonPropertyOrder(-1)] public DateTimeOffset? UpdatedAt { get; set; }
+    [Id(15), JsonPropertyOrder(-1), JsonPropertyName(RunStateStorage.UpdatedAtProperty)] public DateTimeOffset? UpdatedAt { get; set; }
 
     // A fresh value per write: after an ambiguous write failure it tells whether the write landed.
     [Id(16)] public Guid WriteToken { get; set; }

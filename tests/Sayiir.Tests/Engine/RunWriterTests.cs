@@ -198,7 +198,7 @@ public sealed class RunWriterTests
 
     // ----- fakes and helpers ---------------------------------------------------------------------------------------
 
-    private static RunWriter NewWriter(FakeState store, Sayiir.Observability.IRunJournal journal) =>
+    private static RunWriter NewWriter(FakeState store, Sayiir.Persistence.IRunJournal journal) =>
         new("run-1", store, new FakeOwnership(), journal, TimeSpan.FromMilliseconds(50), NullLogger.Instance);
 
     /// <summary>A writer that owns a running run whose start is saved, and the run's progress.</summary>
@@ -303,7 +303,7 @@ public sealed class RunWriterTests
         public void Release(string instanceId, Guid activation) => Held.Remove(activation);
     }
 
-    private sealed class FakeJournal : Sayiir.Observability.IRunJournal
+    private sealed class FakeJournal : Sayiir.Persistence.IRunJournal
     {
         public List<PendingEvent> Events { get; } = [];
 

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Sayiir.Hosting;
 using Sayiir.Runtime;
 
 namespace Sayiir.Tests.Engine;
@@ -13,7 +12,7 @@ public sealed class StoredStateUpgradeTests
     [Fact]
     public void Deserialize_StateStoredWithRemovedMembers_LoadsEveryRemainingMember()
     {
-        var serializer = SayiirHostingExtensions.CreateStorageSerializer();
+        var serializer = Sayiir.Persistence.RunStateStorage.CreateSerializer();
         var runId = Guid.NewGuid();
         var nextAttemptAt = new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero);
         var current = new WorkflowRunState

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Sayiir.Hosting;
-using Sayiir.Observability;
+using Sayiir.Persistence;
 using Sayiir.Runtime;
 
 namespace Sayiir.Tests.Hosting;

@@ -1,4 +1,5 @@
 using Npgsql;
+using Sayiir.Persistence;
 
 namespace Sayiir.Tests.Infrastructure;
 
@@ -11,7 +12,7 @@ public static class StoredRuns
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
-            "SELECT count(*) FROM orleansstorage WHERE grainidextensionstring = @id AND graintypestring = 'sayiir-run'", connection);
+            $"SELECT count(*) FROM orleansstorage WHERE grainidextensionstring = @id AND graintypestring = '{RunStateStorage.StateName}'", connection);
         command.Parameters.AddWithValue("id", instanceId);
         return (long)(await command.ExecuteScalarAsync())!;
     }
@@ -22,7 +23,7 @@ public static class StoredRuns
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
-            "SELECT payloadbinary FROM orleansstorage WHERE grainidextensionstring = @id AND graintypestring = 'sayiir-run'", connection);
+            $"SELECT payloadbinary FROM orleansstorage WHERE grainidextensionstring = @id AND graintypestring = '{RunStateStorage.StateName}'", connection);
         command.Parameters.AddWithValue("id", instanceId);
         if (await command.ExecuteScalarAsync() is not byte[] payload) return [];
         using var document = System.Text.Json.JsonDocument.Parse(payload);

@@ -151,6 +151,36 @@ public abstract class HistoryAndListingScenarios(SayiirCluster cluster)
     }
 
     [Fact]
+    public async Task ListRunsAsync_RunWaitingThenCompleted_ListsTheFieldsOfItsStoredState()
+    {
+        var id = NewId("fields");
+        var from = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var query = new RunQuery { WorkflowName = ObservabilityFlows.ListedFields.Name, CreatedFrom = from, PageSize = 1000 };
+        await Client.StartAsync(ObservabilityFlows.ListedFields, 0, id);
+
+        foreach (var state in new[] { WorkflowState.AwaitingSignal, WorkflowState.Completed })
+        {
+            if (state == WorkflowState.Completed) await Client.SignalAsync(id, "finish", 1);
+            RunSummary? listed = null;
+            WorkflowStatus? status = null;
+            // The status is the run's latest state, which may be a write ahead of the stored one (and reports Running
+            // until the run's loop has stopped): wait until both show the state and agree on the last write
+            // (PostgreSQL keeps instants to the microsecond, 10 ticks).
+            await Wait.UntilAsync(async () =>
+            {
+                status = await Client.GetStatusAsync(id);
+                listed = (await ListAllAsync(query with { States = [state] })).SingleOrDefault(r => r.InstanceId == id);
+                return status.State == state && listed?.UpdatedAt is { } updated && Math.Abs(updated.UtcTicks - status.UpdatedAt!.Value.UtcTicks) <= 5;
+            }, Deadline, $"{id} to be listed as {state} with the last write instant of its status");
+
+            Assert.Equal(ObservabilityFlows.ListedFields.Name, status!.WorkflowName);
+            Assert.Equal(status.WorkflowName, listed!.WorkflowName);
+            Assert.Equal(state, listed.State);
+            Assert.InRange(listed.CreatedAt.UtcTicks - status.CreatedAt!.Value.UtcTicks, -5, 5);
+        }
+    }
+
+    [Fact]
     public async Task ListRunsAsync_BadPageSize_ThrowsArgumentOutOfRange()
     {
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Client.ListRunsAsync(new RunQuery { PageSize = 0 }));

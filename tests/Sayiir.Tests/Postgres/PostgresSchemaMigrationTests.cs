@@ -21,7 +21,7 @@ public sealed class PostgresSchemaMigrationTests
         Assert.Equal(
             Enumerable.Range(2, PostgresSchemaInstaller.Migrations.Count),
             PostgresSchemaInstaller.Migrations.Select(m => m.Version));
-        Assert.Equal(2, PostgresSchemaInstaller.LatestVersion);
+        Assert.Equal(3, PostgresSchemaInstaller.LatestVersion);
         var resources = typeof(PostgresSchemaInstaller).Assembly.GetManifestResourceNames();
         Assert.All(PostgresSchemaInstaller.Migrations, m => Assert.Single(resources, r => r.EndsWith("." + m.Script, StringComparison.Ordinal)));
         Assert.All(PostgresSchemaInstaller.Migrations, m => Assert.NotEqual(PostgresSchemaParts.None, m.Parts));
@@ -36,10 +36,11 @@ public sealed class PostgresSchemaMigrationTests
 
         Assert.Equal(AllVersions, recorded);
         Assert.Equal(AllVersions, await VersionsAsync(cs));
-        Assert.Equal(["baseline", "history-seq"], await ScalarsAsync<string>(cs, "SELECT name FROM sayiir_schema_migrations ORDER BY version"));
+        Assert.Equal(["baseline", "history-seq", "run-listing"], await ScalarsAsync<string>(cs, "SELECT name FROM sayiir_schema_migrations ORDER BY version"));
         Assert.Equal("bigint", await ScalarAsync(cs,
             "SELECT data_type FROM information_schema.columns WHERE table_name = 'sayiir_history' AND column_name = 'seq'"));
         Assert.Equal(true, await ScalarAsync(cs, "SELECT to_regclass('ux_sayiir_history_run_seq') IS NOT NULL"));
+        Assert.Equal(MigratedListingTrigger, await ScalarAsync(cs, ListingTriggerFunction));
         await PostgresServer.DropDatabaseAsync(cs, Ct);
     }
 
@@ -56,8 +57,13 @@ public sealed class PostgresSchemaMigrationTests
         // The old rows are all there, unchanged, with no sequence number; the listing columns still describe the run.
         Assert.Equal([1L, 2L, 3L], await ScalarsAsync<long>(cs, "SELECT id FROM sayiir_history WHERE seq IS NULL ORDER BY id"));
         Assert.Equal(["started", "done", "other run"], await ScalarsAsync<string>(cs, "SELECT detail FROM sayiir_history ORDER BY id"));
-        Assert.Equal("old_flow/5", await ScalarAsync(cs,
-            "SELECT SayiirWorkflow || '/' || SayiirStatus FROM OrleansStorage WHERE GrainIdExtensionString = 'old-run'"));
+        const string OldRun = "SELECT SayiirWorkflow || '/' || SayiirStatus || '/' || SayiirCreatedAt || '/' || SayiirUpdatedAt FROM OrleansStorage WHERE GrainIdExtensionString = 'old-run'";
+        var listed = await ScalarAsync(cs, OldRun);
+        Assert.StartsWith("old_flow/5/", (string)listed!, StringComparison.Ordinal);
+        // The migrated trigger lists the old row's stored state the same when it is written again.
+        Assert.Equal(MigratedListingTrigger, await ScalarAsync(cs, ListingTriggerFunction));
+        await ExecuteAsync(cs, "UPDATE OrleansStorage SET PayloadBinary = PayloadBinary WHERE GrainIdExtensionString = 'old-run'");
+        Assert.Equal(listed, await ScalarAsync(cs, OldRun));
 
         // New rows are idempotent per (service, run, seq); rows without seq are not constrained.
         await ExecuteAsync(cs, "INSERT INTO sayiir_history (service_id, instance_id, at, kind, seq) VALUES ('svc', 'old-run', now(), 2, 1)");
@@ -81,6 +87,8 @@ public sealed class PostgresSchemaMigrationTests
 
         Assert.Empty(recorded);
         Assert.Equal(before, await ScalarAsync(cs, Record));
+        // The baseline re-ran (it re-creates its own listing function) without undoing the migrated trigger.
+        Assert.Equal(MigratedListingTrigger, await ScalarAsync(cs, ListingTriggerFunction));
         await PostgresServer.DropDatabaseAsync(cs, Ct);
     }
 
@@ -111,7 +119,7 @@ public sealed class PostgresSchemaMigrationTests
         Assert.Equal([1], await PostgresSchemaInstaller.InstallAsync(cs, PostgresSchemaParts.Clustering, Ct));
         Assert.Equal(false, await ScalarAsync(cs, "SELECT to_regclass('sayiir_history') IS NOT NULL"));
 
-        Assert.Equal([2], await PostgresSchemaInstaller.InstallAsync(cs, PostgresSchemaParts.Storage | PostgresSchemaParts.Reminders, Ct));
+        Assert.Equal([2, 3], await PostgresSchemaInstaller.InstallAsync(cs, PostgresSchemaParts.Storage | PostgresSchemaParts.Reminders, Ct));
         Assert.Equal(AllVersions, await VersionsAsync(cs));
         Assert.Equal(true, await ScalarAsync(cs, "SELECT to_regclass('ux_sayiir_history_run_seq') IS NOT NULL"));
         await PostgresServer.DropDatabaseAsync(cs, Ct);
@@ -156,6 +164,12 @@ public sealed class PostgresSchemaMigrationTests
 
     // ---------------------------------------------------------------- helpers
 
+    /// <summary>The function the run-listing trigger calls.</summary>
+    private const string ListingTriggerFunction =
+        "SELECT tgfoid::regproc::text FROM pg_trigger WHERE tgname = 'sayiir_run_columns' AND tgrelid = 'orleansstorage'::regclass";
+
+    private const string MigratedListingTrigger = "sayiir_run_listing_columns";
+
     /// <summary>
     /// A database laid out as the previous version left it: the baseline scripts only (no migrations table), with
     /// three history rows and one listed run.
@@ -171,12 +185,12 @@ public sealed class PostgresSchemaMigrationTests
             await using var command = new NpgsqlCommand(script, c, transaction);
             await command.ExecuteNonQueryAsync(Ct);
         }
-        await using (var command = new NpgsqlCommand("""
+        await using (var command = new NpgsqlCommand($$"""
             INSERT INTO sayiir_history (service_id, instance_id, at, kind, detail) VALUES
                 ('svc', 'old-run', now(), 0, 'started'), ('svc', 'old-run', now(), 11, 'done'), ('svc', 'other', now(), 0, 'other run');
             INSERT INTO OrleansStorage (GrainIdHash, GrainIdN0, GrainIdN1, GrainTypeHash, GrainTypeString, GrainIdExtensionString,
                                         ServiceId, PayloadBinary, ModifiedOn, Version)
-            VALUES (1, 0, 0, 2, 'sayiir-run', 'old-run', 'svc',
+            VALUES (1, 0, 0, 2, '{{RunStateStorage.StateName}}', 'old-run', 'svc',
                     convert_to('{"WorkflowName":"old_flow","Status":5,"CreatedAt":"2025-01-01T00:00:00+00:00","UpdatedAt":"2025-01-01T00:00:01+00:00","Input":null}', 'UTF8'),
                     now(), 3);
             """, c, transaction))

@@ -55,6 +55,7 @@ public sealed class PostgresUpgradeTests
             Assert.Equal(WorkflowState.Waiting, listed["upgrade-napping"].State);
             var failedListing = await client.ListRunsAsync(new RunQuery { States = [WorkflowState.Failed] });
             Assert.Equal("upgrade-failed", Assert.Single(failedListing.Runs).InstanceId);
+            var createdBefore = listed.ToDictionary(r => r.Key, r => r.Value.CreatedAt, StringComparer.Ordinal);
 
             // Completed: status, output and checkpointed task outputs are readable.
             var completed = await client.GetStatusAsync("upgrade-completed");
@@ -145,6 +146,21 @@ public sealed class PostgresUpgradeTests
             Assert.Equal(oldRows.Count(r => r.Instance == "upgrade-completed"), completedHistory.Count);
             Assert.Equal(RunEventKind.Completed, completedHistory[^1].Kind);
             Assert.Contains(await client.GetHistoryAsync("upgrade-awaiting"), e => e.Kind == RunEventKind.SignalConsumed && e.TaskId == "wait_confirm");
+
+            // Listed after the migration: the runs written again by the migrated trigger show their new state, with the
+            // creation instant the previous version stored.
+            foreach (var run in FixtureRuns)
+            {
+                var state = (await client.GetStatusAsync(run)).State;
+                RunSummary? now = null;
+                await Wait.UntilAsync(async () =>
+                    (now = (await client.ListRunsAsync(new RunQuery { PageSize = 100 })).Runs.Single(r => r.InstanceId == run)).State == state,
+                    Deadline, $"{run} to be listed as {state}");
+                Assert.Equal(createdBefore[run], now!.CreatedAt);
+            }
+            var completedNow = (await client.ListRunsAsync(new RunQuery { States = [WorkflowState.Completed], PageSize = 100 })).Runs
+                .Select(r => r.InstanceId).ToHashSet(StringComparer.Ordinal);
+            Assert.Superset(new HashSet<string>(["upgrade-completed", "upgrade-failed", "upgrade-awaiting", "upgrade-buffered", "upgrade-fork"], StringComparer.Ordinal), completedNow);
         }
 
         // The stored rows: old ones untouched, new ones appended after them (ids continue the old sequence).
@@ -152,6 +168,26 @@ public sealed class PostgresUpgradeTests
         Assert.Equal(oldRows, newRows.Where(r => r.Id <= oldMaxId));
         Assert.Contains(newRows, r => r.Id > oldMaxId && r.Instance == "upgrade-awaiting");
         Assert.All(newRows.Where(r => r.Id > oldMaxId), r => Assert.Contains(r.Instance, FixtureRuns));
+        await PostgresServer.DropDatabaseAsync(cs);
+    }
+
+    [Fact]
+    public async Task InstallAsync_RunRowsWrittenByPreviousVersion_ListedTheSameByTheMigratedTrigger()
+    {
+        var cs = await RestoreFixtureAsync("upgrade_listing");
+        var before = await ListingColumnsAsync(cs);
+        Assert.Equal(FixtureRuns.Order(StringComparer.Ordinal), before.Keys.Order(StringComparer.Ordinal));
+
+        await PostgresSchemaInstaller.InstallAsync(cs, PostgresSchemaParts.Storage | PostgresSchemaParts.Reminders);
+        // Fire the migrated trigger on every stored state the previous version wrote.
+        await ScalarAsync(cs, $"UPDATE OrleansStorage SET PayloadBinary = PayloadBinary WHERE GrainTypeString = '{RunStateStorage.StateName}'");
+
+        Assert.Equal(before, await ListingColumnsAsync(cs));
+        Assert.Equal("sayiir_run_listing_columns", await ScalarAsync(cs,
+            "SELECT tgfoid::regproc::text FROM pg_trigger WHERE tgname = 'sayiir_run_columns' AND tgrelid = 'orleansstorage'::regclass"));
+        // The previous version's layout is the engine's: every state took the bounded path.
+        Assert.Equal(0L, await ScalarAsync(cs,
+            $"SELECT count(*) FROM OrleansStorage, sayiir_run_listing(PayloadBinary) AS l WHERE GrainTypeString = '{RunStateStorage.StateName}' AND l.whole"));
         await PostgresServer.DropDatabaseAsync(cs);
     }
 
@@ -185,6 +221,22 @@ public sealed class PostgresUpgradeTests
 
     private static Task<string> ResultAsync(ISayiirClient client, string instanceId) =>
         Wait.ForAsync(client.WaitForResultAsync<string>(instanceId), Deadline, $"the result of {instanceId}");
+
+    private static async Task<Dictionary<string, string>> ListingColumnsAsync(string cs)
+    {
+        await using var c = new NpgsqlConnection(cs);
+        await c.OpenAsync();
+        await using var command = new NpgsqlCommand($"""
+            SELECT GrainIdExtensionString,
+                   concat_ws('|', SayiirWorkflow, SayiirStatus, to_char(SayiirCreatedAt AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),
+                             to_char(SayiirUpdatedAt AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'))
+              FROM OrleansStorage WHERE GrainTypeString = '{RunStateStorage.StateName}'
+            """, c);
+        await using var reader = await command.ExecuteReaderAsync();
+        var columns = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (await reader.ReadAsync()) columns.Add(reader.GetString(0), reader.GetString(1));
+        return columns;
+    }
 
     private sealed record HistoryRow(long Id, string Instance, short Kind, string? Task, string? Detail, DateTime At);
 

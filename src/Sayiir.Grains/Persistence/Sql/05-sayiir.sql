@@ -8,6 +8,8 @@ ALTER TABLE OrleansStorage ADD COLUMN IF NOT EXISTS SayiirStatus    smallint    
 ALTER TABLE OrleansStorage ADD COLUMN IF NOT EXISTS SayiirCreatedAt timestamptz  NULL;
 ALTER TABLE OrleansStorage ADD COLUMN IF NOT EXISTS SayiirUpdatedAt timestamptz  NULL;
 
+-- Superseded by migration 3 (Migrations/0003-run-listing.sql), which points the trigger at sayiir_run_listing_columns():
+-- this function is still created here, and no longer called once that migration has run.
 CREATE OR REPLACE FUNCTION sayiir_run_columns() RETURNS trigger
 LANGUAGE plpgsql AS
 $fn$

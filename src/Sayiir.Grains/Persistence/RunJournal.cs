@@ -2,7 +2,7 @@ using System.Threading.Channels;
 using Sayiir.Runtime;
 using Microsoft.Extensions.Logging;
 
-namespace Sayiir.Observability;
+namespace Sayiir.Persistence;
 
 /// <summary>
 /// Where run history goes and where runs are listed from. Events reach the journal only after the state write that

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Sayiir.Observability;
+namespace Sayiir.Persistence;
 
 /// <summary>The embedded default: history and the run index live in one in-memory grain, like in-memory storage.</summary>
 internal sealed class MemoryRunJournal(IGrainFactory grains, ILogger<MemoryRunJournal> logger) : BatchingRunJournal(logger)

@@ -1,9 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
-using Sayiir.Persistence;
 
-namespace Sayiir.Observability;
+namespace Sayiir.Persistence;
 
 /// <summary>
 /// PostgreSQL: history in the append-only <c>sayiir_history</c> table (batched multi-row inserts); the listing reads
@@ -92,11 +91,13 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
 
     public override async Task<RunPage> ListAsync(RunQuery query, CancellationToken cancellationToken = default)
     {
+        // The state name is a literal, not a parameter: the planner uses the partial indexes only when it can prove
+        // the query's predicate implies theirs (GrainTypeString = 'sayiir-run').
         var sql = new System.Text.StringBuilder(
-            """
+            $"""
             SELECT GrainIdExtensionString, SayiirWorkflow, SayiirStatus, SayiirCreatedAt, SayiirUpdatedAt
               FROM OrleansStorage
-             WHERE GrainTypeString = 'sayiir-run' AND ServiceId = @service AND SayiirStatus > 0
+             WHERE GrainTypeString = '{RunStateStorage.StateName}' AND ServiceId = @service AND SayiirStatus > 0
             """);
         await using var command = _dataSource.CreateCommand();
         command.Parameters.AddWithValue("service", _serviceId);
