@@ -168,8 +168,8 @@ public sealed class RecoveryTests
     [Fact]
     public async Task Run_FullClusterRestart_CompletesWithoutRerunningCheckpointedTasks()
     {
-        var database = await PostgresServer.CreateDatabaseAsync("sayiir_restart");
-        var settings = new ClusterSettings { ConnectionString = database, Silos = 1 };
+        await using var database = await TestDatabase.CreateAsync("sayiir_restart");
+        var settings = new ClusterSettings { ConnectionString = database.ConnectionString, Silos = 1 };
         var id = NewId("restart");
         await using (var before = await SayiirCluster.StartAsync(Backend.Postgres, settings))
         {
@@ -247,8 +247,8 @@ public sealed class RecoveryTests
     [Fact]
     public async Task Delay_FullClusterRestartDuringDelay_WakesAtTheStoredInstant()
     {
-        var database = await PostgresServer.CreateDatabaseAsync("sayiir_delay");
-        var settings = new ClusterSettings { ConnectionString = database, Silos = 1 };
+        await using var database = await TestDatabase.CreateAsync("sayiir_delay");
+        var settings = new ClusterSettings { ConnectionString = database.ConnectionString, Silos = 1 };
         var id = NewId("delay-restart");
         DateTimeOffset wakeAt;
         await using (var before = await SayiirCluster.StartAsync(Backend.Postgres, settings))
@@ -270,8 +270,8 @@ public sealed class RecoveryTests
     [Fact]
     public async Task SignalTimeout_FullClusterRestartWhileAwaiting_TimesOutAtTheStoredInstant()
     {
-        var database = await PostgresServer.CreateDatabaseAsync("sayiir_signal_restart");
-        var settings = new ClusterSettings { ConnectionString = database, Silos = 1 };
+        await using var database = await TestDatabase.CreateAsync("sayiir_signal_restart");
+        var settings = new ClusterSettings { ConnectionString = database.ConnectionString, Silos = 1 };
         var id = NewId("signal-restart");
         DateTimeOffset timeoutAt;
         await using (var before = await SayiirCluster.StartAsync(Backend.Postgres, settings))
@@ -292,9 +292,9 @@ public sealed class RecoveryTests
     [Fact]
     public async Task ResumeAsync_DefinitionChangedSinceStart_ThrowsMismatchNamingBothHashesAndLeavesRunUntouched()
     {
-        var database = await PostgresServer.CreateDatabaseAsync("sayiir_hash");
+        await using var database = await TestDatabase.CreateAsync("sayiir_hash");
         var id = NewId("hash");
-        var v1Settings = new ClusterSettings { ConnectionString = database, Silos = 1 };
+        var v1Settings = new ClusterSettings { ConnectionString = database.ConnectionString, Silos = 1 };
         string storedHash;
         await using (var v1 = await SayiirCluster.StartAsync(Backend.Postgres, v1Settings))
         {
@@ -326,9 +326,9 @@ public sealed class RecoveryTests
     [Fact]
     public async Task WaitForResult_ActiveRunWhoseDefinitionChangedAcrossRestart_ThrowsMismatchAndLeavesRunUntouched()
     {
-        var database = await PostgresServer.CreateDatabaseAsync("sayiir_hash_active");
+        await using var database = await TestDatabase.CreateAsync("sayiir_hash_active");
         var id = NewId("hash-active");
-        var v1Settings = new ClusterSettings { ConnectionString = database, Silos = 1 };
+        var v1Settings = new ClusterSettings { ConnectionString = database.ConnectionString, Silos = 1 };
         await using (var v1 = await SayiirCluster.StartAsync(Backend.Postgres, v1Settings))
         {
             await v1.Client.StartAsync(TestFlows.Held, "", id);
