@@ -408,6 +408,8 @@ public abstract class FlowScenarios(SayiirCluster cluster) : ClusterScenarios(cl
     }
 }
 
-public sealed class MemoryFlowScenarios(MemoryClusterFixture fixture) : FlowScenarios(fixture.Cluster), IClassFixture<MemoryClusterFixture>;
+[Collection(SharedClusters.Memory)]
+public sealed class MemoryFlowScenarios(MemoryClusterFixture fixture) : FlowScenarios(fixture.Cluster);
 
-public sealed class PostgresFlowScenarios(PostgresClusterFixture fixture) : FlowScenarios(fixture.Cluster), IClassFixture<PostgresClusterFixture>;
+[Collection(SharedClusters.Postgres)]
+public sealed class PostgresFlowScenarios(PostgresClusterFixture fixture) : FlowScenarios(fixture.Cluster);

@@ -154,9 +154,11 @@ public abstract class GuaranteeScenarios(SayiirCluster cluster) : ClusterScenari
     }
 }
 
-public sealed class MemoryGuaranteeScenarios(MemoryClusterFixture fixture) : GuaranteeScenarios(fixture.Cluster), IClassFixture<MemoryClusterFixture>;
+[Collection(SharedClusters.Memory)]
+public sealed class MemoryGuaranteeScenarios(MemoryClusterFixture fixture) : GuaranteeScenarios(fixture.Cluster);
 
-public sealed class PostgresGuaranteeScenarios(PostgresClusterFixture fixture) : GuaranteeScenarios(fixture.Cluster), IClassFixture<PostgresClusterFixture>
+[Collection(SharedClusters.Postgres)]
+public sealed class PostgresGuaranteeScenarios(PostgresClusterFixture fixture) : GuaranteeScenarios(fixture.Cluster)
 {
     [Fact]
     public async Task Fork_BranchFinishesWhileSiblingWaits_StoredWithinOneWrite()

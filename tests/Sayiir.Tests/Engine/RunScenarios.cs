@@ -397,9 +397,11 @@ public abstract class RunScenarios(SayiirCluster cluster) : ClusterScenarios(clu
     }
 }
 
-public sealed class MemoryRunScenarios(MemoryClusterFixture fixture) : RunScenarios(fixture.Cluster), IClassFixture<MemoryClusterFixture>;
+[Collection(SharedClusters.Memory)]
+public sealed class MemoryRunScenarios(MemoryClusterFixture fixture) : RunScenarios(fixture.Cluster);
 
-public sealed class PostgresRunScenarios(PostgresClusterFixture fixture) : RunScenarios(fixture.Cluster), IClassFixture<PostgresClusterFixture>
+[Collection(SharedClusters.Postgres)]
+public sealed class PostgresRunScenarios(PostgresClusterFixture fixture) : RunScenarios(fixture.Cluster)
 {
     [Fact]
     public async Task PauseAsync_RunTakenOverWhileHandled_ThrowsWorkflowRunMovedWithIdsThenWorksOnRetry()

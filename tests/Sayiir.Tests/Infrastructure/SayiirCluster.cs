@@ -133,23 +133,3 @@ public sealed class SayiirCluster : IAsyncDisposable
         }
     }
 }
-
-/// <summary>One shared in-memory cluster for the fast scenarios.</summary>
-public sealed class MemoryClusterFixture : IAsyncLifetime
-{
-    public SayiirCluster Cluster { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Cluster = await SayiirCluster.StartAsync(Backend.Memory);
-
-    public async Task DisposeAsync() => await Cluster.DisposeAsync();
-}
-
-/// <summary>One shared PostgreSQL cluster (its own database) for the fast scenarios.</summary>
-public sealed class PostgresClusterFixture : IAsyncLifetime
-{
-    public SayiirCluster Cluster { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Cluster = await SayiirCluster.StartAsync(Backend.Postgres);
-
-    public async Task DisposeAsync() => await Cluster.DisposeAsync();
-}

@@ -163,6 +163,8 @@ public abstract class SampleTests(SayiirCluster cluster) : ClusterScenarios(clus
     }
 }
 
-public sealed class MemorySampleTests(MemorySampleClusterFixture fixture) : SampleTests(fixture.Cluster), IClassFixture<MemorySampleClusterFixture>;
+[Collection(SharedClusters.Memory)]
+public sealed class MemorySampleTests(MemoryClusterFixture fixture) : SampleTests(fixture.Cluster);
 
-public sealed class PostgresSampleTests(PostgresSampleClusterFixture fixture) : SampleTests(fixture.Cluster), IClassFixture<PostgresSampleClusterFixture>;
+[Collection(SharedClusters.Postgres)]
+public sealed class PostgresSampleTests(PostgresClusterFixture fixture) : SampleTests(fixture.Cluster);
