@@ -1,19 +1,12 @@
 using Sayiir.Tests.Infrastructure;
 using static Sayiir.Tests.Infrastructure.FlowLanguageFlows;
+using static Sayiir.Tests.Infrastructure.TestDefaults;
 
 namespace Sayiir.Tests.Engine;
 
 /// <summary>Every node kind and control operation, on both backends (derived classes below).</summary>
-public abstract class FlowScenarios(SayiirCluster cluster)
+public abstract class FlowScenarios(SayiirCluster cluster) : ClusterScenarios(cluster)
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-
-    protected SayiirCluster Cluster { get; } = cluster;
-
-    protected ISayiirClient Client => Cluster.Client;
-
-    protected static string NewId(string name) => $"{name}-{Guid.NewGuid():n}";
-
     private Task<T> Run<T, TIn>(WorkflowDefinition<TIn, T> flow, TIn input, string id) =>
         Wait.ForAsync(Client.RunAsync(flow, input, id), Deadline, $"run '{id}' of {flow.Name}");
 
@@ -415,6 +408,8 @@ public abstract class FlowScenarios(SayiirCluster cluster)
     }
 }
 
-public sealed class MemoryFlowScenarios(MemoryClusterFixture fixture) : FlowScenarios(fixture.Cluster), IClassFixture<MemoryClusterFixture>;
+[Collection(SharedClusters.Memory)]
+public sealed class MemoryFlowScenarios(MemoryClusterFixture fixture) : FlowScenarios(fixture.Cluster);
 
-public sealed class PostgresFlowScenarios(PostgresClusterFixture fixture) : FlowScenarios(fixture.Cluster), IClassFixture<PostgresClusterFixture>;
+[Collection(SharedClusters.Postgres)]
+public sealed class PostgresFlowScenarios(PostgresClusterFixture fixture) : FlowScenarios(fixture.Cluster);

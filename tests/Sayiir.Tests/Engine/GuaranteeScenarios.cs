@@ -1,20 +1,13 @@
 using Sayiir.Runtime;
 using Sayiir.Tests.Infrastructure;
 using static Sayiir.Tests.Infrastructure.GuaranteeFlows;
+using static Sayiir.Tests.Infrastructure.TestDefaults;
 
 namespace Sayiir.Tests.Engine;
 
 /// <summary>The README's guarantees that need a cluster: idempotency keys, resume, history, prompt checkpoints, start before wake.</summary>
-public abstract class GuaranteeScenarios(SayiirCluster cluster)
+public abstract class GuaranteeScenarios(SayiirCluster cluster) : ClusterScenarios(cluster)
 {
-    protected static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-
-    protected SayiirCluster Cluster { get; } = cluster;
-
-    protected ISayiirClient Client => Cluster.Client;
-
-    protected static string NewId(string name) => $"{name}-{Guid.NewGuid():n}";
-
     private Task<T> Result<T>(string id) => Wait.ForAsync(Client.WaitForResultAsync<T>(id), Deadline, $"the result of run '{id}'");
 
     // ----- idempotency keys
@@ -161,9 +154,11 @@ public abstract class GuaranteeScenarios(SayiirCluster cluster)
     }
 }
 
-public sealed class MemoryGuaranteeScenarios(MemoryClusterFixture fixture) : GuaranteeScenarios(fixture.Cluster), IClassFixture<MemoryClusterFixture>;
+[Collection(SharedClusters.Memory)]
+public sealed class MemoryGuaranteeScenarios(MemoryClusterFixture fixture) : GuaranteeScenarios(fixture.Cluster);
 
-public sealed class PostgresGuaranteeScenarios(PostgresClusterFixture fixture) : GuaranteeScenarios(fixture.Cluster), IClassFixture<PostgresClusterFixture>
+[Collection(SharedClusters.Postgres)]
+public sealed class PostgresGuaranteeScenarios(PostgresClusterFixture fixture) : GuaranteeScenarios(fixture.Cluster)
 {
     [Fact]
     public async Task Fork_BranchFinishesWhileSiblingWaits_StoredWithinOneWrite()
@@ -183,7 +178,7 @@ public sealed class PostgresGuaranteeScenarios(PostgresClusterFixture fixture) :
         Assert.Equal(WorkflowState.AwaitingSignal, (await Client.GetStatusAsync(id)).State);
 
         await Client.SignalAsync(id, "go", 40);
-        Assert.Equal(42, await Wait.ForAsync(Client.WaitForResultAsync<int>(id), TimeSpan.FromSeconds(30), "the run"));
+        Assert.Equal(42, await Wait.ForAsync(Client.WaitForResultAsync<int>(id), Deadline, "the run"));
         Assert.Equal(1, Probe.Executions(id, "fast"));
     }
 }

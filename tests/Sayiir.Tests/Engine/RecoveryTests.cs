@@ -1,29 +1,26 @@
 using Sayiir.Runtime;
 using Sayiir.Tests.Infrastructure;
+using static Sayiir.Tests.Infrastructure.TestDefaults;
 
 namespace Sayiir.Tests.Engine;
 
 /// <summary>Crash and restart scenarios: each test owns its cluster, so it can kill silos freely.</summary>
 public sealed class RecoveryTests
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
-
-    private static string NewId(string name) => $"{name}-{Guid.NewGuid():n}";
-
     [Fact]
     public async Task RetryBackoff_SiloHostingRunKilled_ResumesOnSurvivorWithoutResettingAttemptOrWait()
     {
         await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres);
         var id = NewId("backoff-kill");
         await cluster.Client.StartAsync(TestFlows.SlowBackoff, 0, id);
-        await Wait.UntilAsync(() => Probe.EventsOf(id, "flaky").Any(e => e.Attempt == 1), Deadline, "attempt 1 to fail");
+        await Wait.UntilAsync(() => Probe.EventsOf(id, "flaky").Any(e => e.Attempt == 1), LongDeadline, "attempt 1 to fail");
         var first = Probe.EventsOf(id, "flaky").Single(e => e.Attempt == 1);
         // The retry checkpoint is written right after the failure: wait until the run is parked in its backoff.
-        await Wait.UntilAsync(async () => (await cluster.Client.GetStatusAsync(id)).UpdatedAt > first.At, Deadline, "the retry checkpoint");
+        await Wait.UntilAsync(async () => (await cluster.Client.GetStatusAsync(id)).UpdatedAt > first.At, LongDeadline, "the retry checkpoint");
 
         await cluster.Cluster.KillSiloAsync(cluster.SiloAt(first.What));
 
-        var output = await Wait.ForAsync(cluster.Client.WaitForResultAsync<int>(id), Deadline, "the run to finish on the surviving silo");
+        var output = await Wait.ForAsync(cluster.Client.WaitForResultAsync<int>(id), LongDeadline, "the run to finish on the surviving silo");
         Assert.Equal(2, output);
         var second = Probe.EventsOf(id, "flaky").Single(e => e.Attempt == 2);
         Assert.NotEqual(first.What, second.What);
@@ -40,13 +37,13 @@ public sealed class RecoveryTests
         await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres);
         var id = NewId("task-kill");
         await cluster.Client.StartAsync(TestFlows.Held, "", id);
-        await Probe.WaitStartedAsync(id, "b", Deadline);
+        await Probe.WaitStartedAsync(id, "b", LongDeadline);
         var silo = Probe.EventsOf(id, "b").Single().What;
         Probe.Open(id, "b");
         // The open gate lets the re-dispatched B pass; the killed silo's attempt never reports back.
         await cluster.Cluster.KillSiloAsync(cluster.SiloAt(silo));
 
-        var output = await Wait.ForAsync(cluster.Client.WaitForResultAsync<string>(id), Deadline, "the run to finish after the kill");
+        var output = await Wait.ForAsync(cluster.Client.WaitForResultAsync<string>(id), LongDeadline, "the run to finish after the kill");
 
         Assert.Equal("ABC", output);
         Assert.Equal(1, Probe.Executions(id, "a"));
@@ -61,7 +58,7 @@ public sealed class RecoveryTests
         var ids = Enumerable.Range(0, 200).Select(i => NewId($"mass-{i}")).ToList();
         await Task.WhenAll(ids.Select((id, i) => cluster.Client.StartAsync(TestFlows.Held, $"r{i}:", id)));
         // Every run has checkpointed A and is inside B (held at its gate) on the silo hosting it.
-        await Task.WhenAll(ids.Select(id => Probe.WaitStartedAsync(id, "b", Deadline)));
+        await Task.WhenAll(ids.Select(id => Probe.WaitStartedAsync(id, "b", LongDeadline)));
         var byHost = ids.GroupBy(id => Probe.EventsOf(id, "b").Single().What).OrderByDescending(g => g.Count()).ToList();
         var victims = byHost.Take(2).Select(g => g.Key).ToList();
         var interrupted = byHost.Take(2).SelectMany(g => g).ToHashSet();
@@ -69,7 +66,7 @@ public sealed class RecoveryTests
         await Task.WhenAll(victims.Select(victim => cluster.Cluster.KillSiloAsync(cluster.SiloAt(victim))));
         foreach (var id in ids) Probe.Open(id, "b");
 
-        var outputs = await Wait.ForAsync(Task.WhenAll(ids.Select(id => cluster.Client.WaitForResultAsync<string>(id))), Deadline,
+        var outputs = await Wait.ForAsync(Task.WhenAll(ids.Select(id => cluster.Client.WaitForResultAsync<string>(id))), LongDeadline,
             $"all 200 runs to finish after {interrupted.Count} of them lost their silo");
         Assert.Equal(ids.Select((_, i) => $"r{i}:ABC"), outputs);
         Assert.NotEmpty(interrupted);
@@ -93,18 +90,18 @@ public sealed class RecoveryTests
         await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres, new ClusterSettings { Silos = 3 });
         var ids = Enumerable.Range(0, 30).Select(i => NewId($"handoff-{i}")).ToList();
         await Task.WhenAll(ids.Select((id, i) => cluster.Client.StartAsync(TestFlows.HandoffHeld, $"r{i}:", id)));
-        await Task.WhenAll(ids.Select(id => Probe.WaitStartedAsync(id, "b", Deadline)));
+        await Task.WhenAll(ids.Select(id => Probe.WaitStartedAsync(id, "b", LongDeadline)));
 
         var management = cluster.Cluster.Client.GetGrain<IManagementGrain>(0);
         var grains = ids.Select(id => cluster.Cluster.Client.GetGrain<IWorkflowGrain>(id)).ToList();
         var deactivations = grains.Select(g => management.DeactivateGrain(g.GetGrainId())).ToList();
-        await Wait.UntilAsync(() => handoffs.Count >= ids.Count, Deadline, "every run's activation to start handing over with b in flight");
+        await Wait.UntilAsync(() => handoffs.Count >= ids.Count, LongDeadline, "every run's activation to start handing over with b in flight");
         // Calls during the hand-off: a wake (what the recovery watcher and reminders send) and a status read.
         var calls = grains.Select(g => Task.WhenAll(g.WakeAsync(), g.GetStatusAsync())).ToList();
         foreach (var id in ids) Probe.Open(id, "b");
-        await Wait.ForAsync(Task.WhenAll(deactivations.Concat(calls)), Deadline, "the deactivations and the calls made meanwhile");
+        await Wait.ForAsync(Task.WhenAll(deactivations.Concat(calls)), LongDeadline, "the deactivations and the calls made meanwhile");
 
-        var outputs = await Wait.ForAsync(Task.WhenAll(ids.Select(id => cluster.Client.WaitForResultAsync<string>(id))), Deadline,
+        var outputs = await Wait.ForAsync(Task.WhenAll(ids.Select(id => cluster.Client.WaitForResultAsync<string>(id))), LongDeadline,
             "every run to finish in its new activation");
         Assert.Equal(ids.Select((_, i) => $"r{i}:ABC"), outputs);
         Assert.All(ids, id => Assert.Equal(1, Probe.Executions(id, "a")));
@@ -129,16 +126,16 @@ public sealed class RecoveryTests
         await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres);
         var id = NewId("graceful-stop");
         await cluster.Client.StartAsync(TestFlows.HandoffHeld, "", id);
-        await Probe.WaitStartedAsync(id, "b", Deadline);
+        await Probe.WaitStartedAsync(id, "b", LongDeadline);
         var host = Probe.EventsOf(id, "b").Single().What;
 
         // A shutdown is not a crash: the run waits for b (within the hand-off window), saves it, then lets go.
         var stopping = cluster.Cluster.StopSiloAsync(cluster.SiloAt(host));
-        await Wait.UntilAsync(() => handoffs.Count > 0, Deadline, "the stopping silo to start handing the run over");
+        await Wait.UntilAsync(() => handoffs.Count > 0, LongDeadline, "the stopping silo to start handing the run over");
         Probe.Open(id, "b");
-        await Wait.ForAsync(stopping, Deadline, "the silo to stop");
+        await Wait.ForAsync(stopping, LongDeadline, "the silo to stop");
 
-        var output = await Wait.ForAsync(cluster.Client.WaitForResultAsync<string>(id), Deadline, "the run to finish on the other silo");
+        var output = await Wait.ForAsync(cluster.Client.WaitForResultAsync<string>(id), LongDeadline, "the run to finish on the other silo");
         Assert.Equal("ABC", output);
         Assert.Equal(1, Probe.Executions(id, "b"));
         Assert.DoesNotContain(Probe.EventsOf(id, "b"), e => e.What == "token fired");
@@ -151,12 +148,12 @@ public sealed class RecoveryTests
         await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres);
         var id = NewId("key-kill");
         await cluster.Client.StartAsync(GuaranteeFlows.KeyedStuckOnce, 0, id);
-        await Probe.WaitStartedAsync(id, "stuck_keyed", Deadline);
+        await Probe.WaitStartedAsync(id, "stuck_keyed", LongDeadline);
         var lost = KeyLog.Of(id, "stuck_keyed").Single();
 
         await cluster.Cluster.KillSiloAsync(cluster.SiloAt(lost.Silo));
 
-        var output = await Wait.ForAsync(cluster.Client.WaitForResultAsync<string>(id), Deadline, "the run to finish after the kill");
+        var output = await Wait.ForAsync(cluster.Client.WaitForResultAsync<string>(id), LongDeadline, "the run to finish after the kill");
         var seen = KeyLog.Of(id, "stuck_keyed");
         Assert.Equal(2, seen.Count);
         Assert.NotEqual(seen[0].Silo, seen[1].Silo);
@@ -168,21 +165,21 @@ public sealed class RecoveryTests
     [Fact]
     public async Task Run_FullClusterRestart_CompletesWithoutRerunningCheckpointedTasks()
     {
-        var database = await PostgresServer.CreateDatabaseAsync("sayiir_restart");
-        var settings = new ClusterSettings { ConnectionString = database, Silos = 1 };
+        await using var database = await TestDatabase.CreateAsync("sayiir_restart");
+        var settings = new ClusterSettings { ConnectionString = database.ConnectionString, Silos = 1 };
         var id = NewId("restart");
         await using (var before = await SayiirCluster.StartAsync(Backend.Postgres, settings))
         {
             await before.Client.StartAsync(TestFlows.Held, "", id);
-            await Probe.WaitStartedAsync(id, "b", Deadline);
+            await Probe.WaitStartedAsync(id, "b", LongDeadline);
         }
 
         // Every silo is gone; a new cluster on the same database and service id must pick the run up unasked.
         Probe.Open(id, "b");
         await using var after = await SayiirCluster.StartAsync(Backend.Postgres, settings);
         // No client call touches the run until it has finished: its recovery reminder alone must bring it back.
-        await Wait.UntilAsync(() => Probe.Executions(id, "c") == 1, Deadline, "the recovery reminder to resume the run and run c");
-        var output = await Wait.ForAsync(after.Client.WaitForResultAsync<string>(id), Deadline, "the run to finish after the restart");
+        await Wait.UntilAsync(() => Probe.Executions(id, "c") == 1, LongDeadline, "the recovery reminder to resume the run and run c");
+        var output = await Wait.ForAsync(after.Client.WaitForResultAsync<string>(id), LongDeadline, "the run to finish after the restart");
 
         Assert.Equal("ABC", output);
         Assert.Equal(1, Probe.Executions(id, "a"));
@@ -197,7 +194,7 @@ public sealed class RecoveryTests
     {
         await using var cluster = await SayiirCluster.StartAsync(backend, new ClusterSettings { Silos = 1, ResponseTimeout = TimeSpan.FromSeconds(2) });
 
-        var output = await Wait.ForAsync(cluster.Client.RunAsync(TestFlows.Sleeper, 5000, NewId("long")), Deadline, "a 5 s task under a 2 s response timeout");
+        var output = await Wait.ForAsync(cluster.Client.RunAsync(TestFlows.Sleeper, 5000, NewId("long")), LongDeadline, "a 5 s task under a 2 s response timeout");
 
         Assert.Equal("slept 5000 ms", output);
     }
@@ -208,17 +205,17 @@ public sealed class RecoveryTests
         await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres);
         var id = NewId("fork-kill");
         await cluster.Client.StartAsync(FlowLanguageFlows.ForkHeld, 10, id);
-        await Probe.WaitStartedAsync(id, "held_task", Deadline);
-        await Wait.UntilAsync(() => Probe.Executions(id, "fast_task") == 1, Deadline, "the fast branch to finish");
+        await Probe.WaitStartedAsync(id, "held_task", LongDeadline);
+        await Wait.UntilAsync(() => Probe.Executions(id, "fast_task") == 1, LongDeadline, "the fast branch to finish");
         // The fast branch's output is checkpointed before the held branch's next step; force that write by waiting
         // for the recorded output.
         await Wait.UntilAsync(async () => { try { return await cluster.Client.GetTaskResultAsync<int>(id, "fast_task") == 11; } catch (TaskResultNotFoundException) { return false; } },
-            Deadline, "the fast branch's output");
+            LongDeadline, "the fast branch's output");
         var silo = Probe.EventsOf(id, "held_task").Single().What;
         Probe.Open(id, "held_task");
         await cluster.Cluster.KillSiloAsync(cluster.SiloAt(silo));
 
-        Assert.Equal(23, await Wait.ForAsync(cluster.Client.WaitForResultAsync<int>(id), Deadline, "the fork to finish after the kill"));
+        Assert.Equal(23, await Wait.ForAsync(cluster.Client.WaitForResultAsync<int>(id), LongDeadline, "the fork to finish after the kill"));
         Assert.InRange(Probe.Executions(id, "held_task"), 1, 2);
         Assert.InRange(Probe.Executions(id, "fast_task"), 1, 2);
     }
@@ -229,12 +226,12 @@ public sealed class RecoveryTests
         await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres);
         var id = NewId("loop-kill");
         await cluster.Client.StartAsync(FlowLanguageFlows.LoopHeld, 1, id);
-        await Probe.WaitStartedAsync(id, "step", Deadline);
+        await Probe.WaitStartedAsync(id, "step", LongDeadline);
         var silo = Probe.EventsOf(id, "step").Single(e => e.What.StartsWith("3@", StringComparison.Ordinal)).What[2..];
         Probe.Open(id, "step");
         await cluster.Cluster.KillSiloAsync(cluster.SiloAt(silo));
 
-        Assert.Equal(5, await Wait.ForAsync(cluster.Client.WaitForResultAsync<int>(id), Deadline, "the loop to finish after the kill"));
+        Assert.Equal(5, await Wait.ForAsync(cluster.Client.WaitForResultAsync<int>(id), LongDeadline, "the loop to finish after the kill"));
         var inputs = Probe.EventsOf(id, "step").Select(e => int.Parse(e.What.Split('@')[0], System.Globalization.CultureInfo.InvariantCulture)).ToList();
         // Iterations 1 and 2 ran once; iteration 3 may run twice (crash before its checkpoint) with the same input 3.
         Assert.Equal(1, inputs.Count(i => i == 1));
@@ -247,19 +244,19 @@ public sealed class RecoveryTests
     [Fact]
     public async Task Delay_FullClusterRestartDuringDelay_WakesAtTheStoredInstant()
     {
-        var database = await PostgresServer.CreateDatabaseAsync("sayiir_delay");
-        var settings = new ClusterSettings { ConnectionString = database, Silos = 1 };
+        await using var database = await TestDatabase.CreateAsync("sayiir_delay");
+        var settings = new ClusterSettings { ConnectionString = database.ConnectionString, Silos = 1 };
         var id = NewId("delay-restart");
         DateTimeOffset wakeAt;
         await using (var before = await SayiirCluster.StartAsync(Backend.Postgres, settings))
         {
             await before.Client.StartAsync(FlowLanguageFlows.LongDelayed, 1, id);
-            await Wait.UntilAsync(async () => (await before.Client.GetStatusAsync(id)).State == WorkflowState.Waiting, Deadline, "the run to park on its delay");
+            await Wait.UntilAsync(async () => (await before.Client.GetStatusAsync(id)).State == WorkflowState.Waiting, LongDeadline, "the run to park on its delay");
             wakeAt = (await before.Client.GetStatusAsync(id)).WakeAt!.Value;
         }
 
         await using var after = await SayiirCluster.StartAsync(Backend.Postgres, settings);
-        Assert.Equal(2, await Wait.ForAsync(after.Client.WaitForResultAsync<int>(id), Deadline, "the delayed run after the restart"));
+        Assert.Equal(2, await Wait.ForAsync(after.Client.WaitForResultAsync<int>(id), LongDeadline, "the delayed run after the restart"));
 
         var woke = Probe.EventsOf(id, "end").Single().At;
         Assert.True(woke >= wakeAt, $"woke at {woke:o}, before the stored instant {wakeAt:o}");
@@ -270,19 +267,19 @@ public sealed class RecoveryTests
     [Fact]
     public async Task SignalTimeout_FullClusterRestartWhileAwaiting_TimesOutAtTheStoredInstant()
     {
-        var database = await PostgresServer.CreateDatabaseAsync("sayiir_signal_restart");
-        var settings = new ClusterSettings { ConnectionString = database, Silos = 1 };
+        await using var database = await TestDatabase.CreateAsync("sayiir_signal_restart");
+        var settings = new ClusterSettings { ConnectionString = database.ConnectionString, Silos = 1 };
         var id = NewId("signal-restart");
         DateTimeOffset timeoutAt;
         await using (var before = await SayiirCluster.StartAsync(Backend.Postgres, settings))
         {
             await before.Client.StartAsync(FlowLanguageFlows.SignalDefaultLong, 1, id);
-            await Wait.UntilAsync(async () => (await before.Client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, Deadline, "the run to park on its signal");
+            await Wait.UntilAsync(async () => (await before.Client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, LongDeadline, "the run to park on its signal");
             timeoutAt = (await before.Client.GetStatusAsync(id)).SignalTimeoutAt!.Value;
         }
 
         await using var after = await SayiirCluster.StartAsync(Backend.Postgres, settings);
-        Assert.Equal(70, await Wait.ForAsync(after.Client.WaitForResultAsync<int>(id), Deadline, "the run to time out after the restart"));
+        Assert.Equal(70, await Wait.ForAsync(after.Client.WaitForResultAsync<int>(id), LongDeadline, "the run to time out after the restart"));
 
         var resumed = Probe.EventsOf(id, "after").Single().At;
         Assert.True(resumed >= timeoutAt, $"continued at {resumed:o}, before the stored timeout {timeoutAt:o}");
@@ -292,9 +289,9 @@ public sealed class RecoveryTests
     [Fact]
     public async Task ResumeAsync_DefinitionChangedSinceStart_ThrowsMismatchNamingBothHashesAndLeavesRunUntouched()
     {
-        var database = await PostgresServer.CreateDatabaseAsync("sayiir_hash");
+        await using var database = await TestDatabase.CreateAsync("sayiir_hash");
         var id = NewId("hash");
-        var v1Settings = new ClusterSettings { ConnectionString = database, Silos = 1 };
+        var v1Settings = new ClusterSettings { ConnectionString = database.ConnectionString, Silos = 1 };
         string storedHash;
         await using (var v1 = await SayiirCluster.StartAsync(Backend.Postgres, v1Settings))
         {
@@ -326,13 +323,13 @@ public sealed class RecoveryTests
     [Fact]
     public async Task WaitForResult_ActiveRunWhoseDefinitionChangedAcrossRestart_ThrowsMismatchAndLeavesRunUntouched()
     {
-        var database = await PostgresServer.CreateDatabaseAsync("sayiir_hash_active");
+        await using var database = await TestDatabase.CreateAsync("sayiir_hash_active");
         var id = NewId("hash-active");
-        var v1Settings = new ClusterSettings { ConnectionString = database, Silos = 1 };
+        var v1Settings = new ClusterSettings { ConnectionString = database.ConnectionString, Silos = 1 };
         await using (var v1 = await SayiirCluster.StartAsync(Backend.Postgres, v1Settings))
         {
             await v1.Client.StartAsync(TestFlows.Held, "", id);
-            await Probe.WaitStartedAsync(id, "b", Deadline);
+            await Probe.WaitStartedAsync(id, "b", LongDeadline);
         }
         Probe.Open(id, "b");
 
@@ -342,7 +339,7 @@ public sealed class RecoveryTests
             .Build();
         await using var v2 = await SayiirCluster.StartAsync(Backend.Postgres, v1Settings with { Workflows = [changed] });
 
-        var ex = await Assert.ThrowsAsync<DefinitionMismatchException>(() => Wait.ForAsync(v2.Client.WaitForResultAsync<string>(id), Deadline, "the blocked run"));
+        var ex = await Assert.ThrowsAsync<DefinitionMismatchException>(() => Wait.ForAsync(v2.Client.WaitForResultAsync<string>(id), LongDeadline, "the blocked run"));
 
         Assert.Equal(TestFlows.Held.Hash, ex.StoredHash);
         Assert.Equal(changed.Hash, ex.CurrentHash);
@@ -360,14 +357,14 @@ public sealed class RecoveryTests
         await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres, new ClusterSettings { RecoveryReminderPeriod = TimeSpan.FromMinutes(1) });
         var id = NewId("no-reminder");
         await cluster.Client.StartAsync(TestFlows.StuckOnce, "", id);
-        await Probe.WaitStartedAsync(id, "b", Deadline);
+        await Probe.WaitStartedAsync(id, "b", LongDeadline);
         Assert.Equal(1, await StoredRuns.DeleteReminderAsync(cluster.ConnectionString!, id));
         var silo = Probe.EventsOf(id, "b").Single().What;
 
         await cluster.Cluster.KillSiloAsync(cluster.SiloAt(silo));
 
         await Wait.UntilAsync(() => Probe.Executions(id, "c") == 1, TimeSpan.FromSeconds(20), "the watcher to resume the run that has no reminder");
-        Assert.Equal("ABC", await Wait.ForAsync(cluster.Client.WaitForResultAsync<string>(id), Deadline, "the run's result"));
+        Assert.Equal("ABC", await Wait.ForAsync(cluster.Client.WaitForResultAsync<string>(id), LongDeadline, "the run's result"));
     }
 
     [Fact]
@@ -377,7 +374,7 @@ public sealed class RecoveryTests
         await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres, new ClusterSettings { RecoveryReminderPeriod = TimeSpan.FromMinutes(1) });
         var id = NewId("watcher");
         await cluster.Client.StartAsync(TestFlows.StuckOnce, "", id);
-        await Probe.WaitStartedAsync(id, "b", Deadline);
+        await Probe.WaitStartedAsync(id, "b", LongDeadline);
         var silo = Probe.EventsOf(id, "b").Single().What;
         var killedAt = DateTimeOffset.UtcNow;
 
@@ -388,6 +385,6 @@ public sealed class RecoveryTests
         var elapsed = DateTimeOffset.UtcNow - killedAt;
         Assert.True(elapsed < TimeSpan.FromSeconds(20), $"resumed {elapsed} after the kill");
         Assert.NotEqual(silo, Probe.EventsOf(id, "c").Single().What);
-        Assert.Equal("ABC", await Wait.ForAsync(cluster.Client.WaitForResultAsync<string>(id), Deadline, "the run's result"));
+        Assert.Equal("ABC", await Wait.ForAsync(cluster.Client.WaitForResultAsync<string>(id), LongDeadline, "the run's result"));
     }
 }

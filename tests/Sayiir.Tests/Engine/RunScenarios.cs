@@ -1,18 +1,11 @@
 using Sayiir.Tests.Infrastructure;
+using static Sayiir.Tests.Infrastructure.TestDefaults;
 
 namespace Sayiir.Tests.Engine;
 
 /// <summary>The foundation scenarios, run on both backends by the derived classes below.</summary>
-public abstract class RunScenarios(SayiirCluster cluster)
+public abstract class RunScenarios(SayiirCluster cluster) : ClusterScenarios(cluster)
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-
-    protected SayiirCluster Cluster { get; } = cluster;
-
-    protected ISayiirClient Client => Cluster.Client;
-
-    protected static string NewId(string name) => $"{name}-{Guid.NewGuid():n}";
-
     [Fact]
     public async Task RunAsync_LinearFlow_ReturnsOutputOfLastTask()
     {
@@ -404,16 +397,18 @@ public abstract class RunScenarios(SayiirCluster cluster)
     }
 }
 
-public sealed class MemoryRunScenarios(MemoryClusterFixture fixture) : RunScenarios(fixture.Cluster), IClassFixture<MemoryClusterFixture>;
+[Collection(SharedClusters.Memory)]
+public sealed class MemoryRunScenarios(MemoryClusterFixture fixture) : RunScenarios(fixture.Cluster);
 
-public sealed class PostgresRunScenarios(PostgresClusterFixture fixture) : RunScenarios(fixture.Cluster), IClassFixture<PostgresClusterFixture>
+[Collection(SharedClusters.Postgres)]
+public sealed class PostgresRunScenarios(PostgresClusterFixture fixture) : RunScenarios(fixture.Cluster)
 {
     [Fact]
     public async Task PauseAsync_RunTakenOverWhileHandled_ThrowsWorkflowRunMovedWithIdsThenWorksOnRetry()
     {
         var id = NewId("moved");
         await Client.StartAsync(FlowLanguageFlows.SignalLong, 0, id);
-        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, TimeSpan.FromSeconds(30),
+        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, Deadline,
             "the run to await its signal");
         // Another writer moves the stored row on (as a new owner would): the activation's next write loses the ETag race.
         await using (var connection = new Npgsql.NpgsqlConnection(Cluster.ConnectionString))
@@ -432,7 +427,7 @@ public sealed class PostgresRunScenarios(PostgresClusterFixture fixture) : RunSc
         // The lost activation leaves; the call again reaches a new one, which reads the row as it now is.
         WorkflowStatus? paused = null;
         await Wait.UntilAsync(async () => (paused = await Client.PauseAsync(id, "maintenance", "ops")).State == WorkflowState.Paused,
-            TimeSpan.FromSeconds(30), "a retried pause to reach the run's new activation");
+            Deadline, "a retried pause to reach the run's new activation");
         Assert.Equal("ops", paused!.Pause!.By);
         Assert.Equal(WorkflowState.Cancelled, (await Client.CancelAsync(id)).State);
     }

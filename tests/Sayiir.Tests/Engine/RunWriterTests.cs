@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.Storage;
 using Sayiir.Runtime;
+using static Sayiir.Tests.Infrastructure.TestDefaults;
 
 namespace Sayiir.Tests.Engine;
 
@@ -11,8 +12,6 @@ namespace Sayiir.Tests.Engine;
 /// </summary>
 public sealed class RunWriterTests
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
-
     [Fact]
     public Task EnsureDurableAsync_WriteInFlight_WaitsForItToLand() => OnGrainScheduler(async () =>
     {
@@ -24,7 +23,7 @@ public sealed class RunWriterTests
 
         // Branch 1 dispatches: its fence starts the claim's write.
         var first = writer.EnsureDurableAsync();
-        await store.WriteStarted.WaitAsync(Deadline);
+        await store.WriteStarted.WaitAsync(LocalDeadline);
         // Branch 2 dispatches in a later turn, nothing changed since: it must still wait for that write.
         var second = writer.EnsureDurableAsync();
         await Task.Yield();
@@ -32,7 +31,7 @@ public sealed class RunWriterTests
         Assert.False(second.IsCompleted, "the second dispatch passed the fence while the fencing write was still in flight");
 
         store.ReleaseWrites();
-        await Task.WhenAll(first, second).WaitAsync(Deadline);
+        await Task.WhenAll(first, second).WaitAsync(LocalDeadline);
         Assert.Equal(1, store.Writes);
     });
 
@@ -106,11 +105,11 @@ public sealed class RunWriterTests
         store.HoldWrites();
 
         var persisted = writer.PersistAsync();
-        await store.WriteStarted.WaitAsync(Deadline);
+        await store.WriteStarted.WaitAsync(LocalDeadline);
         Assert.Empty(journal.Events);
 
         store.ReleaseWrites();
-        await persisted.WaitAsync(Deadline);
+        await persisted.WaitAsync(LocalDeadline);
         await WaitUntil(() => journal.Events.Count == 1, "the event's delivery to the journal");
         Assert.Equal(1, journal.Events[0].Seq);
         // Confirmed events leave the outbox with the next write (no write of their own).
@@ -157,7 +156,7 @@ public sealed class RunWriterTests
         row.Write(new WorkflowRunState { Status = WorkflowState.Running, WorkflowName = "w", Owner = null, Done = ["a", "b"] });
         ownership.Held.Remove(previous.Activation);
 
-        await acquiring.WaitAsync(Deadline);
+        await acquiring.WaitAsync(LocalDeadline);
         Assert.True(writer.Owns);
         Assert.Contains("b", writer.Run.Done);
         await writer.EnsureDurableAsync();
@@ -216,10 +215,10 @@ public sealed class RunWriterTests
 
     private static async Task WaitUntil(Func<bool> condition, string what)
     {
-        var until = DateTime.UtcNow + Deadline;
+        var until = DateTime.UtcNow + LocalDeadline;
         while (!condition())
         {
-            if (DateTime.UtcNow > until) throw new TimeoutException($"Timed out after {Deadline} waiting for {what}.");
+            if (DateTime.UtcNow > until) throw new TimeoutException($"Timed out after {LocalDeadline} waiting for {what}.");
             await Task.Delay(10);
         }
     }

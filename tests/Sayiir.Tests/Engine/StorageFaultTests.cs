@@ -1,11 +1,11 @@
 using Sayiir.Tests.Infrastructure;
+using static Sayiir.Tests.Infrastructure.TestDefaults;
 
 namespace Sayiir.Tests.Engine;
 
 /// <summary>PostgreSQL going away under load, and not being there at start-up.</summary>
 public sealed class StorageFaultTests
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(120);
     private static readonly string[] SteadySteps = ["s1", "s2", "s3", "s4", "s5"];
 
     [Fact]
@@ -14,13 +14,13 @@ public sealed class StorageFaultTests
         await using var postgres = await PrivatePostgres.StartAsync(55441);
         await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres,
             new ClusterSettings { ConnectionString = postgres.ConnectionString, Silos = 2, Workflows = [FaultFlows.Steady] });
-        var ids = Enumerable.Range(0, 20).Select(i => $"fault-{i}-{Guid.NewGuid():n}").ToList();
+        var ids = Enumerable.Range(0, 20).Select(i => NewId($"fault-{i}")).ToList();
         for (var i = 0; i < ids.Count; i++) await cluster.Client.StartAsync(FaultFlows.Steady, i * 100, ids[i]);
-        await Wait.UntilAsync(() => ids.All(id => Probe.Executions(id, "s2") == 1), Deadline, "every run to reach step 2");
+        await Wait.UntilAsync(() => ids.All(id => Probe.Executions(id, "s2") == 1), OutageDeadline, "every run to reach step 2");
 
         await postgres.StopAsync();
         // Tasks in flight finish while the database is down; their checkpoints wait (and so do the next steps).
-        await Wait.UntilAsync(() => ids.All(id => Probe.EventsOf(id, "s2").Any(e => e.What == "end")), Deadline,
+        await Wait.UntilAsync(() => ids.All(id => Probe.EventsOf(id, "s2").Any(e => e.What == "end")), OutageDeadline,
             "every run to finish its step-2 attempt while the database is down");
         await postgres.StartAgainAsync();
 
@@ -54,7 +54,7 @@ public sealed class StorageFaultTests
         await postgres.StopAsync();
         // The new run's activation cannot read its row: the caller gets our type naming the run and the database,
         // not the provider's exception (which Orleans cannot send to a client).
-        var id = $"fault-start-{Guid.NewGuid():n}";
+        var id = NewId("fault-start");
         var failure = await Assert.ThrowsAsync<SayiirStorageUnavailableException>(() => cluster.Client.StartAsync(FaultFlows.Steady, 1, id));
         Assert.Contains(id, failure.Message);
         Assert.Equal(Sayiir.Persistence.PostgresSchemaInstaller.DescribeTarget(postgres.ConnectionString), failure.Target);
@@ -65,7 +65,7 @@ public sealed class StorageFaultTests
         {
             try { await cluster.Client.StartAsync(FaultFlows.Steady, 1, id); return true; }
             catch (SayiirStorageUnavailableException) { return false; }
-        }, Deadline, "the start to succeed once the database is back");
+        }, OutageDeadline, "the start to succeed once the database is back");
         Assert.Equal(1 + 5, await WaitForResultTolerantAsync(cluster.Client, id));
         Assert.All(SteadySteps, step => Assert.Equal(1, Probe.Executions(id, step)));
     }
@@ -81,7 +81,7 @@ public sealed class StorageFaultTests
             if (status.State != WorkflowState.Completed) return false;
             result = await client.WaitForResultAsync<int>(id);
             return true;
-        }, Deadline, $"run {id} to complete after the database came back");
+        }, OutageDeadline, $"run {id} to complete after the database came back");
         return result;
     }
 }

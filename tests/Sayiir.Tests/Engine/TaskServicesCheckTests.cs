@@ -1,4 +1,5 @@
 using Sayiir.Tests.Infrastructure;
+using static Sayiir.Tests.Infrastructure.TestDefaults;
 
 namespace Sayiir.Tests.Engine;
 
@@ -35,6 +36,6 @@ public sealed class TaskServicesCheckTests
     {
         await using var cluster = await SayiirCluster.StartAsync(Backend.Memory, new ClusterSettings { Silos = 1, Workflows = [TestFlows.WithService] });
 
-        Assert.Equal("Hello, Ada! (attempt 1 of greet)", await cluster.Client.RunAsync(TestFlows.WithService, "Ada", $"di-{Guid.NewGuid():n}"));
+        Assert.Equal("Hello, Ada! (attempt 1 of greet)", await cluster.Client.RunAsync(TestFlows.WithService, "Ada", NewId("di")));
     }
 }

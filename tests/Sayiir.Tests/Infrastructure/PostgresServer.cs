@@ -6,7 +6,8 @@ namespace Sayiir.Tests.Infrastructure;
 /// <summary>
 /// The PostgreSQL server the tests run against, given by <c>SAYIIR_TEST_POSTGRES</c> (an Npgsql connection string
 /// whose user may CREATE DATABASE). <c>bash eng/test.sh</c> provisions a throwaway server and sets it.
-/// Every test that needs a database creates its own, so tests never share state.
+/// Every test that needs a database creates its own (the scenario classes of a collection share their cluster's, see
+/// <see cref="SharedClusters"/>), and whoever created a database drops it when done.
 /// </summary>
 public static class PostgresServer
 {

@@ -17,7 +17,10 @@ public sealed record ClusterSettings
 {
     public int Silos { get; init; } = 2;
 
-    /// <summary>A PostgreSQL database for the Postgres backend; created when null.</summary>
+    /// <summary>
+    /// A PostgreSQL database for the Postgres backend; when null the cluster creates one and drops it when disposed
+    /// (a database given here belongs to the caller and is left alone).
+    /// </summary>
     public string? ConnectionString { get; init; }
 
     public string ServiceId { get; init; } = $"sayiir-test-{Guid.NewGuid():n}";
@@ -39,12 +42,20 @@ public sealed record ClusterSettings
 /// <summary>An in-process TestingHost cluster with Sayiir and every test workflow registered.</summary>
 public sealed class SayiirCluster : IAsyncDisposable
 {
-    private SayiirCluster(InProcessTestCluster cluster, Backend backend, string? connectionString)
+    // Set when the cluster created its database itself: then it drops it on disposal.
+    private readonly bool _ownsDatabase;
+
+    private SayiirCluster(InProcessTestCluster cluster, Backend backend, string? connectionString, bool ownsDatabase)
     {
         Cluster = cluster;
         Backend = backend;
         ConnectionString = connectionString;
+        _ownsDatabase = ownsDatabase;
     }
+
+    /// <summary>Every workflow the tests define, registered when <see cref="ClusterSettings.Workflows"/> is null.</summary>
+    public static IEnumerable<WorkflowDefinition> TestWorkflows =>
+        TestFlows.All.Concat(FlowLanguageFlows.All).Concat(ObservabilityFlows.All).Concat(GuaranteeFlows.All);
 
     public InProcessTestCluster Cluster { get; }
 
@@ -57,16 +68,30 @@ public sealed class SayiirCluster : IAsyncDisposable
     public static async Task<SayiirCluster> StartAsync(Backend backend, ClusterSettings? settings = null)
     {
         settings ??= new ClusterSettings();
+        var ownsDatabase = backend == Backend.Postgres && settings.ConnectionString is null;
         var connectionString = backend == Backend.Postgres
             ? settings.ConnectionString ?? await PostgresServer.CreateDatabaseAsync(settings.DatabasePrefix)
             : null;
+        try
+        {
+            return await DeployAsync(backend, settings, connectionString, ownsDatabase);
+        }
+        catch when (ownsDatabase)
+        {
+            await PostgresServer.DropDatabaseAsync(connectionString!);
+            throw;
+        }
+    }
+
+    private static async Task<SayiirCluster> DeployAsync(Backend backend, ClusterSettings settings, string? connectionString, bool ownsDatabase)
+    {
         var builder = new InProcessTestClusterBuilder((short)settings.Silos);
         builder.Options.ServiceId = settings.ServiceId;
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddSayiir(s =>
             {
-                foreach (var workflow in settings.Workflows ?? TestFlows.All.Concat(FlowLanguageFlows.All).Concat(ObservabilityFlows.All).Concat(GuaranteeFlows.All)) s.AddWorkflow(workflow);
+                foreach (var workflow in settings.Workflows ?? TestWorkflows) s.AddWorkflow(workflow);
                 if (connectionString is not null) s.UsePostgres(connectionString);
                 s.Configure(o => o.RecoveryReminderPeriod = settings.RecoveryReminderPeriod);
             });
@@ -82,7 +107,7 @@ public sealed class SayiirCluster : IAsyncDisposable
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        return new SayiirCluster(cluster, backend, connectionString);
+        return new SayiirCluster(cluster, backend, connectionString, ownsDatabase);
     }
 
     /// <summary>The silo a task attempt recorded it ran on.</summary>
@@ -93,31 +118,18 @@ public sealed class SayiirCluster : IAsyncDisposable
     {
         try
         {
-            await Cluster.StopAllSilosAsync();
+            try
+            {
+                await Cluster.StopAllSilosAsync();
+            }
+            finally
+            {
+                await Cluster.DisposeAsync();
+            }
         }
         finally
         {
-            await Cluster.DisposeAsync();
+            if (_ownsDatabase) await PostgresServer.DropDatabaseAsync(ConnectionString!);
         }
     }
-}
-
-/// <summary>One shared in-memory cluster for the fast scenarios.</summary>
-public sealed class MemoryClusterFixture : IAsyncLifetime
-{
-    public SayiirCluster Cluster { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Cluster = await SayiirCluster.StartAsync(Backend.Memory);
-
-    public async Task DisposeAsync() => await Cluster.DisposeAsync();
-}
-
-/// <summary>One shared PostgreSQL cluster (its own database) for the fast scenarios.</summary>
-public sealed class PostgresClusterFixture : IAsyncLifetime
-{
-    public SayiirCluster Cluster { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Cluster = await SayiirCluster.StartAsync(Backend.Postgres);
-
-    public async Task DisposeAsync() => await Cluster.DisposeAsync();
 }

@@ -1,21 +1,16 @@
 using Sayiir.Tests.Infrastructure;
+using static Sayiir.Tests.Infrastructure.TestDefaults;
 
 namespace Sayiir.Tests.Observability;
 
 /// <summary>Run history and run listing, on both backends (derived classes below).</summary>
-public abstract class HistoryAndListingScenarios(SayiirCluster cluster)
+public abstract class HistoryAndListingScenarios(SayiirCluster cluster) : ClusterScenarios(cluster)
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
-
-    private ISayiirClient Client => cluster.Client;
-
-    private static string NewId(string name) => $"{name}-{Guid.NewGuid():n}";
-
     [Fact]
     public async Task GetHistoryAsync_RunWithRetry_RecordsEveryTransitionInOrder()
     {
         var id = NewId("history-retry");
-        await Wait.ForAsync(Client.RunAsync(TestFlows.SucceedsOnAttempt, 2, id), Deadline, "the run");
+        await Wait.ForAsync(Client.RunAsync(TestFlows.SucceedsOnAttempt, 2, id), LongDeadline, "the run");
 
         var history = await Client.GetHistoryAsync(id);
 
@@ -40,18 +35,18 @@ public abstract class HistoryAndListingScenarios(SayiirCluster cluster)
     public async Task GetHistoryAsync_DelaySignalPauseAndCancel_AreRecorded()
     {
         var delayed = NewId("history-delay");
-        await Wait.ForAsync(Client.RunAsync(FlowLanguageFlows.DelayLast, "x", delayed), Deadline, "the delayed run");
+        await Wait.ForAsync(Client.RunAsync(FlowLanguageFlows.DelayLast, "x", delayed), LongDeadline, "the delayed run");
         var delayHistory = (await Client.GetHistoryAsync(delayed)).Select(e => e.Kind).ToList();
         Assert.Contains(RunEventKind.DelayStarted, delayHistory);
         Assert.True(delayHistory.IndexOf(RunEventKind.DelayStarted) < delayHistory.IndexOf(RunEventKind.DelayWoken));
 
         var signalled = NewId("history-signal");
         await Client.StartAsync(FlowLanguageFlows.Approval, "req", signalled);
-        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(signalled)).State == WorkflowState.AwaitingSignal, Deadline, "the run to await its signal");
+        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(signalled)).State == WorkflowState.AwaitingSignal, LongDeadline, "the run to await its signal");
         await Client.PauseAsync(signalled, "lunch", "ops");
         await Client.UnpauseAsync(signalled);
         await Client.SignalAsync(signalled, "approve", "carol");
-        await Wait.ForAsync(Client.WaitForResultAsync<string>(signalled), Deadline, "the signalled run");
+        await Wait.ForAsync(Client.WaitForResultAsync<string>(signalled), LongDeadline, "the signalled run");
         var signalHistory = await Client.GetHistoryAsync(signalled);
         var kinds = signalHistory.Select(e => e.Kind).ToList();
         Assert.Contains(RunEventKind.SignalAwaited, kinds);
@@ -62,7 +57,7 @@ public abstract class HistoryAndListingScenarios(SayiirCluster cluster)
 
         var cancelled = NewId("history-cancel");
         await Client.StartAsync(FlowLanguageFlows.Approval, "req", cancelled);
-        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(cancelled)).State == WorkflowState.AwaitingSignal, Deadline, "the run to await its signal");
+        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(cancelled)).State == WorkflowState.AwaitingSignal, LongDeadline, "the run to await its signal");
         await Client.CancelAsync(cancelled, "not needed", "bob");
         var cancelHistory = await Client.GetHistoryAsync(cancelled);
         Assert.Equal(RunEventKind.Cancelled, cancelHistory[^1].Kind);
@@ -74,10 +69,10 @@ public abstract class HistoryAndListingScenarios(SayiirCluster cluster)
     {
         var id = NewId("history-resume");
         Probe.Set(id, "fail_b");
-        await Assert.ThrowsAsync<WorkflowFailedException>(() => Wait.ForAsync(Client.RunAsync(TestFlows.Abc, "", id), Deadline, "the failing run"));
+        await Assert.ThrowsAsync<WorkflowFailedException>(() => Wait.ForAsync(Client.RunAsync(TestFlows.Abc, "", id), LongDeadline, "the failing run"));
         Probe.Set(id, "fail_b", false);
         await Client.ResumeAsync(id);
-        await Wait.ForAsync(Client.WaitForResultAsync<string>(id), Deadline, "the resumed run");
+        await Wait.ForAsync(Client.WaitForResultAsync<string>(id), LongDeadline, "the resumed run");
 
         var kinds = (await Client.GetHistoryAsync(id)).Select(e => e.Kind).ToList();
 
@@ -111,36 +106,38 @@ public abstract class HistoryAndListingScenarios(SayiirCluster cluster)
                 finally { gate.Release(); }
             }));
         }
+        // The cluster is shared with other classes: the counts below are of this test's runs (its instance-id prefix),
+        // listed through pages that may hold other runs too.
         var query = new RunQuery { WorkflowName = ObservabilityFlows.Listed.Name, PageSize = 37 };
-        await Wait.UntilAsync(async () => (await ListAllAsync(query with { States = [WorkflowState.AwaitingSignal] })).Count == total, Deadline,
+        await Wait.UntilAsync(async () => (await ListOwnAsync(prefix, query with { States = [WorkflowState.AwaitingSignal] })).Count == total, LongDeadline,
             "all runs to be listed as awaiting their signal");
 
         // Half the runs finish while the listing pages through.
         var finishing = Task.WhenAll(ids.Where((_, i) => i % 2 == 0).Select(id => Client.SignalAsync(id, "finish", 1)));
-        var seen = await ListAllAsync(query);
+        var seen = await ListOwnAsync(prefix, query);
         await finishing;
 
         Assert.Equal(total, seen.Count);
         Assert.Equal(total, seen.Select(r => r.InstanceId).Distinct().Count());
         Assert.True(seen.Zip(seen.Skip(1)).All(p => p.First.CreatedAt >= p.Second.CreatedAt), "not newest first");
 
-        await Wait.UntilAsync(async () => (await ListAllAsync(query with { States = [WorkflowState.Completed] })).Count == total / 2, Deadline,
+        await Wait.UntilAsync(async () => (await ListOwnAsync(prefix, query with { States = [WorkflowState.Completed] })).Count == total / 2, LongDeadline,
             "the finished half to be listed as completed");
-        var completed = await ListAllAsync(query with { States = [WorkflowState.Completed] });
+        var completed = await ListOwnAsync(prefix, query with { States = [WorkflowState.Completed] });
         Assert.All(completed, r => Assert.Equal(0, int.Parse(r.InstanceId[^4..], System.Globalization.CultureInfo.InvariantCulture) % 2));
-        Assert.Equal(total / 2, (await ListAllAsync(query with { States = [WorkflowState.AwaitingSignal] })).Count);
-        Assert.Equal(total, (await ListAllAsync(query with { States = [WorkflowState.AwaitingSignal, WorkflowState.Completed] })).Count);
+        Assert.Equal(total / 2, (await ListOwnAsync(prefix, query with { States = [WorkflowState.AwaitingSignal] })).Count);
+        Assert.Equal(total, (await ListOwnAsync(prefix, query with { States = [WorkflowState.AwaitingSignal, WorkflowState.Completed] })).Count);
 
         // A listed run always shows its stored state.
         foreach (var run in completed.Take(20)) Assert.Equal(WorkflowState.Completed, (await Client.GetStatusAsync(run.InstanceId)).State);
 
         // Time range: everything from the test start; then a window cut at the median creation instant.
-        Assert.Equal(total, (await ListAllAsync(query with { CreatedFrom = testStart })).Count);
-        Assert.Empty(await ListAllAsync(query with { CreatedBefore = testStart }));
+        Assert.Equal(total, (await ListOwnAsync(prefix, query with { CreatedFrom = testStart })).Count);
+        Assert.Empty(await ListOwnAsync(prefix, query with { CreatedBefore = testStart }));
         var ordered = seen.OrderBy(r => r.CreatedAt).ToList();
         var cut = ordered[total / 2].CreatedAt;
-        var newer = await ListAllAsync(query with { CreatedFrom = cut });
-        var older = await ListAllAsync(query with { CreatedBefore = cut });
+        var newer = await ListOwnAsync(prefix, query with { CreatedFrom = cut });
+        var older = await ListOwnAsync(prefix, query with { CreatedBefore = cut });
         Assert.Equal(total, newer.Count + older.Count);
         Assert.All(newer, r => Assert.True(r.CreatedAt >= cut));
         Assert.All(older, r => Assert.True(r.CreatedAt < cut));
@@ -148,6 +145,9 @@ public abstract class HistoryAndListingScenarios(SayiirCluster cluster)
         // Another workflow's filter sees none of these runs.
         Assert.DoesNotContain(await ListAllAsync(new RunQuery { WorkflowName = TestFlows.Linear.Name, PageSize = 1000, CreatedFrom = testStart }),
             r => r.InstanceId.StartsWith(prefix, StringComparison.Ordinal));
+
+        // The cluster is shared: leave it without this test's parked half (each run keeps a recovery reminder ticking).
+        await Task.WhenAll(ids.Where((_, i) => i % 2 == 1).Select(id => Client.CancelAsync(id, "listing test done", "tests")));
     }
 
     [Fact]
@@ -186,6 +186,9 @@ public abstract class HistoryAndListingScenarios(SayiirCluster cluster)
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Client.ListRunsAsync(new RunQuery { PageSize = 0 }));
     }
 
+    private async Task<List<RunSummary>> ListOwnAsync(string prefix, RunQuery query) =>
+        [.. (await ListAllAsync(query)).Where(r => r.InstanceId.StartsWith(prefix, StringComparison.Ordinal))];
+
     private async Task<List<RunSummary>> ListAllAsync(RunQuery query)
     {
         var all = new List<RunSummary>();
@@ -202,6 +205,8 @@ public abstract class HistoryAndListingScenarios(SayiirCluster cluster)
     }
 }
 
-public sealed class MemoryHistoryAndListingScenarios(MemoryClusterFixture fixture) : HistoryAndListingScenarios(fixture.Cluster), IClassFixture<MemoryClusterFixture>;
+[Collection(SharedClusters.Memory)]
+public sealed class MemoryHistoryAndListingScenarios(MemoryClusterFixture fixture) : HistoryAndListingScenarios(fixture.Cluster);
 
-public sealed class PostgresHistoryAndListingScenarios(PostgresClusterFixture fixture) : HistoryAndListingScenarios(fixture.Cluster), IClassFixture<PostgresClusterFixture>;
+[Collection(SharedClusters.Postgres)]
+public sealed class PostgresHistoryAndListingScenarios(PostgresClusterFixture fixture) : HistoryAndListingScenarios(fixture.Cluster);

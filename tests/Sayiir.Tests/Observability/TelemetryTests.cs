@@ -3,13 +3,13 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Sayiir.Observability;
 using Sayiir.Tests.Infrastructure;
+using static Sayiir.Tests.Infrastructure.TestDefaults;
 
 namespace Sayiir.Tests.Observability;
 
 /// <summary>Spans and metrics, captured in-process with an ActivityListener and a MeterListener.</summary>
 public sealed class TelemetryTests : IDisposable
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
     private readonly ConcurrentQueue<Activity> _spans = new();
     private readonly ConcurrentQueue<(string Instrument, double Value, string? Workflow)> _measurements = new();
     private readonly ActivityListener _activities;
@@ -54,16 +54,16 @@ public sealed class TelemetryTests : IDisposable
     public async Task Run_WithRetry_EmitsOneTraceWithRunAndAttemptSpansAndMetrics()
     {
         await using var cluster = await SayiirCluster.StartAsync(Backend.Memory, new ClusterSettings { Silos = 1 });
-        var id = $"traced-{Guid.NewGuid():n}";
+        var id = NewId("traced");
         ActivityTraceId traceId;
         using (var caller = TestSource.StartActivity("caller"))
         {
             traceId = caller!.TraceId;
-            Assert.Equal(50, await Wait.ForAsync(cluster.Client.RunAsync(ObservabilityFlows.Traced, 4, id), Deadline, "the traced run"));
+            Assert.Equal(50, await Wait.ForAsync(cluster.Client.RunAsync(ObservabilityFlows.Traced, 4, id), LongDeadline, "the traced run"));
         }
 
         await Wait.UntilAsync(() => _spans.Any(s => s.DisplayName.StartsWith("run ", StringComparison.Ordinal) && Tag(s, "sayiir.instance_id") == id),
-            Deadline, "the run span to end");
+            LongDeadline, "the run span to end");
         var mine = _spans.Where(s => Tag(s, "sayiir.instance_id") == id).ToList();
         Assert.All(mine, s => Assert.Equal(traceId, s.TraceId));
         var run = mine.Single(s => s.DisplayName == "run obs_traced");
@@ -79,7 +79,7 @@ public sealed class TelemetryTests : IDisposable
 
         // Metrics are tagged by workflow; this workflow runs only here.
         double Sum(string name) => _measurements.Where(m => m.Instrument == name && m.Workflow == "obs_traced").Sum(m => m.Value);
-        await Wait.UntilAsync(() => Sum("sayiir.runs.completed") >= 1, Deadline, "the completed-runs counter");
+        await Wait.UntilAsync(() => Sum("sayiir.runs.completed") >= 1, LongDeadline, "the completed-runs counter");
         Assert.Equal(1, Sum("sayiir.runs.started"));
         Assert.Equal(1, Sum("sayiir.runs.completed"));
         Assert.Equal(3, Sum("sayiir.tasks.executed"));
@@ -95,19 +95,19 @@ public sealed class TelemetryTests : IDisposable
     public async Task Run_ResumedOnAnotherSiloAfterKill_KeepsOneTraceId()
     {
         await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres);
-        var id = $"traced-kill-{Guid.NewGuid():n}";
+        var id = NewId("traced-kill");
         ActivityTraceId traceId;
         using (var caller = TestSource.StartActivity("caller"))
         {
             traceId = caller!.TraceId;
             await cluster.Client.StartAsync(ObservabilityFlows.TracedStuckOnce, "", id);
         }
-        await Probe.WaitStartedAsync(id, "b", Deadline);
+        await Probe.WaitStartedAsync(id, "b", LongDeadline);
         await cluster.Cluster.KillSiloAsync(cluster.SiloAt(Probe.EventsOf(id, "b").Single().What));
 
-        Assert.Equal("ABC", await Wait.ForAsync(cluster.Client.WaitForResultAsync<string>(id), Deadline, "the run after the kill"));
+        Assert.Equal("ABC", await Wait.ForAsync(cluster.Client.WaitForResultAsync<string>(id), LongDeadline, "the run after the kill"));
 
-        await Wait.UntilAsync(() => _spans.Any(s => s.DisplayName == "task c" && Tag(s, "sayiir.instance_id") == id), Deadline, "task c's span");
+        await Wait.UntilAsync(() => _spans.Any(s => s.DisplayName == "task c" && Tag(s, "sayiir.instance_id") == id), LongDeadline, "task c's span");
         var mine = _spans.Where(s => Tag(s, "sayiir.instance_id") == id).ToList();
         Assert.Contains(mine, s => s.DisplayName == "run obs_traced_stuck (resumed)");
         Assert.All(mine, s => Assert.Equal(traceId, s.TraceId));

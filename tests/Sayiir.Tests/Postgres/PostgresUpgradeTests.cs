@@ -2,6 +2,7 @@ using System.Globalization;
 using Npgsql;
 using Sayiir.Persistence;
 using Sayiir.Tests.Infrastructure;
+using static Sayiir.Tests.Infrastructure.TestDefaults;
 
 namespace Sayiir.Tests.Postgres;
 
@@ -13,8 +14,6 @@ namespace Sayiir.Tests.Postgres;
 public sealed class PostgresUpgradeTests
 {
     private const string FixtureResource = "Sayiir.Tests.Fixtures.previous-version.sql";
-
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
     private static readonly string[] FixtureRuns =
     [
@@ -122,7 +121,7 @@ public sealed class PostgresUpgradeTests
             // (Its new activation reports Running while it takes the run over, then Waiting once it is back in the delay.)
             var napping = await client.GetStatusAsync("upgrade-napping");
             await Wait.UntilAsync(async () => (napping = await client.GetStatusAsync("upgrade-napping")).State == WorkflowState.Waiting,
-                Deadline, "upgrade-napping to be back in its delay");
+                LongDeadline, "upgrade-napping to be back in its delay");
             Assert.Equal(WakeInstant(oldRows, "upgrade-napping"), napping.WakeAt);
             Assert.Equal(WorkflowState.Cancelled, (await client.CancelAsync("upgrade-napping", "upgrade test", "tests")).State);
             AssertExecutions("upgrade-napping", ("before_nap", 0), ("after_nap", 0));
@@ -137,7 +136,7 @@ public sealed class PostgresUpgradeTests
                 {
                     history = await client.GetHistoryAsync(run);
                     return history.Count > old.Count && history[^1].Kind == expectedLast;
-                }, Deadline, $"history of {run} to end with {expectedLast}");
+                }, LongDeadline, $"history of {run} to end with {expectedLast}");
                 Assert.Equal(
                     old.Select(r => ((RunEventKind)r.Kind, r.Task, r.Detail)),
                     history.Take(old.Count).Select(e => (e.Kind, e.TaskId, e.Detail)));
@@ -217,10 +216,10 @@ public sealed class PostgresUpgradeTests
         Assert.Equal(expected, expected.Select(e => (e.Task, Probe.Executions(instanceId, e.Task))));
 
     private static async Task WaitStateAsync(ISayiirClient client, string instanceId, WorkflowState state) =>
-        await Wait.UntilAsync(async () => (await client.GetStatusAsync(instanceId)).State == state, Deadline, $"{instanceId} to be {state}");
+        await Wait.UntilAsync(async () => (await client.GetStatusAsync(instanceId)).State == state, LongDeadline, $"{instanceId} to be {state}");
 
     private static Task<string> ResultAsync(ISayiirClient client, string instanceId) =>
-        Wait.ForAsync(client.WaitForResultAsync<string>(instanceId), Deadline, $"the result of {instanceId}");
+        Wait.ForAsync(client.WaitForResultAsync<string>(instanceId), LongDeadline, $"the result of {instanceId}");
 
     private static async Task<Dictionary<string, string>> ListingColumnsAsync(string cs)
     {

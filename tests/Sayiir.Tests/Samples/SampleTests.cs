@@ -1,18 +1,13 @@
 using Sayiir.Samples.Approval;
 using Sayiir.Samples.OrderProcessing;
 using Sayiir.Tests.Infrastructure;
+using static Sayiir.Tests.Infrastructure.TestDefaults;
 
 namespace Sayiir.Tests.Samples;
 
 /// <summary>The samples' workflow definitions, run in a test cluster on both backends (derived classes below).</summary>
-public abstract class SampleTests(SayiirCluster cluster)
+public abstract class SampleTests(SayiirCluster cluster) : ClusterScenarios(cluster)
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-
-    private ISayiirClient Client => cluster.Client;
-
-    private static string NewId(string name) => $"{name}-{Guid.NewGuid():n}";
-
     private Task<T> Run<TIn, T>(WorkflowDefinition<TIn, T> flow, TIn input, string id) =>
         Wait.ForAsync(Client.RunAsync(flow, input, id), Deadline, $"run '{id}' of {flow.Name}");
 
@@ -168,6 +163,8 @@ public abstract class SampleTests(SayiirCluster cluster)
     }
 }
 
-public sealed class MemorySampleTests(MemorySampleClusterFixture fixture) : SampleTests(fixture.Cluster), IClassFixture<MemorySampleClusterFixture>;
+[Collection(SharedClusters.Memory)]
+public sealed class MemorySampleTests(MemoryClusterFixture fixture) : SampleTests(fixture.Cluster);
 
-public sealed class PostgresSampleTests(PostgresSampleClusterFixture fixture) : SampleTests(fixture.Cluster), IClassFixture<PostgresSampleClusterFixture>;
+[Collection(SharedClusters.Postgres)]
+public sealed class PostgresSampleTests(PostgresClusterFixture fixture) : SampleTests(fixture.Cluster);
