@@ -61,7 +61,7 @@ internal sealed class SiloProcess
             "--Sayiir:AdvertisedAddress", "127.0.0.1", "--Sayiir:Modules", moduleDll, "--Chaos:LogPostgres", connectionString,
             // Orleans logs at Information when a dead silo's directory partition makes it deactivate healthy activations:
             // the situation that used to re-run tasks on live silos, counted in the report.
-            "--Logging:LogLevel:Orleans.Runtime.Catalog", "Information",
+            "--Logging:LogLevel:Orleans.Runtime.GrainDirectory.LocalGrainDirectory", "Information",
         ];
         foreach (var arg in args.Concat(timings)) info.ArgumentList.Add(arg);
         info.Environment["CHAOS_SILO_LOG"] = logPath;
