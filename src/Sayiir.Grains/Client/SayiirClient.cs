@@ -92,12 +92,12 @@ internal sealed class SayiirClient : ISayiirClient
             {
                 // The local deadline matters when the silo holding the poll dies: Orleans would only fail the call at
                 // its response timeout (30 s by default), long after the run has moved on to a surviving silo.
-                status = await run.WaitAsync(_pollWindow).WaitAsync(_pollWindow + PollGrace, cancellationToken);
+                status = await run.WaitAsync(_pollWindow).WaitAsync(_pollWindow + PollGrace, TimeProvider.System, cancellationToken); // wall clock: a call deadline
             }
             catch (Exception ex) when (IsTransient(ex) && !cancellationToken.IsCancellationRequested)
             {
                 // A silo went away mid-poll; the run continues elsewhere, so poll again.
-                await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+                await Task.Delay(TimeSpan.FromMilliseconds(200), TimeProvider.System, cancellationToken); // wall clock: waits for a silo, not for the run
                 continue;
             }
             switch (status.State)

@@ -58,6 +58,9 @@ public static class SayiirHostingExtensions
         services.AddOptions<SayiirOptions>().BindConfiguration("Sayiir").ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SayiirOptions>, SayiirOptionsValidator>());
         services.TryAddSingleton(sp => new WorkflowRegistry(sp.GetServices<WorkflowRegistration>().Select(r => r.Definition)));
+        // Engine time (delays, retry backoffs, timeouts, timestamps), keyed so that a test's fake clock leaves Orleans on
+        // real time; a provider registered under the key before this call is kept, one registered after it wins.
+        services.TryAddKeyedSingleton(SayiirOptions.TimeProviderKey, TimeProvider.System); // wall clock: the default engine clock
         services.TryAddSingleton<RunningAttempts>();
         services.TryAddSingleton<RunLeases>();
         services.TryAddSingleton<IRunOwnership, SiloRunOwnership>();

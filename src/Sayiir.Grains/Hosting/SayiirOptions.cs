@@ -11,6 +11,15 @@ public sealed class SayiirOptions
     public const string StorageName = "sayiir";
 
     /// <summary>
+    /// The service key of the engine's clock: every delay, retry backoff, signal and task timeout, wake instant and
+    /// run or history timestamp comes from the <see cref="TimeProvider"/> registered under this key
+    /// (<see cref="TimeProvider.System"/> unless one is registered, before or after <c>AddSayiir</c>). Keyed, not the
+    /// plain <see cref="TimeProvider"/> service, because Orleans resolves that one itself (its membership probes, for
+    /// one): a test can run the engine on a <c>FakeTimeProvider</c> while the cluster keeps real time.
+    /// </summary>
+    public const string TimeProviderKey = "sayiir";
+
+    /// <summary>
     /// Period of the per-run recovery reminder, which re-activates an interrupted run on a surviving silo.
     /// Shorter periods recover faster and cost one reminder-table read per tick per run. Must be at least Orleans'
     /// <c>ReminderOptions.MinimumReminderPeriod</c> (1 minute unless lowered), which refuses shorter reminders.

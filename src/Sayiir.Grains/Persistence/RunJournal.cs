@@ -135,7 +135,7 @@ internal abstract partial class BatchingRunJournal : IRunJournal, ILifecyclePart
             {
                 // Storage outage: hold the batch and try again; runs are not slowed down meanwhile.
                 LogWriteRetry(_logger, ex, batch.Count, attempt);
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(100 * attempt, 2000)));
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(100 * attempt, 2000)), TimeProvider.System); // wall clock: a storage outage heals in real time
             }
             catch (Exception ex)
             {

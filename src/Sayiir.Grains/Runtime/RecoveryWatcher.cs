@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sayiir.Hosting;
@@ -82,7 +83,7 @@ internal sealed partial class RecoveryWatcher(
 
     private async Task WakeActiveRunsAsync(List<SiloAddress> died, CancellationToken cancellationToken)
     {
-        var started = DateTimeOffset.UtcNow;
+        var started = Stopwatch.GetTimestamp();
         // The whole ring in two ranges: (0, max] and the wrap-around (max, 0].
         var rows = (await reminders.ReadRows(0, uint.MaxValue, cancellationToken)).Reminders.Concat((await reminders.ReadRows(uint.MaxValue, 0, cancellationToken)).Reminders)
             .Where(r => r.ReminderName == WorkflowGrain.ReminderName)
@@ -103,7 +104,7 @@ internal sealed partial class RecoveryWatcher(
                 catch (Exception) when (attempt < 5 && !ct.IsCancellationRequested)
                 {
                     // The dead silo's directory entries may still be settling.
-                    await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), ct);
+                    await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), TimeProvider.System, ct); // wall clock: waits for the cluster, not for a run
                 }
                 catch (Exception ex) when (!ct.IsCancellationRequested)
                 {
@@ -112,7 +113,7 @@ internal sealed partial class RecoveryWatcher(
                 }
             }
         });
-        LogWoken(logger, rows.Count, (DateTimeOffset.UtcNow - started).TotalMilliseconds);
+        LogWoken(logger, rows.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     /// <summary>

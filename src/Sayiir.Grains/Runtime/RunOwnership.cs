@@ -116,7 +116,7 @@ internal sealed partial class SiloRunOwnership(
         if (status is SiloStatus.Dead or SiloStatus.None) return false;
         try
         {
-            return await grains.GetGrain<IRunLeaseProbeGrain>(owner.Silo).IsHeldAsync(instanceId, owner.Activation).WaitAsync(ProbeTimeout, cancellationToken);
+            return await grains.GetGrain<IRunLeaseProbeGrain>(owner.Silo).IsHeldAsync(instanceId, owner.Activation).WaitAsync(ProbeTimeout, TimeProvider.System, cancellationToken); // wall clock: a call deadline
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -128,10 +128,11 @@ internal sealed partial class SiloRunOwnership(
 
     public async Task WaitAsync(string instanceId, RunOwner owner, TimeSpan max, CancellationToken cancellationToken = default)
     {
-        var wait = owner.Silo == LocalSilo ? leases.WhenReleased(instanceId, owner.Activation) : Task.Delay(RemotePoll < max ? RemotePoll : max, cancellationToken);
+        // wall clock: ownership hand-over follows the cluster's real failure detection, whatever the engine's clock says.
+        var wait = owner.Silo == LocalSilo ? leases.WhenReleased(instanceId, owner.Activation) : Task.Delay(RemotePoll < max ? RemotePoll : max, TimeProvider.System, cancellationToken);
         try
         {
-            await wait.WaitAsync(max, cancellationToken);
+            await wait.WaitAsync(max, TimeProvider.System, cancellationToken); // wall clock: as above
         }
         catch (TimeoutException)
         {

@@ -27,6 +27,7 @@ internal sealed class RunWriter
     private readonly IPersistentState<WorkflowRunState> _store;
     private readonly IRunOwnership _ownership;
     private readonly IRunJournal _journal;
+    // The engine's clock, for the timestamps it writes (the update instant, the owner's claim).
     private readonly TimeProvider _time;
     private readonly TimeSpan _maxRetryDelay;
     private readonly ILogger _logger;
@@ -52,7 +53,7 @@ internal sealed class RunWriter
         _journal = journal;
         _maxRetryDelay = maxRetryDelay;
         _logger = logger;
-        _time = time ?? TimeProvider.System;
+        _time = time ?? TimeProvider.System; // wall clock: only for writers built without the engine's clock (unit tests)
         Run = store.State ?? new WorkflowRunState();
         // Events a previous activation saved but did not see confirmed are delivered with this activation's first write.
         _savedSeq = Run.PendingEvents.Count > 0 ? Run.PendingEvents[^1].Seq : 0;
@@ -327,7 +328,7 @@ internal sealed class RunWriter
             {
                 var delay = TimeSpan.FromMilliseconds(Math.Min(100 * Math.Pow(2, attempt - 1), _maxRetryDelay.TotalMilliseconds));
                 Log.WriteRetry(_logger, ex, _instanceId, attempt, delay);
-                await Task.Delay(delay, _time);
+                await Task.Delay(delay, TimeProvider.System); // wall clock: a storage outage heals in real time
             }
         }
     }
@@ -358,7 +359,7 @@ internal sealed class RunWriter
             {
                 var delay = TimeSpan.FromMilliseconds(Math.Min(100 * Math.Pow(2, attempt - 1), _maxRetryDelay.TotalMilliseconds));
                 Log.WriteRetry(_logger, ex, _instanceId, attempt, delay);
-                await Task.Delay(delay, _time);
+                await Task.Delay(delay, TimeProvider.System); // wall clock: a storage outage heals in real time
             }
         }
     }

@@ -29,7 +29,7 @@ internal sealed class RunningAttempts : IDisposable
         if (lifetime is not null) _stopping = lifetime.ApplicationStopping.Register(() =>
         {
             _isStopping = true;
-            try { _shutdown.CancelAfter(window); }
+            try { _shutdown.CancelAfter(window); } // wall clock: the hand-off window (a CancellationTokenSource() timer)
             catch (ObjectDisposedException) { } // disposed meanwhile
         });
     }
@@ -94,10 +94,13 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
     private readonly IServiceScopeFactory _scopes;
     private readonly IPayloadCodec _codec;
     private readonly TimeSpan _inlineWindow;
+    // Engine time: task timeouts, failure instants and attempt durations (a test may register a fake).
+    private readonly TimeProvider _time;
 
     public TaskWorkerGrain(WorkflowRegistry registry, RunningAttempts running, IServiceScopeFactory scopes, IPayloadCodec codec,
-        IOptions<SayiirOptions> options, IOptions<SiloMessagingOptions> messaging)
+        IOptions<SayiirOptions> options, IOptions<SiloMessagingOptions> messaging, [FromKeyedServices(SayiirOptions.TimeProviderKey)] TimeProvider time)
     {
+        _time = time;
         _registry = registry;
         _running = running;
         _scopes = scopes;
@@ -119,7 +122,7 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
         if (!execution.IsCompleted)
         {
             using var window = new CancellationTokenSource();
-            var elapsed = Task.Delay(_inlineWindow, window.Token);
+            var elapsed = Task.Delay(_inlineWindow, TimeProvider.System, window.Token); // wall clock: bounded by the real response timeout
             if (await Task.WhenAny(execution, elapsed) != execution) return TaskAttemptResult.Pending;
             // Release the timer now rather than at the end of the window.
             window.Cancel();
@@ -150,9 +153,9 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
         activity?.SetTag("sayiir.instance_id", request.InstanceId);
         activity?.SetTag("sayiir.task_id", node.Id);
         activity?.SetTag("sayiir.attempt", request.Attempt);
-        var started = Stopwatch.GetTimestamp();
+        var started = _time.GetTimestamp();
         var result = await RunUserCodeAsync(request, node, input, cancellationToken);
-        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var elapsed = _time.GetElapsedTime(started).TotalMilliseconds;
         activity?.SetTag("sayiir.outcome", result.Outcome.ToString());
         if (result.Failure is { } failure)
         {
@@ -168,9 +171,12 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
 
     private async Task<TaskAttemptResult> RunUserCodeAsync(TaskAttemptRequest request, TaskNode node, object? input, CancellationToken cancellationToken)
     {
-        using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var timeout = node.Settings.Timeout;
-        if (timeout is { } t) attemptCts.CancelAfter(t);
+        // The task's timeout runs on the engine's clock; the attempt's token also fires on shutdown or the run's cancel.
+        using var timeoutCts = timeout is { } t ? new CancellationTokenSource(t, _time) : null;
+        using var attemptCts = timeoutCts is null
+            ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken)
+            : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutCts.Token);
         await using var scope = _scopes.CreateAsyncScope();
         var context = new TaskContext(request.WorkflowName, request.InstanceId, node.Id, request.Attempt,
             request.Metadata ?? EmptyMetadata, scope.ServiceProvider, attemptCts.Token, request.IdempotencyKey, request.LoopIteration);
@@ -210,12 +216,12 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
 
     private static readonly Dictionary<string, string> EmptyMetadata = [];
 
-    private static TaskAttemptResult Failed(TaskAttemptRequest request, Exception error, bool retryable) => new()
+    private TaskAttemptResult Failed(TaskAttemptRequest request, Exception error, bool retryable) => new()
     {
         Outcome = AttemptOutcome.Failed,
         Retryable = retryable,
         // An error that was never thrown (a timeout) has no stack trace of its own: where it was raised stands in.
-        Failure = TaskFailure.FromException(request.TaskId, request.Attempt, error, DateTimeOffset.UtcNow,
+        Failure = TaskFailure.FromException(request.TaskId, request.Attempt, error, _time.GetUtcNow(),
             error.StackTrace is null ? new StackTrace(1, false).ToString() : null),
     };
 }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sayiir.Hosting;
@@ -40,6 +41,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     private readonly IRunJournal _journal;
     private readonly LocalWorkers _workers;
     private readonly IRunOwnership _ownership;
+    // Engine time: delays, retry backoffs, signal and task timeouts, wake instants, timestamps (a test may register a fake).
+    private readonly TimeProvider _time;
 
     private RunWriter _writer = null!;
     private RunProgress _progress = null!;
@@ -71,8 +74,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     public WorkflowGrain(
         [PersistentState(RunStateStorage.StateName, SayiirOptions.StorageName)] IPersistentState<WorkflowRunState> store,
         WorkflowRegistry registry, RunningAttempts attempts, IPayloadCodec codec, IOptions<SayiirOptions> options, IRunJournal journal,
-        LocalWorkers workers, IRunOwnership ownership, ILogger<WorkflowGrain> logger)
+        LocalWorkers workers, IRunOwnership ownership, [FromKeyedServices(SayiirOptions.TimeProviderKey)] TimeProvider time, ILogger<WorkflowGrain> logger)
     {
+        _time = time;
         _journal = journal;
         _workers = workers;
         _store = store;
@@ -90,7 +94,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _writer = new RunWriter(InstanceId, _store, _ownership, _journal, _options.MaxStorageRetryDelay, _logger)
+        _writer = new RunWriter(InstanceId, _store, _ownership, _journal, _options.MaxStorageRetryDelay, _logger, _time)
         {
             OnLost = () =>
             {
@@ -128,7 +132,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         {
             try
             {
-                await Task.WhenAll(inFlight).WaitAsync(_options.HandoffTimeout, cancellationToken);
+                // wall clock: the hand-off window bounds Orleans' deactivation, which runs on real time.
+                await Task.WhenAll(inFlight).WaitAsync(_options.HandoffTimeout, TimeProvider.System, cancellationToken);
             }
             catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
             {
@@ -138,7 +143,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         StopDriving();
         try
         {
-            await _writer.ReleaseAsync().WaitAsync(_options.HandoffTimeout, cancellationToken);
+            await _writer.ReleaseAsync().WaitAsync(_options.HandoffTimeout, TimeProvider.System, cancellationToken); // wall clock: as above
         }
         catch (Exception ex)
         {
@@ -174,7 +179,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             InstanceId = InstanceId,
             WorkflowName = snapshot.WorkflowName ?? "",
             State = snapshot.Status,
-            CreatedAt = snapshot.CreatedAt ?? snapshot.UpdatedAt ?? DateTimeOffset.UtcNow,
+            CreatedAt = snapshot.CreatedAt ?? snapshot.UpdatedAt ?? _time.GetUtcNow(),
             UpdatedAt = snapshot.UpdatedAt,
         });
     }
@@ -223,7 +228,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         try
         {
             await RegisterReminderAsync();
-            var now = DateTimeOffset.UtcNow;
+            var now = _time.GetUtcNow();
             _writer.Replace(new WorkflowRunState
             {
                 WorkflowName = definition.Name,
@@ -274,7 +279,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         {
             // Cancel the timer once the run ends: thousands of waiting clients would otherwise leave as many live timers.
             using var window = new CancellationTokenSource();
-            await Task.WhenAny(_ended.Task, Task.Delay(maxWait, window.Token));
+            // wall clock: a client's long-poll window, bounded by the real call timeout.
+            await Task.WhenAny(_ended.Task, Task.Delay(maxWait, TimeProvider.System, window.Token));
             window.Cancel();
         }
         return BuildStatus();
@@ -356,7 +362,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         StopDriving();
         _run.Status = WorkflowState.Cancelled;
         _run.Pause = null;
-        _run.Cancellation = new CancellationInfo { Reason = reason, By = by, At = DateTimeOffset.UtcNow, InterruptedTaskId = interrupted };
+        _run.Cancellation = new CancellationInfo { Reason = reason, By = by, At = _time.GetUtcNow(), InterruptedTaskId = interrupted };
         Record(RunEventKind.Cancelled, taskId: interrupted, detail: FormatActor(reason, by));
         await _writer.PersistAsync();
         Log.RunCancelled(_logger, InstanceId, by, reason);
@@ -373,7 +379,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         await AcquireAsync();
         if (_run.IsTerminal) throw new InvalidRunStateException(InstanceId, "pause", _run.Status);
         if (_run.Pause is not null) return BuildStatus();
-        _run.Pause = new PauseInfo { Reason = reason, By = by, At = DateTimeOffset.UtcNow };
+        _run.Pause = new PauseInfo { Reason = reason, By = by, At = _time.GetUtcNow() };
         Record(RunEventKind.Paused, detail: FormatActor(reason, by));
         await _writer.PersistAsync();
         Log.RunPaused(_logger, InstanceId, by, reason);
@@ -567,7 +573,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     {
         _ended.TrySetResult();
         if (_run.CreatedAt is { } created)
-            SayiirTelemetry.RunDuration.Record((DateTimeOffset.UtcNow - created).TotalSeconds, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
+            SayiirTelemetry.RunDuration.Record((_time.GetUtcNow() - created).TotalSeconds, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
         if (_runActivity is not null)
         {
             _runActivity.SetTag("sayiir.outcome", _run.Status.ToString());
@@ -619,7 +625,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             if (_run.Retries.TryGetValue(task.Id, out var retry))
             {
                 attempt = retry.NextAttempt;
-                if (retry.NextAttemptAt > DateTimeOffset.UtcNow)
+                if (retry.NextAttemptAt > _time.GetUtcNow())
                 {
                     // Shown as Waiting until the next attempt; a cancel meanwhile names this task.
                     _waitingDelays[task.Id] = retry.NextAttemptAt;
@@ -646,7 +652,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
                     _run.Retries.Remove(task.Id);
                     var completed = new RunHistoryEvent
                     {
-                        At = DateTimeOffset.UtcNow,
+                        At = _time.GetUtcNow(),
                         Kind = RunEventKind.TaskCompleted,
                         TaskId = task.Id,
                         Attempt = attempt,
@@ -673,7 +679,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
                 var failure = result.Failure! with { Attempt = attempt };
                 Record(RunEventKind.TaskFailed, task.Id, attempt, TimeSpan.FromMilliseconds(result.DurationMs), errorType: failure.ErrorType, message: failure.Message);
                 if (!result.Retryable || attempt >= task.Settings.Retry.MaxAttempts) throw new RunFailedException(failure);
-                var nextAt = DateTimeOffset.UtcNow + task.Settings.Retry.GetDelay(attempt, Random.Shared);
+                var nextAt = _time.GetUtcNow() + task.Settings.Retry.GetDelay(attempt, Random.Shared);
                 _run.Retries[task.Id] = new RetryCheckpoint { NextAttempt = attempt + 1, NextAttemptAt = nextAt };
                 Record(RunEventKind.RetryScheduled, task.Id, attempt + 1, detail: nextAt.ToString("o", System.Globalization.CultureInfo.InvariantCulture));
                 processed.TrySetResult();
@@ -811,7 +817,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         await BoundaryAsync(epoch);
         if (!_run.Deadlines.TryGetValue(delay.Id, out var wakeAt))
         {
-            wakeAt = DateTimeOffset.UtcNow + delay.Duration;
+            wakeAt = _time.GetUtcNow() + delay.Duration;
             _run.Deadlines[delay.Id] = wakeAt;
             Record(RunEventKind.DelayStarted, delay.Id, detail: wakeAt.ToString("o", System.Globalization.CultureInfo.InvariantCulture));
         }
@@ -842,7 +848,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         {
             if (!_run.Deadlines.TryGetValue(signal.Id, out var at))
             {
-                at = DateTimeOffset.UtcNow + timeout;
+                at = _time.GetUtcNow() + timeout;
                 _run.Deadlines[signal.Id] = at;
             }
             timeoutAt = at;
@@ -855,10 +861,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         if (timeoutAt is { } deadline)
         {
             var token = _runCts.Token;
-            while (!waiter.Delivered.Task.IsCompleted && DateTimeOffset.UtcNow < deadline)
+            while (!waiter.Delivered.Task.IsCompleted && _time.GetUtcNow() < deadline)
             {
-                var wait = Clamp(deadline - DateTimeOffset.UtcNow);
-                await Task.WhenAny(waiter.Delivered.Task, Task.Delay(wait, token));
+                await SleepUntilAsync(deadline, waiter.Delivered.Task, token);
                 Ensure(epoch);
             }
             if (!waiter.Delivered.Task.IsCompleted && _signalWaiters.Remove(waiter))
@@ -880,7 +885,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     /// <summary>A signal's payload is a result like a task's: archived with its event, so it stays readable once released.</summary>
     private void CompleteSignal(SignalNode signal, byte[] payload)
     {
-        _writer.Record(new RunHistoryEvent { At = DateTimeOffset.UtcNow, Kind = RunEventKind.SignalConsumed, TaskId = signal.Id, Detail = signal.SignalName });
+        _writer.Record(new RunHistoryEvent { At = _time.GetUtcNow(), Kind = RunEventKind.SignalConsumed, TaskId = signal.Id, Detail = signal.SignalName });
         _progress.CompleteLeaf(signal, payload);
     }
 
@@ -913,12 +918,36 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     private async Task DelayUntilAsync(DateTimeOffset at, int epoch)
     {
         var token = _runCts.Token;
-        for (var remaining = at - DateTimeOffset.UtcNow; remaining > TimeSpan.Zero; remaining = at - DateTimeOffset.UtcNow)
+        while (_time.GetUtcNow() < at)
         {
-            await Task.Delay(Clamp(remaining), token);
+            await SleepUntilAsync(at, null, token);
             Ensure(epoch);
         }
         Ensure(epoch);
+    }
+
+    /// <summary>
+    /// One timer's worth of waiting for <paramref name="at"/> on the engine's clock, or until <paramref name="other"/>
+    /// completes; a cancelled <paramref name="token"/> throws unless <paramref name="other"/> is given. Callers read
+    /// the clock again after it. An early wake-up (a reminder tick, a wall-clock timer) never ends a wait by itself.
+    /// </summary>
+    private async Task SleepUntilAsync(DateTimeOffset at, Task? other, CancellationToken token)
+    {
+        var now = _time.GetUtcNow();
+        if (now >= at) return;
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(token);
+        var elapsed = Task.Delay(Clamp(at - now), _time, timer.Token);
+        // A clock that jumped between the read and the arming (a test advancing a fake clock) would leave the timer
+        // due late: then the caller reads the clock again instead. A real clock moves far less than this between two reads.
+        try
+        {
+            if (_time.GetUtcNow() - now <= TimeSpan.FromMilliseconds(1)) await (other is null ? elapsed : Task.WhenAny(elapsed, other));
+        }
+        finally
+        {
+            // Releases the timer when it was not the one to end the wait.
+            await timer.CancelAsync();
+        }
     }
 
     // Task.Delay takes at most ~24.8 days; longer waits go round again.
@@ -956,7 +985,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         var registering = _registering is { IsCompleted: false } pending ? pending : _registering = RegisterReminderWithRetryAsync();
         try
         {
-            await registering.WaitAsync(ReminderWait);
+            await registering.WaitAsync(ReminderWait, TimeProvider.System); // wall clock: bounded by Orleans' real call timeout
         }
         catch (TimeoutException)
         {
@@ -979,7 +1008,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
                 // A storage blip or a reminder service still initializing: registering again is harmless.
                 var delay = TimeSpan.FromMilliseconds(Math.Min(100 * Math.Pow(2, attempt - 1), _options.MaxStorageRetryDelay.TotalMilliseconds));
                 Log.ReminderFailed(_logger, ex, InstanceId);
-                await Task.Delay(delay);
+                await Task.Delay(delay, TimeProvider.System); // wall clock: a reminder-service blip heals in real time
             }
         }
     }
@@ -1050,7 +1079,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         string? errorType = null, string? message = null) =>
         _writer.Record(new RunHistoryEvent
         {
-            At = DateTimeOffset.UtcNow,
+            At = _time.GetUtcNow(),
             Kind = kind,
             TaskId = taskId,
             Attempt = attempt,
@@ -1072,8 +1101,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         return activity;
     }
 
-    private static TaskFailure FailureFrom(string taskId, int attempt, Exception error) =>
-        TaskFailure.FromException(taskId, attempt, error, DateTimeOffset.UtcNow);
+    private TaskFailure FailureFrom(string taskId, int attempt, Exception error) =>
+        TaskFailure.FromException(taskId, attempt, error, _time.GetUtcNow());
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
