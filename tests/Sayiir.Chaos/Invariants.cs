@@ -58,7 +58,7 @@ internal sealed partial class Invariants(
         // ----- b/c. re-executions -----
         var groups = executions.GroupBy(e => (e.InstanceId, e.TaskId, e.Attempt))
             .Select(g => g.OrderBy(e => e.StartedAt).ThenBy(e => e.Id).ToList()).Where(g => g.Count > 1).ToList();
-        int inFlightExplained = 0, graceExplained = 0;
+        int inFlightExplained = 0, graceExplained = 0, outageExplained = 0;
         var unexplained = new List<string>();
         int whileAlive = 0, notCheckpointed = 0;
         foreach (var group in groups)
@@ -69,6 +69,7 @@ internal sealed partial class Invariants(
                 {
                     case ExposureKind.InFlight: inFlightExplained++; break;
                     case ExposureKind.Grace: graceExplained++; break;
+                    case ExposureKind.Outage: outageExplained++; break;
                     default:
                         unexplained.Add(Describe(group, i));
                         if (_killAt.TryGetValue(group[i].Pid, out var kill) && kill <= group[i + 1].StartedAt) notCheckpointed++;
@@ -77,14 +78,15 @@ internal sealed partial class Invariants(
                 }
             }
         }
-        var reExecutions = inFlightExplained + graceExplained + unexplained.Count;
-        Row("b. re-executions (same attempt run again)", $"{reExecutions}: explained {inFlightExplained + graceExplained} ({inFlightExplained} in flight at a kill, {graceExplained} ended < {settings.CheckpointGrace.TotalMilliseconds:F0} ms before it), " +
+        var reExecutions = inFlightExplained + graceExplained + outageExplained + unexplained.Count;
+        Row("b. re-executions (same attempt run again)", $"{reExecutions}: explained {inFlightExplained + graceExplained + outageExplained} ({inFlightExplained} in flight at a kill, {graceExplained} ended < {settings.CheckpointGrace.TotalMilliseconds:F0} ms before it, " +
+            $"{outageExplained} ended while PostgreSQL was down and their silo was killed before the write could land), " +
             $"unexplained {unexplained.Count} ({whileAlive} while the first silo was alive, {notCheckpointed} ended long before the kill)", unexplained.Count == 0);
         if (unexplained.Count > 0)
             Fail("b", $"{unexplained.Count} unexplained re-execution(s): {whileAlive} ran again while the silo of the earlier execution was alive, {notCheckpointed} ran again although the earlier one had finished more than {settings.CheckpointGrace.TotalMilliseconds:F0} ms before its silo was killed", unexplained);
 
         var exposedInFlight = executions.Count(e => Exposure(e) == ExposureKind.InFlight);
-        var exposedGrace = executions.Count(e => Exposure(e) == ExposureKind.Grace);
+        var exposedGrace = executions.Count(e => Exposure(e) is ExposureKind.Grace or ExposureKind.Outage);
         var cOk = reExecutions <= exposedInFlight + exposedGrace;
         Row("c. re-executions <= executions exposed to kills", $"{reExecutions} <= {exposedInFlight + exposedGrace} ({exposedInFlight} in flight + {exposedGrace} within the grace)", cOk);
         if (!cOk) Fail("c", $"{reExecutions} re-executions but only {exposedInFlight + exposedGrace} executions were exposed to kills", []);
@@ -192,7 +194,7 @@ internal sealed partial class Invariants(
         return count;
     }
 
-    private enum ExposureKind { None, InFlight, Grace }
+    private enum ExposureKind { None, InFlight, Grace, Outage }
 
     private DateTimeOffset Start => silos.Count > 0 ? silos.Min(s => s.StartedAt) : DateTimeOffset.UtcNow;
 
@@ -200,7 +202,16 @@ internal sealed partial class Invariants(
     {
         if (!_killAt.TryGetValue(e.Pid, out var kill) || e.StartedAt >= kill) return ExposureKind.None;
         if (e.EndedAt is null || e.EndedAt > kill) return ExposureKind.InFlight;
-        return e.EndedAt > kill - settings.CheckpointGrace ? ExposureKind.Grace : ExposureKind.None;
+        if (e.EndedAt > kill - settings.CheckpointGrace) return ExposureKind.Grace;
+        // A task that ended while PostgreSQL was down cannot be checkpointed before the server is back, and the writer's
+        // retries back off exponentially meanwhile (the next try can come about one outage length after it is back).
+        if (pgRestart is { } restart && e.EndedAt >= restart.At && e.EndedAt <= restart.At + restart.Took
+            && kill <= restart.At + restart.Took + restart.Took + settings.CheckpointGrace)
+        {
+            return ExposureKind.Outage;
+        }
+
+        return ExposureKind.None;
     }
 
     private DateTimeOffset EffectiveEnd(Execution e) =>
