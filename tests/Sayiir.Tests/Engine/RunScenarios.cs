@@ -408,8 +408,10 @@ public sealed class PostgresRunScenarios(PostgresClusterFixture fixture) : RunSc
     {
         var id = NewId("moved");
         await Client.StartAsync(FlowLanguageFlows.SignalLong, 0, id);
-        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, Deadline,
-            "the run to await its signal");
+        // The stored row, not only the activation, must say so: a write still on its way would lose to the bump below and
+        // move the run before the pause is even called.
+        await Wait.UntilAsync(async () => await StoredRuns.StoredStateAsync(Cluster.ConnectionString!, id) == WorkflowState.AwaitingSignal, Deadline,
+            "the run's stored row to show it awaiting its signal");
         // Another writer moves the stored row on (as a new owner would): the activation's next write loses the ETag race.
         await using (var connection = new Npgsql.NpgsqlConnection(Cluster.ConnectionString))
         {
