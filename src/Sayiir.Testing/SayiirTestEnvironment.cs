@@ -62,6 +62,8 @@ public sealed class SayiirTestEnvironment : IAsyncDisposable
 
         var builder = new InProcessTestClusterBuilder((short)options.Silos);
         builder.Options.ServiceId = $"sayiir-test-{Guid.NewGuid():n}";
+        // No log files in the caller's working directory (the TestingHost default writes logs/testcluster-*.log).
+        builder.Options.ConfigureFileLogging = false;
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddSayiir(s =>
