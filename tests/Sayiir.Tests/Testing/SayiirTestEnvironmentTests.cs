@@ -33,6 +33,12 @@ public sealed class SayiirTestEnvironmentTests(SayiirTestEnvironmentTests.Fixtur
         .Then("count-2", (int x) => x + 1)
         .Build();
 
+    private static readonly WorkflowDefinition<int, string> ShipAfterApproval = Flow.Create<int>("env_ship_after_approval")
+        .WaitForSignal<string>("approval", "approve")
+        .Delay("ship-delay", TimeSpan.FromDays(1))
+        .Then("ship", (string who) => $"shipped for {who}")
+        .Build();
+
     private SayiirTestEnvironment Env => fixture.Env;
 
     [Fact]
@@ -97,6 +103,25 @@ public sealed class SayiirTestEnvironmentTests(SayiirTestEnvironmentTests.Fixtur
         Assert.Equal(0, history.TaskExecutions("no-such-task"));
     }
 
+    [Fact]
+    public async Task AdvanceTime_RightAfterSignal_MeasuresTheNextDelayFromTheSignalInstant()
+    {
+        var id = NewId("env-signal");
+        var start = Env.Now;
+        await Env.Client.StartAsync(ShipAfterApproval, 0, id);
+        await Env.AdvanceTimeAsync(TimeSpan.FromHours(2));
+        Assert.Equal(WorkflowState.AwaitingSignal, (await Env.Client.GetStatusAsync(id)).State);
+
+        await Env.Client.SignalAsync(id, "approve", "ada");
+        await Env.AdvanceTimeAsync(TimeSpan.FromDays(1));
+
+        Assert.Equal(WorkflowState.Completed, (await Env.Client.GetStatusAsync(id)).State);
+        Assert.Equal("shipped for ada", await Env.Client.WaitForResultAsync<string>(id));
+        var history = await Env.HistoryAsync(id);
+        Assert.Equal(start + TimeSpan.FromHours(2), history.OfKind(RunEventKind.DelayStarted, "ship-delay").Single().At);
+        Assert.Equal(1, history.TaskExecutions("ship"));
+    }
+
     /// <summary>One environment of two silos for the class.</summary>
     public sealed class Fixture : IAsyncLifetime
     {
@@ -106,7 +131,7 @@ public sealed class SayiirTestEnvironmentTests(SayiirTestEnvironmentTests.Fixtur
         {
             o.Silos = 2;
             o.StartTime = new DateTimeOffset(2031, 6, 1, 0, 0, 0, TimeSpan.Zero);
-            o.AddWorkflow(ThreeDayDelay).AddWorkflow(HourlyRetries).AddWorkflow(DailyLoop);
+            o.AddWorkflow(ThreeDayDelay).AddWorkflow(HourlyRetries).AddWorkflow(DailyLoop).AddWorkflow(ShipAfterApproval);
         });
 
         public async Task DisposeAsync() => await Env.DisposeAsync();
