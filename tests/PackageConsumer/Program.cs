@@ -1,6 +1,7 @@
 // The packaged-consumer check (eng/package-test.sh): a co-hosted silo on the in-memory default runs a two-step flow
 // (a delegate task and a DI class task) using only Sayiir's packages. Exits 0 and prints "package-consumer: PASS"
-// when the run completes with the expected output; anything else exits non-zero.
+// when the run completes with the expected output; anything else exits non-zero. Then the Sayiir.Testing package: a
+// test environment on virtual time runs a flow with a one-day delay through AdvanceTimeAsync.
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,6 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sayiir;
 using Sayiir.Hosting;
+using Sayiir.Testing;
 
 var greet = Flow.Create<string>("package_consumer_greet")
     .Then("hello", (string name) => $"Hello, {name}")
@@ -37,6 +39,24 @@ if (output != Expected || status.State != WorkflowState.Completed)
 {
     Console.Error.WriteLine($"package-consumer: FAIL: expected \"{Expected}\" and state Completed");
     return 1;
+}
+var nap = Flow.Create<int>("package_consumer_nap")
+    .Delay("nap", TimeSpan.FromDays(1))
+    .Then("double", (int x) => x * 2)
+    .Build();
+await using (var env = await SayiirTestEnvironment.StartAsync(o => o.AddWorkflow(nap), deadline.Token))
+{
+    var napId = $"package-consumer-nap-{Guid.NewGuid():n}";
+    await env.Client.StartAsync(nap, 21, napId, cancellationToken: deadline.Token);
+    await env.AdvanceTimeAsync(TimeSpan.FromDays(1), deadline.Token);
+    var napStatus = await env.Client.GetStatusAsync(napId, deadline.Token);
+    var napOutput = await env.Client.WaitForResultAsync<int>(napId, deadline.Token);
+    Console.WriteLine($"package-consumer: Sayiir.Testing run {napStatus.State} with {napOutput} after one virtual day");
+    if (napStatus.State != WorkflowState.Completed || napOutput != 42)
+    {
+        Console.Error.WriteLine("package-consumer: FAIL: expected the Sayiir.Testing run Completed with 42");
+        return 1;
+    }
 }
 Console.WriteLine("package-consumer: PASS");
 return 0;

@@ -1,0 +1,67 @@
+using Microsoft.Extensions.DependencyInjection;
+using Sayiir.Hosting;
+
+namespace Sayiir.Testing;
+
+/// <summary>What a <see cref="SayiirTestEnvironment"/> starts: workflows, services, silos, clock and storage.</summary>
+public sealed class SayiirTestEnvironmentOptions
+{
+    /// <summary>The instant the virtual clock starts at unless <see cref="StartTime"/> is set: 2000-01-01T00:00:00Z.</summary>
+    public static readonly DateTimeOffset DefaultStartTime = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    internal List<WorkflowDefinition> Workflows { get; } = [];
+
+    internal Action<IServiceCollection>? Services { get; private set; }
+
+    internal Action<SayiirOptions>? EngineOptions { get; private set; }
+
+    /// <summary>How many in-process silos the cluster has (at least 1). Default 1.</summary>
+    public int Silos { get; set; } = 1;
+
+    /// <summary>The virtual clock's first instant. Default <see cref="DefaultStartTime"/>.</summary>
+    public DateTimeOffset StartTime { get; set; } = DefaultStartTime;
+
+    /// <summary>
+    /// A PostgreSQL database to store runs in (the silos install the schema); null (the default) keeps runs in
+    /// memory. The database is the caller's: the environment neither creates nor drops it.
+    /// </summary>
+    public string? PostgresConnectionString { get; set; }
+
+    /// <summary>
+    /// How long (wall-clock time) <see cref="SayiirTestEnvironment.AdvanceTimeAsync"/> waits for the runs to settle
+    /// after each step before it throws a <see cref="TimeoutException"/> naming the runs still busy. Default 30 seconds.
+    /// </summary>
+    public TimeSpan SettleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Registers a workflow on every silo.</summary>
+    public SayiirTestEnvironmentOptions AddWorkflow(WorkflowDefinition workflow)
+    {
+        ArgumentNullException.ThrowIfNull(workflow);
+        Workflows.Add(workflow);
+        return this;
+    }
+
+    /// <summary>Registers services on every silo (the dependencies of the workflows' tasks). Calls compose in order.</summary>
+    public SayiirTestEnvironmentOptions ConfigureServices(Action<IServiceCollection> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Services += configure;
+        return this;
+    }
+
+    /// <summary>Adjusts the engine's options on every silo. Calls compose in order.</summary>
+    public SayiirTestEnvironmentOptions ConfigureEngine(Action<SayiirOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        EngineOptions += configure;
+        return this;
+    }
+
+    internal void Validate()
+    {
+        if (Silos < 1) throw new ArgumentOutOfRangeException(nameof(Silos), Silos, "A test environment needs at least one silo.");
+        if (SettleTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(SettleTimeout), SettleTimeout, "SettleTimeout must be positive.");
+        if (PostgresConnectionString is { Length: 0 } || PostgresConnectionString?.Trim().Length == 0)
+            throw new ArgumentException("PostgresConnectionString is empty: set a connection string, or null for in-memory storage.", nameof(PostgresConnectionString));
+    }
+}

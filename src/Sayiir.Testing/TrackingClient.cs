@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+
+namespace Sayiir.Testing;
+
+/// <summary>
+/// The environment's client: the cluster's own, remembering the instance id of every run it starts so that
+/// <see cref="SayiirTestEnvironment.AdvanceTimeAsync"/> knows them without depending on the run listing, which
+/// is written after the run's own state.
+/// </summary>
+internal sealed class TrackingClient(ISayiirClient inner) : ISayiirClient
+{
+    private readonly ConcurrentDictionary<string, byte> _started = new(StringComparer.Ordinal);
+
+    public IReadOnlyList<string> Started => [.. _started.Keys];
+
+    public void Forget(string instanceId) => _started.TryRemove(instanceId, out _);
+
+    public Task<TOutput> RunAsync<TInput, TOutput>(WorkflowDefinition<TInput, TOutput> workflow, TInput input, string? instanceId = null,
+        StartOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        // The id is chosen here so the run is tracked before it starts (the inner client would choose one alike).
+        instanceId ??= NewInstanceId();
+        _started.TryAdd(instanceId, 0);
+        return inner.RunAsync(workflow, input, instanceId, options, cancellationToken);
+    }
+
+    public async Task<WorkflowHandle<TOutput>> StartAsync<TInput, TOutput>(WorkflowDefinition<TInput, TOutput> workflow, TInput input,
+        string? instanceId = null, StartOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        instanceId ??= NewInstanceId();
+        _started.TryAdd(instanceId, 0);
+        return await inner.StartAsync(workflow, input, instanceId, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<WorkflowHandle> StartAsync(string workflowName, object? input, string? instanceId = null,
+        StartOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        instanceId ??= NewInstanceId();
+        _started.TryAdd(instanceId, 0);
+        return await inner.StartAsync(workflowName, input, instanceId, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<WorkflowStatus> GetStatusAsync(string instanceId, CancellationToken cancellationToken = default) =>
+        inner.GetStatusAsync(instanceId, cancellationToken);
+
+    public Task<TOutput> WaitForResultAsync<TOutput>(string instanceId, CancellationToken cancellationToken = default) =>
+        inner.WaitForResultAsync<TOutput>(instanceId, cancellationToken);
+
+    public Task<T> GetTaskResultAsync<T>(string instanceId, string taskId, CancellationToken cancellationToken = default) =>
+        inner.GetTaskResultAsync<T>(instanceId, taskId, cancellationToken);
+
+    public Task<WorkflowStatus> ResumeAsync(string instanceId, CancellationToken cancellationToken = default)
+    {
+        // A resumed run is active again: track it even if it was started elsewhere.
+        _started.TryAdd(instanceId, 0);
+        return inner.ResumeAsync(instanceId, cancellationToken);
+    }
+
+    public Task<WorkflowStatus> CancelAsync(string instanceId, string? reason = null, string? by = null, CancellationToken cancellationToken = default) =>
+        inner.CancelAsync(instanceId, reason, by, cancellationToken);
+
+    public Task<WorkflowStatus> PauseAsync(string instanceId, string? reason = null, string? by = null, CancellationToken cancellationToken = default) =>
+        inner.PauseAsync(instanceId, reason, by, cancellationToken);
+
+    public Task<WorkflowStatus> UnpauseAsync(string instanceId, CancellationToken cancellationToken = default)
+    {
+        _started.TryAdd(instanceId, 0);
+        return inner.UnpauseAsync(instanceId, cancellationToken);
+    }
+
+    public Task SignalAsync<T>(string instanceId, string signalName, T payload, CancellationToken cancellationToken = default) =>
+        inner.SignalAsync(instanceId, signalName, payload, cancellationToken);
+
+    public Task<IReadOnlyList<RunHistoryEvent>> GetHistoryAsync(string instanceId, CancellationToken cancellationToken = default) =>
+        inner.GetHistoryAsync(instanceId, cancellationToken);
+
+    public Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default) =>
+        inner.ListRunsAsync(query, cancellationToken);
+
+    private static string NewInstanceId() => Guid.NewGuid().ToString("n");
+}
