@@ -194,7 +194,7 @@ public sealed class SayiirTestEnvironment : IAsyncDisposable
                 throw new TimeoutException(string.Create(CultureInfo.InvariantCulture,
                     $"Timed out after {_settleTimeout.TotalSeconds:0.#} s (wall clock) waiting for runs to settle at virtual instant {now:o}: {runs}"));
             }
-            // Wall-clock polling: the runs react to the virtual clock asynchronously, on the silos' schedulers.
+            // wall clock: polling while the runs react to the virtual clock asynchronously, on the silos' schedulers.
             await Task.Delay(TimeSpan.FromMilliseconds(10), TimeProvider.System, cancellationToken).ConfigureAwait(false);
         }
     }
