@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Npgsql;
+using Sayiir.Persistence;
 
 namespace Sayiir.Bench;
 
@@ -39,13 +40,6 @@ internal sealed class PgServer
     /// <summary>The connection pool bound of the silo's connections, for the notes.</summary>
     public string PoolNote => $"Npgsql pool max {new NpgsqlConnectionStringBuilder(AdminConnectionString).MaxPoolSize}";
 
-    /// <summary>The server and database of a connection string as <c>host:port/database</c>, without credentials.</summary>
-    private static string DescribeServer(string connectionString)
-    {
-        var b = new NpgsqlConnectionStringBuilder(connectionString);
-        return $"{(string.IsNullOrWhiteSpace(b.Host) ? "localhost" : b.Host)}:{b.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}/{b.Database ?? b.Username ?? "(default)"}";
-    }
-
     public static async Task<PgServer> ProvisionAsync(BenchOptions options, CancellationToken cancellationToken)
     {
         PgServer server;
@@ -53,7 +47,7 @@ internal sealed class PgServer
         {
             if (options.PoolSize is { } pool) given = new NpgsqlConnectionStringBuilder(given) { MaxPoolSize = pool }.ConnectionString;
             server = new PgServer(given, startedByUs: false, repoRoot: null, options);
-            Log.Info($"using the PostgreSQL server of --postgres ({DescribeServer(given)}); its settings are not changed");
+            Log.Info($"using the PostgreSQL server of --postgres ({PostgresTarget.Describe(given)}); its settings are not changed");
         }
         else
         {

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Reflection;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
+using Sayiir.Persistence;
 using Sayiir.Hosting;
 
 namespace Sayiir.Silo;
@@ -201,18 +202,7 @@ internal sealed class SiloSettings
     }
 
     /// <summary>The PostgreSQL server and database as <c>host:port/database</c>, without credentials.</summary>
-    public string DescribePostgres() => Postgres is null ? "(none)" : DescribeConnection(Postgres);
-
-    // The silo names its database in logs and start-up errors; credentials never leave the connection string.
-    private static string DescribeConnection(string connectionString)
-    {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        var port = builder.Port.ToString(CultureInfo.InvariantCulture);
-        var hosts = string.Join(",", (string.IsNullOrWhiteSpace(builder.Host) ? "localhost" : builder.Host)
-            .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Select(host => host.Contains(':', StringComparison.Ordinal) ? host : $"{host}:{port}"));
-        return $"{hosts}/{builder.Database ?? builder.Username ?? "(default)"}";
-    }
+    public string DescribePostgres() => Postgres is null ? "(none)" : PostgresTarget.Describe(Postgres);
 
     private delegate bool TryParser<T>(string text, out T value);
 

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
 using Npgsql;
 
@@ -207,40 +205,11 @@ internal static class PostgresSchemaInstaller
     /// <summary>
     /// Describes the server and database of a connection string as <c>host:port/database</c>, without credentials.
     /// </summary>
-    internal static string DescribeTarget(string connectionString)
-    {
-        var (hosts, database) = Describe(connectionString);
-        return $"{hosts}/{database}";
-    }
-
-    private static (string Hosts, string Database) Describe(string connectionString)
-    {
-        NpgsqlConnectionStringBuilder builder;
-        try
-        {
-            builder = new NpgsqlConnectionStringBuilder(connectionString);
-        }
-        catch (ArgumentException)
-        {
-            return ("(invalid connection string)", "?");
-        }
-
-        var port = builder.Port.ToString(CultureInfo.InvariantCulture);
-        var hostSpec = string.IsNullOrWhiteSpace(builder.Host) ? "localhost" : builder.Host;
-        var hosts = string.Join(",", hostSpec.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Select(host => host switch
-            {
-                _ when IPAddress.TryParse(host, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6 => $"[{host}]:{port}",
-                _ when host.Contains(':', StringComparison.Ordinal) => host, // "host:port" or "[v6]:port"
-                _ => $"{host}:{port}",
-            }));
-        var database = builder.Database ?? builder.Username ?? "(default)";
-        return (hosts, database);
-    }
+    internal static string DescribeTarget(string connectionString) => PostgresTarget.Describe(connectionString);
 
     private static SayiirStorageUnavailableException Unavailable(string connectionString, string target, Exception ex)
     {
-        var (hosts, database) = Describe(connectionString);
+        var (hosts, database) = PostgresTarget.Parts(connectionString);
         var message = ex is PostgresException pg
             ? $"PostgreSQL at {hosts} (database '{database}') refused the connection: {pg.SqlState}: {pg.MessageText}"
             : $"PostgreSQL at {hosts} (database '{database}') is unreachable: {Innermost(ex).Message}";
