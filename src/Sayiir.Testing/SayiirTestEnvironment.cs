@@ -18,7 +18,7 @@ namespace Sayiir.Testing;
 /// Create one environment per test class (an xunit class fixture, an NUnit one-time set-up) rather than per test:
 /// starting a cluster takes about a second.
 /// </remarks>
-public sealed class SayiirTestEnvironment : IAsyncDisposable
+public sealed partial class SayiirTestEnvironment : IAsyncDisposable
 {
     private static readonly WorkflowState[] ActiveStates = [WorkflowState.Running, WorkflowState.Waiting, WorkflowState.AwaitingSignal, WorkflowState.Paused];
 
