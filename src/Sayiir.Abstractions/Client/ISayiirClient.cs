@@ -113,8 +113,18 @@ public interface ISayiirClient
 /// <summary>A started run.</summary>
 public class WorkflowHandle
 {
-    internal WorkflowHandle(ISayiirClient client, string instanceId, WorkflowStatus status)
+    /// <summary>
+    /// A handle whose methods call <paramref name="client"/>: for client decorators, whose starts return handles
+    /// bound to the decorator rather than to the client they wrap.
+    /// </summary>
+    /// <param name="client">The client the handle's methods call.</param>
+    /// <param name="instanceId">The run's instance id.</param>
+    /// <param name="status">The status the start returned.</param>
+    public WorkflowHandle(ISayiirClient client, string instanceId, WorkflowStatus status)
     {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        ArgumentNullException.ThrowIfNull(status);
         Client = client;
         InstanceId = instanceId;
         StartStatus = status;
@@ -138,7 +148,14 @@ public class WorkflowHandle
 /// <summary>A started run with a typed output.</summary>
 public sealed class WorkflowHandle<TOutput> : WorkflowHandle
 {
-    internal WorkflowHandle(ISayiirClient client, string instanceId, WorkflowStatus status) : base(client, instanceId, status) { }
+    /// <summary>
+    /// A handle whose methods call <paramref name="client"/>: for client decorators, whose starts return handles
+    /// bound to the decorator rather than to the client they wrap.
+    /// </summary>
+    /// <param name="client">The client the handle's methods call.</param>
+    /// <param name="instanceId">The run's instance id.</param>
+    /// <param name="status">The status the start returned.</param>
+    public WorkflowHandle(ISayiirClient client, string instanceId, WorkflowStatus status) : base(client, instanceId, status) { }
 
     /// <summary>Waits for the run's output.</summary>
     public Task<TOutput> GetResultAsync(CancellationToken cancellationToken = default) => Client.WaitForResultAsync<TOutput>(InstanceId, cancellationToken);

@@ -204,6 +204,12 @@ public sealed record WorkflowStatus
     // ISayiirClient.WaitForResultAsync<T> (at once for a completed run) or GetTaskResultAsync<T>.
     [Id(13)] internal byte[]? OutputPayload { get; init; }
 
+    /// <summary>
+    /// When the running attempt times out (its task's <see cref="TaskOptions.Timeout"/> from the instant it was
+    /// dispatched, on the engine's clock); the earliest when a fork runs several; null when none has a timeout.
+    /// </summary>
+    [Id(14)] public DateTimeOffset? TaskTimeoutAt { get; init; }
+
     /// <summary>Whether the run has ended (completed, failed or cancelled).</summary>
     public bool IsTerminal => State is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled;
 }

@@ -52,6 +52,7 @@ public static class SayiirHostingExtensions
 
         foreach (var workflow in newWorkflows) services.AddSingleton(new WorkflowRegistration(workflow));
         if (sayiir.ConfigureOptions is { } configureOptions) services.Configure(configureOptions);
+        foreach (var filter in sayiir.TaskFilters) services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(ITaskFilter), filter));
         if (earlier is not null) return builder;
         services.AddSingleton(new SayiirSiloRegistration(sayiir.Storage));
 
@@ -62,6 +63,7 @@ public static class SayiirHostingExtensions
         // real time; a provider registered under the key before this call is kept, one registered after it wins.
         services.TryAddKeyedSingleton(SayiirOptions.TimeProviderKey, TimeProvider.System); // wall clock: the default engine clock
         services.TryAddSingleton<RunningAttempts>();
+        services.TryAddSingleton<TaskFilterPipeline>();
         services.TryAddSingleton<RunLeases>();
         services.TryAddSingleton<IRunOwnership, SiloRunOwnership>();
         builder.AddPlacementDirector<SiloPinnedPlacementStrategy, SiloPinnedPlacementDirector>();

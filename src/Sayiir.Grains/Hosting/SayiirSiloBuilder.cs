@@ -14,6 +14,8 @@ public sealed class SayiirSiloBuilder
 
     internal Action<SayiirOptions>? ConfigureOptions { get; private set; }
 
+    internal List<Type> TaskFilters { get; } = [];
+
     /// <summary>Registers a workflow. Every silo of a cluster must register the same workflows.</summary>
     public SayiirSiloBuilder AddWorkflow(WorkflowDefinition workflow)
     {
@@ -39,6 +41,18 @@ public sealed class SayiirSiloBuilder
                 "(a different connection string or installSchema) would replace it. Choose one storage per silo.");
         }
         Storage = choice;
+        return this;
+    }
+
+    /// <summary>
+    /// Runs <typeparamref name="TFilter"/> around every attempt of every task on this silo (see <see cref="ITaskFilter"/>).
+    /// The filter is a singleton resolved from the silo's services once (its constructor may take singletons); the
+    /// first filter registered is the outermost. Registering the same type again (from this or another
+    /// <c>AddSayiir</c> call) changes nothing.
+    /// </summary>
+    public SayiirSiloBuilder AddTaskFilter<TFilter>() where TFilter : class, ITaskFilter
+    {
+        if (!TaskFilters.Contains(typeof(TFilter))) TaskFilters.Add(typeof(TFilter));
         return this;
     }
 

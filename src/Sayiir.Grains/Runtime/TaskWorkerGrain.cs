@@ -93,18 +93,20 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
     private readonly RunningAttempts _running;
     private readonly IServiceScopeFactory _scopes;
     private readonly IPayloadCodec _codec;
+    private readonly TaskFilterPipeline _filters;
     private readonly TimeSpan _inlineWindow;
     // Engine time: task timeouts, failure instants and attempt durations (a test may register a fake).
     private readonly TimeProvider _time;
 
     public TaskWorkerGrain(WorkflowRegistry registry, RunningAttempts running, IServiceScopeFactory scopes, IPayloadCodec codec,
-        IOptions<SayiirOptions> options, IOptions<SiloMessagingOptions> messaging, [FromKeyedServices(SayiirOptions.TimeProviderKey)] TimeProvider time)
+        TaskFilterPipeline filters, IOptions<SayiirOptions> options, IOptions<SiloMessagingOptions> messaging, [FromKeyedServices(SayiirOptions.TimeProviderKey)] TimeProvider time)
     {
         _time = time;
         _registry = registry;
         _running = running;
         _scopes = scopes;
         _codec = codec;
+        _filters = filters;
         var half = messaging.Value.ResponseTimeout / 2;
         _inlineWindow = options.Value.InlineResultWindow < half ? options.Value.InlineResultWindow : half;
     }
@@ -183,7 +185,8 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
         object? output;
         try
         {
-            var running = node.Invoker(input, context);
+            // The task's filters and the task: the timeout and the token below cover the whole chain.
+            var running = _filters.InvokeAsync(node, input, context);
             // One deadline for both sides: the attempt's token fires, and the wait ends even when user code ignores
             // that token. (A separate wait timeout could win the race and dispose the token before it fired.)
             output = await running.WaitAsync(attemptCts.Token);

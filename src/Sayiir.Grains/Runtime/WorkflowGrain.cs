@@ -67,6 +67,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     private WorkflowState _listedState;
 
     private readonly Dictionary<string, Guid> _runningTasks = new(StringComparer.Ordinal);
+    // When each running attempt with a timeout times out (engine clock at dispatch + timeout; the worker arms its own
+    // timer on the same clock), shown as WorkflowStatus.TaskTimeoutAt.
+    private readonly Dictionary<string, DateTimeOffset> _taskTimeouts = new(StringComparer.Ordinal);
     private readonly Dictionary<Guid, Task> _attemptsInFlight = [];
     private readonly Dictionary<string, DateTimeOffset> _waitingDelays = new(StringComparer.Ordinal);
     private readonly List<SignalWaiter> _signalWaiters = [];
@@ -489,6 +492,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         foreach (var attemptId in _runningTasks.Values) _attempts.Abandon(attemptId);
         foreach (var waiter in _signalWaiters) waiter.Delivered.TrySetCanceled();
         _runningTasks.Clear();
+        _taskTimeouts.Clear();
         _waitingDelays.Clear();
         _signalWaiters.Clear();
         _unpaused?.TrySetCanceled();
@@ -704,6 +708,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         Ensure(epoch);
         if (_handingOff) throw new RunAbandonedException(null);
         _runningTasks[task.Id] = attemptId;
+        if (task.Settings.Timeout is { } timeout) _taskTimeouts[task.Id] = _time.GetUtcNow() + timeout;
         _attemptsInFlight[attemptId] = processed.Task;
         var finished = false;
         try
@@ -748,7 +753,11 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         }
         finally
         {
-            if (_runningTasks.TryGetValue(task.Id, out var current) && current == attemptId) _runningTasks.Remove(task.Id);
+            if (_runningTasks.TryGetValue(task.Id, out var current) && current == attemptId)
+            {
+                _runningTasks.Remove(task.Id);
+                _taskTimeouts.Remove(task.Id);
+            }
             // An attempt whose result this run will never read must not stay in the silo's table.
             if (!finished) _attempts.Abandon(attemptId);
         }
@@ -1066,6 +1075,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             WakeAt = state == WorkflowState.Waiting ? wakeAt : null,
             SignalName = signalWaiter?.SignalName,
             SignalTimeoutAt = signalWaiter?.TimeoutAt,
+            TaskTimeoutAt = state == WorkflowState.Running && _taskTimeouts.Count > 0 ? _taskTimeouts.Values.Min() : null,
             Pause = _run.Pause,
             Failure = _run.Failure,
             Cancellation = _run.Cancellation,

@@ -1,0 +1,21 @@
+namespace Sayiir.Runtime;
+
+/// <summary>The silo's task filters (<see cref="ITaskFilter"/>), resolved once, in registration order: the first is the outermost.</summary>
+internal sealed class TaskFilterPipeline(IEnumerable<ITaskFilter> filters)
+{
+    private readonly ITaskFilter[] _filters = [.. filters];
+
+    /// <summary>Runs one attempt of <paramref name="node"/> through every filter (straight to the task when there are none).</summary>
+    public Task<object?> InvokeAsync(TaskNode node, object? input, TaskContext context)
+    {
+        if (_filters.Length == 0) return node.Invoker(input, context);
+        TaskFilterNext next = (i, c) => node.Invoker(i, c);
+        for (var k = _filters.Length - 1; k >= 0; k--)
+        {
+            var filter = _filters[k];
+            var inner = next;
+            next = (i, c) => filter.InvokeAsync(i, c, inner);
+        }
+        return next(input, context);
+    }
+}
