@@ -27,12 +27,16 @@ public sealed partial class SayiirTestEnvironment : IAsyncDisposable
     private readonly TimeSpan _settleTimeout;
     private readonly SemaphoreSlim _advancing = new(1, 1);
 
-    private SayiirTestEnvironment(InProcessTestCluster cluster, FakeTimeProvider time, TimeSpan settleTimeout)
+    private SayiirTestEnvironment(InProcessTestCluster cluster, FakeTimeProvider time, SayiirTestEnvironmentOptions options, TaskOverrides overrides)
     {
         _cluster = cluster;
         Time = time;
-        _settleTimeout = settleTimeout;
+        _settleTimeout = options.SettleTimeout;
         _client = new TrackingClient(cluster.Client.ServiceProvider.GetRequiredService<ISayiirClient>());
+        _workflows = [.. options.Workflows];
+        _overrides = overrides;
+        _blockedTaskGrace = options.BlockedTaskGrace;
+        if (options.AutoAdvance) _client.AutoAdvance = this;
     }
 
     /// <summary>
@@ -59,6 +63,7 @@ public sealed partial class SayiirTestEnvironment : IAsyncDisposable
         configure?.Invoke(options);
         options.Validate();
         var time = new FakeTimeProvider(options.StartTime);
+        var overrides = new TaskOverrides();
 
         var builder = new InProcessTestClusterBuilder((short)options.Silos);
         builder.Options.ServiceId = $"sayiir-test-{Guid.NewGuid():n}";
@@ -71,8 +76,11 @@ public sealed partial class SayiirTestEnvironment : IAsyncDisposable
                 foreach (var workflow in options.Workflows) s.AddWorkflow(workflow);
                 if (options.PostgresConnectionString is { } connectionString) s.UsePostgres(connectionString);
                 if (options.EngineOptions is { } engine) s.Configure(engine);
+                s.AddTaskFilter<TaskOverrideFilter>();
             });
             options.Services?.Invoke(silo.Services);
+            // One table of task overrides for every silo (they are in this process).
+            silo.Services.AddSingleton(overrides);
             // The engine's clock only; registered last so it wins over AddSayiir's default (the system clock).
             silo.Services.AddKeyedSingleton<TimeProvider>(SayiirOptions.TimeProviderKey, time);
         });
@@ -87,29 +95,31 @@ public sealed partial class SayiirTestEnvironment : IAsyncDisposable
             await cluster.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-        return new SayiirTestEnvironment(cluster, time, options.SettleTimeout);
+        return new SayiirTestEnvironment(cluster, time, options, overrides);
     }
 
     /// <summary>
     /// Moves virtual time forward by <paramref name="by"/>, stopping at every instant within the span at which a run is
     /// due to wake (a delay's or a retry backoff's <see cref="WorkflowStatus.WakeAt"/>, a signal wait's
-    /// <see cref="WorkflowStatus.SignalTimeoutAt"/>), earliest first, and waiting at each for the runs to settle; then
-    /// moves the rest of the way and waits once more. A delay started by a run woken at one instant is therefore
-    /// measured from that instant, as in production.
+    /// <see cref="WorkflowStatus.SignalTimeoutAt"/>, the <see cref="WorkflowStatus.TaskTimeoutAt"/> of a task blocked
+    /// until its timeout), earliest first, and waiting at each for the runs to settle; then moves the rest of the way
+    /// and waits once more. A delay started by a run woken at one instant is therefore measured from that instant, as
+    /// in production.
     /// </summary>
     /// <remarks>
     /// <para>
-    /// A run is <em>settled</em> when its status is not <see cref="WorkflowState.Running"/> and it is not due: it has
-    /// ended (completed, failed, cancelled), is paused, awaits a signal whose timeout (if any) is later than now, or
-    /// waits on a delay or backoff whose wake instant is later than now. The runs considered are those
+    /// A run is <em>settled</em> when it is not due and either not <see cref="WorkflowState.Running"/> or blocked: it
+    /// has ended (completed, failed, cancelled), is paused, awaits a signal whose timeout (if any) is later than now,
+    /// waits on a delay or backoff whose wake instant is later than now, or runs a task that has a
+    /// <see cref="TaskOptions.Timeout"/> later than now and has stayed running for
+    /// <see cref="SayiirTestEnvironmentOptions.BlockedTaskGrace"/> (wall clock): a task still running after the grace
+    /// is taken to be blocked until its timeout, which fires when the clock reaches it. The runs considered are those
     /// <see cref="Client"/> started, resumed or unpaused, and every active run the run listing shows. A running task
-    /// is waited for until it ends, so a task that blocks until its own <see cref="TaskOptions.Timeout"/> fires
-    /// (which only virtual time can make happen) keeps the run unsettled: advance <see cref="Time"/> directly for
-    /// that. Timers other than run wake instants (task timeouts) fire when the clock passes them, not in steps.
+    /// without a timeout is waited for until it ends.
     /// </para>
     /// <para>
     /// It also waits for the runs to settle before moving the clock at all, so it can be called right after a start.
-    /// Calls are serialised.
+    /// Calls are serialised, with each other and with the jumps of <see cref="SayiirTestEnvironmentOptions.AutoAdvance"/>.
     /// </para>
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="by"/> is negative.</exception>
@@ -161,16 +171,17 @@ public sealed partial class SayiirTestEnvironment : IAsyncDisposable
         }
     }
 
-    // The instant a waiting run is due to wake, if any.
+    // The instant a waiting run is due to wake (or a running one's task to time out), if any.
     private static DateTimeOffset? DueAt(WorkflowStatus status) => status.State switch
     {
         WorkflowState.Waiting => status.WakeAt,
         WorkflowState.AwaitingSignal => status.SignalTimeoutAt,
+        WorkflowState.Running => status.TaskTimeoutAt,
         _ => null,
     };
 
-    private static bool IsSettled(WorkflowStatus status, DateTimeOffset now) =>
-        status.State != WorkflowState.Running && !(DueAt(status) <= now);
+    private bool IsSettled(WorkflowStatus status, DateTimeOffset now) =>
+        status.State == WorkflowState.Running ? IsBlocked(status, now) : !(DueAt(status) <= now);
 
     // Polls every known active run until all are settled; returns their statuses.
     private async Task<List<WorkflowStatus>> SettleAsync(CancellationToken cancellationToken)
@@ -178,15 +189,7 @@ public sealed partial class SayiirTestEnvironment : IAsyncDisposable
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            var now = Now;
-            var statuses = new List<WorkflowStatus>();
-            foreach (var id in await ActiveRunIdsAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var status = await _client.GetStatusAsync(id, cancellationToken).ConfigureAwait(false);
-                if (status.IsTerminal) _client.Forget(id); // ended runs never become active again unless resumed (tracked anew)
-                else if (status.State != WorkflowState.NotFound) statuses.Add(status);
-            }
-            var busy = statuses.Where(s => !IsSettled(s, now)).ToList();
+            var (now, statuses, busy) = await PollAsync(cancellationToken).ConfigureAwait(false);
             if (busy.Count == 0) return statuses;
             if (clock.Elapsed > _settleTimeout)
             {
@@ -197,6 +200,21 @@ public sealed partial class SayiirTestEnvironment : IAsyncDisposable
             // wall clock: polling while the runs react to the virtual clock asynchronously, on the silos' schedulers.
             await Task.Delay(TimeSpan.FromMilliseconds(10), TimeProvider.System, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    // One look at every known active run: the virtual now, their statuses, and those not settled.
+    private async Task<(DateTimeOffset Now, List<WorkflowStatus> Statuses, List<WorkflowStatus> Busy)> PollAsync(CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var statuses = new List<WorkflowStatus>();
+        foreach (var id in await ActiveRunIdsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var status = await _client.GetStatusAsync(id, cancellationToken).ConfigureAwait(false);
+            if (status.IsTerminal) _client.Forget(id); // ended runs never become active again unless resumed (tracked anew)
+            else if (status.State != WorkflowState.NotFound) statuses.Add(status);
+        }
+        ForgetRunningSince(statuses);
+        return (now, statuses, statuses.Where(s => !IsSettled(s, now)).ToList());
     }
 
     private async Task<HashSet<string>> ActiveRunIdsAsync(CancellationToken cancellationToken)
@@ -215,6 +233,8 @@ public sealed partial class SayiirTestEnvironment : IAsyncDisposable
 
     private static string Describe(WorkflowStatus status) => status.State switch
     {
+        WorkflowState.Running when status.TaskTimeoutAt is { } timeoutAt => string.Create(CultureInfo.InvariantCulture,
+            $"run '{status.InstanceId}' ({status.WorkflowName}) is Running task '{status.CurrentTaskId}' (timeout due at {timeoutAt:o})"),
         WorkflowState.Running => $"run '{status.InstanceId}' ({status.WorkflowName}) is Running task '{status.CurrentTaskId}'",
         WorkflowState.Waiting => string.Create(CultureInfo.InvariantCulture, $"run '{status.InstanceId}' ({status.WorkflowName}) has not woken from its wait due at {status.WakeAt:o}"),
         _ => string.Create(CultureInfo.InvariantCulture, $"run '{status.InstanceId}' ({status.WorkflowName}) has not timed out of its signal wait for '{status.SignalName}' due at {status.SignalTimeoutAt:o}"),

@@ -33,6 +33,25 @@ public sealed class SayiirTestEnvironmentOptions
     /// </summary>
     public TimeSpan SettleTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long (wall-clock time) a task that has a <see cref="TaskOptions.Timeout"/> may keep running before the
+    /// environment takes it to be blocked until its timeout: its run then counts as settled, due at
+    /// <see cref="WorkflowStatus.TaskTimeoutAt"/>, and <see cref="SayiirTestEnvironment.AdvanceTimeAsync"/> (or
+    /// <see cref="AutoAdvance"/>) moves the clock there, which times the attempt out. Positive and shorter than
+    /// <see cref="SettleTimeout"/>; default 200 ms. Raise it if a task that does real work for longer is timed out.
+    /// </summary>
+    public TimeSpan BlockedTaskGrace { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// Skips idle virtual time by itself (as Temporal's time-skipping test server does): while the test awaits a run's
+    /// result through <see cref="SayiirTestEnvironment.Client"/> (<c>RunAsync</c>, <c>WaitForResultAsync</c>, or
+    /// <c>GetResultAsync</c> of a handle its <c>StartAsync</c> returned), whenever every active run is settled and the
+    /// awaited one has not ended, the clock jumps to the earliest instant a run is due (a delay's or backoff's wake, a
+    /// signal timeout, the timeout of a task blocked until it). When nothing is due it keeps waiting: a signal may come
+    /// from elsewhere. <see cref="SayiirTestEnvironment.AdvanceTimeAsync"/> still works (the two take turns). Default false.
+    /// </summary>
+    public bool AutoAdvance { get; set; }
+
     /// <summary>Registers a workflow on every silo.</summary>
     public SayiirTestEnvironmentOptions AddWorkflow(WorkflowDefinition workflow)
     {
@@ -61,6 +80,8 @@ public sealed class SayiirTestEnvironmentOptions
     {
         if (Silos < 1) throw new ArgumentOutOfRangeException(nameof(Silos), Silos, "A test environment needs at least one silo.");
         if (SettleTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(SettleTimeout), SettleTimeout, "SettleTimeout must be positive.");
+        if (BlockedTaskGrace <= TimeSpan.Zero || BlockedTaskGrace >= SettleTimeout)
+            throw new ArgumentOutOfRangeException(nameof(BlockedTaskGrace), BlockedTaskGrace, "BlockedTaskGrace must be positive and shorter than SettleTimeout.");
         if (PostgresConnectionString is { Length: 0 } || PostgresConnectionString?.Trim().Length == 0)
             throw new ArgumentException("PostgresConnectionString is empty: set a connection string, or null for in-memory storage.", nameof(PostgresConnectionString));
     }

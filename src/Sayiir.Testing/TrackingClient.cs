@@ -15,13 +15,19 @@ internal sealed class TrackingClient(ISayiirClient inner) : ISayiirClient
 
     public void Forget(string instanceId) => _started.TryRemove(instanceId, out _);
 
+    /// <summary>The environment that skips idle time while a result is awaited, when auto-advance is on.</summary>
+    public SayiirTestEnvironment? AutoAdvance { get; set; }
+
+    private Task<T> Awaiting<T>(string instanceId, Task<T> result, CancellationToken cancellationToken) =>
+        AutoAdvance is { } environment ? environment.AwaitAdvancingAsync(instanceId, result, cancellationToken) : result;
+
     public Task<TOutput> RunAsync<TInput, TOutput>(WorkflowDefinition<TInput, TOutput> workflow, TInput input, string? instanceId = null,
         StartOptions? options = null, CancellationToken cancellationToken = default)
     {
         // The id is chosen here so the run is tracked before it starts (the inner client would choose one alike).
         instanceId ??= NewInstanceId();
         _started.TryAdd(instanceId, 0);
-        return inner.RunAsync(workflow, input, instanceId, options, cancellationToken);
+        return Awaiting(instanceId, inner.RunAsync(workflow, input, instanceId, options, cancellationToken), cancellationToken);
     }
 
     public async Task<WorkflowHandle<TOutput>> StartAsync<TInput, TOutput>(WorkflowDefinition<TInput, TOutput> workflow, TInput input,
@@ -29,7 +35,9 @@ internal sealed class TrackingClient(ISayiirClient inner) : ISayiirClient
     {
         instanceId ??= NewInstanceId();
         _started.TryAdd(instanceId, 0);
-        return await inner.StartAsync(workflow, input, instanceId, options, cancellationToken).ConfigureAwait(false);
+        var handle = await inner.StartAsync(workflow, input, instanceId, options, cancellationToken).ConfigureAwait(false);
+        // Bound to this client, so that awaiting its result is tracked (and auto-advanced) too.
+        return new WorkflowHandle<TOutput>(this, handle.InstanceId, handle.StartStatus);
     }
 
     public async Task<WorkflowHandle> StartAsync(string workflowName, object? input, string? instanceId = null,
@@ -37,14 +45,15 @@ internal sealed class TrackingClient(ISayiirClient inner) : ISayiirClient
     {
         instanceId ??= NewInstanceId();
         _started.TryAdd(instanceId, 0);
-        return await inner.StartAsync(workflowName, input, instanceId, options, cancellationToken).ConfigureAwait(false);
+        var handle = await inner.StartAsync(workflowName, input, instanceId, options, cancellationToken).ConfigureAwait(false);
+        return new WorkflowHandle(this, handle.InstanceId, handle.StartStatus);
     }
 
     public Task<WorkflowStatus> GetStatusAsync(string instanceId, CancellationToken cancellationToken = default) =>
         inner.GetStatusAsync(instanceId, cancellationToken);
 
     public Task<TOutput> WaitForResultAsync<TOutput>(string instanceId, CancellationToken cancellationToken = default) =>
-        inner.WaitForResultAsync<TOutput>(instanceId, cancellationToken);
+        Awaiting(instanceId, inner.WaitForResultAsync<TOutput>(instanceId, cancellationToken), cancellationToken);
 
     public Task<T> GetTaskResultAsync<T>(string instanceId, string taskId, CancellationToken cancellationToken = default) =>
         inner.GetTaskResultAsync<T>(instanceId, taskId, cancellationToken);

@@ -35,6 +35,9 @@ public sealed record ClusterSettings
     /// <summary>Extra services every silo registers (the samples' task dependencies, for instance).</summary>
     public Action<IServiceCollection>? SiloServices { get; init; }
 
+    /// <summary>More engine configuration on every silo (task filters, for instance), after the workflows and storage.</summary>
+    public Action<SayiirSiloBuilder>? Sayiir { get; init; }
+
     /// <summary>A name part of the database created for the Postgres backend.</summary>
     public string DatabasePrefix { get; init; } = "sayiir_test";
 }
@@ -94,6 +97,7 @@ public sealed class SayiirCluster : IAsyncDisposable
                 foreach (var workflow in settings.Workflows ?? TestWorkflows) s.AddWorkflow(workflow);
                 if (connectionString is not null) s.UsePostgres(connectionString);
                 s.Configure(o => o.RecoveryReminderPeriod = settings.RecoveryReminderPeriod);
+                settings.Sayiir?.Invoke(s);
             });
             silo.Services.AddSingleton<IGreeter, Greeter>();
             settings.SiloServices?.Invoke(silo.Services);
