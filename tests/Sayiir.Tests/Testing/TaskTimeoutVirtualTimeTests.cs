@@ -111,6 +111,20 @@ public sealed class TaskTimeoutVirtualTimeTests(TaskTimeoutVirtualTimeTests.Fixt
         output.WriteLine($"Two virtual hours past a quick task took {wall.ElapsedMilliseconds} ms of wall time.");
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(30_000)]
+    public async Task StartAsync_GraceNotPositiveOrNotShorterThanSettleTimeout_ThrowsNamingTheOption(int graceMs)
+    {
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => SayiirTestEnvironment.StartAsync(o =>
+        {
+            o.SettleTimeout = TimeSpan.FromSeconds(30);
+            o.BlockedTaskGrace = TimeSpan.FromMilliseconds(graceMs);
+        }));
+        Assert.Equal(nameof(SayiirTestEnvironmentOptions.BlockedTaskGrace), error.ParamName);
+    }
+
     /// <summary>One single-silo environment for the class.</summary>
     public sealed class Fixture : IAsyncLifetime
     {
