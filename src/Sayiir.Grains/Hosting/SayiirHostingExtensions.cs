@@ -74,6 +74,7 @@ public static class SayiirHostingExtensions
         services.TryAddSingleton<LocalWorkers>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, RecoveryWatcher>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, TaskServicesCheck>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DefinitionCatalog>();
         AddClientServices(services);
 
         var storageSerializer = RunStateStorage.CreateSerializer();
