@@ -9,8 +9,8 @@
 -- 2. sayiir_definitions: the shape of every definition a silo has registered (by hash), kept after the definition is
 --    removed from the code, so a run can still be checked and moved onto a newer version (ISayiirClient.UpgradeAsync).
 
-ALTER TABLE OrleansStorage ADD COLUMN IF NOT EXISTS SayiirVersion varchar(256) NULL;
-ALTER TABLE OrleansStorage ADD COLUMN IF NOT EXISTS SayiirHash    varchar(64)  NULL;
+ALTER TABLE OrleansStorage ADD COLUMN IF NOT EXISTS SayiirVersion text NULL;
+ALTER TABLE OrleansStorage ADD COLUMN IF NOT EXISTS SayiirHash    text NULL;
 
 -- The OUT columns change, which CREATE OR REPLACE cannot do: the trigger function calls it by name at run time, so
 -- dropping and re-creating it inside this transaction leaves no gap.
@@ -109,9 +109,9 @@ CREATE INDEX IF NOT EXISTS ix_sayiir_runs_active_definition
 CREATE TABLE IF NOT EXISTS sayiir_definitions
 (
     service_id    varchar(150) NOT NULL,
-    hash          varchar(64)  NOT NULL,
+    hash          text         NOT NULL,
     workflow      varchar(256) NOT NULL,
-    version       varchar(256) NULL,
+    version       text         NULL,
     shape         text         NOT NULL,
     registered_at timestamptz  NOT NULL DEFAULT now(),
     PRIMARY KEY (service_id, hash)
