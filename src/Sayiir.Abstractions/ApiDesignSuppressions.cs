@@ -8,6 +8,8 @@ using System.Diagnostics.CodeAnalysis;
 //   binds by its delegate, so the optional parameter never makes it ambiguous.
 // - WaitForSignal: the overload without a default value has the optional timeout; the one with a default value
 //   needs a timeout, so it is required there.
+// - Flow.Create: the overload with the optional version label (string) and the one with a version number (int) have
+//   the same arity; a call binds by the type of its version argument.
 // - ISayiirClient.StartAsync: one overload takes a typed definition, the other a workflow name; both end with the
 //   same optional tail (instance id, start options, and the usual trailing CancellationToken).
 
@@ -31,3 +33,5 @@ using System.Diagnostics.CodeAnalysis;
     Scope = "member", Target = "~M:Sayiir.ISayiirClient.StartAsync``2(Sayiir.WorkflowDefinition{``0,``1},``0,System.String,Sayiir.StartOptions,System.Threading.CancellationToken)")]
 [assembly: SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Typed definition vs workflow name; see the file comment.",
     Scope = "member", Target = "~M:Sayiir.ISayiirClient.StartAsync(System.String,System.Object,System.String,Sayiir.StartOptions,System.Threading.CancellationToken)")]
+[assembly: SuppressMessage("ApiDesign", "RS0027:API with optional parameter(s) should have the most parameters amongst its public overloads", Justification = "Version label vs version number; see the file comment.",
+    Scope = "member", Target = "~M:Sayiir.Flow.Create``1(System.String,System.String)~Sayiir.FlowBuilder{``0,``0}")]

@@ -83,6 +83,16 @@ internal sealed class TrackingClient(ISayiirClient inner) : ISayiirClient
     public Task<IReadOnlyList<RunHistoryEvent>> GetHistoryAsync(string instanceId, CancellationToken cancellationToken = default) =>
         inner.GetHistoryAsync(instanceId, cancellationToken);
 
+    public Task<WorkflowStatus> UpgradeAsync(string instanceId, string? toVersion = null, CancellationToken cancellationToken = default)
+    {
+        // An upgraded run may continue (a blocked run starts moving): track it.
+        _started.TryAdd(instanceId, 0);
+        return inner.UpgradeAsync(instanceId, toVersion, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<WorkflowVersionInfo>> GetWorkflowVersionsAsync(string? workflowName = null, CancellationToken cancellationToken = default) =>
+        inner.GetWorkflowVersionsAsync(workflowName, cancellationToken);
+
     public Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default) =>
         inner.ListRunsAsync(query, cancellationToken);
 

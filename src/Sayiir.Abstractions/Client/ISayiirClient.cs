@@ -8,6 +8,13 @@ public sealed record StartOptions
 
     /// <summary>Metadata visible to every task through <see cref="TaskContext.Metadata"/>.</summary>
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+
+    /// <summary>
+    /// For a start by workflow name: the version to run (a <see cref="WorkflowDefinition.Version"/> label registered on
+    /// the silos). Null (the default) runs the latest registered version. A start with a definition runs that definition;
+    /// a version given here must then be the definition's own.
+    /// </summary>
+    public string? Version { get; init; }
 }
 
 /// <summary>
@@ -103,6 +110,31 @@ public interface ISayiirClient
     /// <summary>The run's durable history, oldest first.</summary>
     /// <exception cref="WorkflowRunNotFoundException">No such run.</exception>
     Task<IReadOnlyList<RunHistoryEvent>> GetHistoryAsync(string instanceId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Moves a run onto another registered version of its workflow (by default the latest), after a fix or when the
+    /// version it started on is being removed. Allowed when every step the run has completed or started exists in the
+    /// target version with the same id, kind and position; otherwise nothing changes. The run must not be running a task
+    /// (a run blocked because its version is no longer registered, a paused, waiting or failed run is fine): pause it
+    /// first. A failed run stays failed on the new version until <see cref="ResumeAsync"/>.
+    /// </summary>
+    /// <param name="instanceId">The run.</param>
+    /// <param name="toVersion">The target version label; null for the latest registered version.</param>
+    /// <param name="cancellationToken">Stops the caller's wait.</param>
+    /// <exception cref="WorkflowRunNotFoundException">No such run.</exception>
+    /// <exception cref="WorkflowNotFoundException">The target version (or the workflow) is not registered on the silo.</exception>
+    /// <exception cref="InvalidRunStateException">The run has completed or was cancelled, or is running a task.</exception>
+    /// <exception cref="IncompatibleUpgradeException">The target version lacks a step the run completed or started, or has it with another kind or position (the differences are listed).</exception>
+    Task<WorkflowStatus> UpgradeAsync(string instanceId, string? toVersion = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The versions of registered workflows and of the definitions active runs use, with the number of active runs on each
+    /// (Running, Waiting, AwaitingSignal or Paused, including runs blocked on a version no longer registered): an old
+    /// version can be removed once it has none.
+    /// </summary>
+    /// <param name="workflowName">Only this workflow; null for every workflow.</param>
+    /// <param name="cancellationToken">Stops the caller's wait.</param>
+    Task<IReadOnlyList<WorkflowVersionInfo>> GetWorkflowVersionsAsync(string? workflowName = null, CancellationToken cancellationToken = default);
 
     /// <summary>Lists runs, newest first, filtered by workflow, state and creation time, with keyset paging.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="RunQuery.PageSize"/> is not within 1 to 1000.</exception>

@@ -53,6 +53,9 @@ public enum RunEventKind
 
     /// <summary>A wait consumed a signal (task id: the wait node; detail: the signal name).</summary>
     SignalConsumed = 16,
+
+    /// <summary>The run was moved onto another version of its workflow (detail: from and to, version and hash).</summary>
+    Upgraded = 18,
 }
 
 /// <summary>One entry of a run's durable history.</summary>
@@ -138,6 +141,35 @@ public sealed record RunSummary
 
     /// <summary>When the run's state was last written.</summary>
     [Id(4)] public DateTimeOffset? UpdatedAt { get; init; }
+
+    /// <summary>The version label of the run's definition (null when unversioned, and for runs stored before versions were listed).</summary>
+    [Id(5)] public string? WorkflowVersion { get; init; }
+
+    /// <summary>The hash of the run's definition (null for runs stored before hashes were listed).</summary>
+    [Id(6)] public string? DefinitionHash { get; init; }
+}
+
+/// <summary>One version of a workflow: registered on the silo that answered, used by active runs, or both.</summary>
+[GenerateSerializer, Alias("sayiir.WorkflowVersionInfo"), Immutable]
+public sealed record WorkflowVersionInfo
+{
+    /// <summary>The workflow name.</summary>
+    [Id(0)] public required string WorkflowName { get; init; }
+
+    /// <summary>The version label (null: unversioned).</summary>
+    [Id(1)] public string? Version { get; init; }
+
+    /// <summary>The definition's hash (a version whose definition changed appears once per hash).</summary>
+    [Id(2)] public required string DefinitionHash { get; init; }
+
+    /// <summary>Whether this exact definition is registered (on the silo that answered; every silo should register the same set).</summary>
+    [Id(3)] public bool IsRegistered { get; init; }
+
+    /// <summary>Whether it is the version new runs of the workflow start on.</summary>
+    [Id(4)] public bool IsLatest { get; init; }
+
+    /// <summary>Runs of this definition that have not ended (Running, Waiting, AwaitingSignal or Paused).</summary>
+    [Id(5)] public long ActiveRuns { get; init; }
 }
 
 /// <summary>A page of runs, newest first.</summary>

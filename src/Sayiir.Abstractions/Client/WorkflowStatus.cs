@@ -210,6 +210,9 @@ public sealed record WorkflowStatus
     /// </summary>
     [Id(14)] public DateTimeOffset? TaskTimeoutAt { get; init; }
 
+    /// <summary>The version label of the definition the run runs on (null when unversioned or <see cref="WorkflowState.NotFound"/>).</summary>
+    [Id(15)] public string? WorkflowVersion { get; init; }
+
     /// <summary>Whether the run has ended (completed, failed or cancelled).</summary>
     public bool IsTerminal => State is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled;
 }

@@ -8,9 +8,22 @@ public static class Flow
 {
     /// <summary>Starts a workflow definition whose input is <typeparamref name="TInput"/>.</summary>
     /// <param name="name">The workflow's name, unique among registered workflows.</param>
-    /// <param name="version">An optional version label, part of the definition hash.</param>
+    /// <param name="version">
+    /// An optional version label, part of the definition hash. Several versions of one name can be registered side by
+    /// side; new runs start on the latest (see <see cref="WorkflowDefinition.Version"/> for how versions are ordered).
+    /// </param>
     public static FlowBuilder<TInput, TInput> Create<TInput>(string name, string? version = null) =>
         new(name, version, [], []);
+
+    /// <summary>Starts version <paramref name="version"/> of a workflow definition whose input is <typeparamref name="TInput"/>.</summary>
+    /// <param name="name">The workflow's name.</param>
+    /// <param name="version">The version number (0 or more), stored as its decimal text: <c>version: 2</c> is the label <c>"2"</c>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="version"/> is negative.</exception>
+    public static FlowBuilder<TInput, TInput> Create<TInput>(string name, int version)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(version);
+        return new(name, version.ToString(System.Globalization.CultureInfo.InvariantCulture), [], []);
+    }
 }
 
 /// <summary>

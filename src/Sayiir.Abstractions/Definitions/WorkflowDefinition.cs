@@ -27,7 +27,12 @@ public abstract class WorkflowDefinition
     /// <summary>The workflow's name, unique among the workflows registered on a silo.</summary>
     public string Name { get; }
 
-    /// <summary>An optional version label, part of the hash.</summary>
+    /// <summary>
+    /// An optional version label, part of the hash. Versions of one workflow name are ordered so that the latest is
+    /// chosen for new runs: labels that are whole numbers compare numerically ("2" &lt; "10"), dotted numbers compare
+    /// part by part ("1.2" &lt; "1.10"), a number sorts before any other text, other labels compare ordinally, and an
+    /// unversioned definition (null) comes first.
+    /// </summary>
     public string? Version { get; }
 
     /// <summary>The top-level chain of nodes (the interpreter's model).</summary>

@@ -50,8 +50,21 @@ public sealed class WorkflowNotFoundException : SayiirException
         : base($"No workflow named '{workflowName}' is registered. Register it on every silo with siloBuilder.AddSayiir(s => s.AddWorkflow(...)).")
         => WorkflowName = workflowName;
 
+    /// <summary>Creates the exception for a version of a workflow that is not registered.</summary>
+    public WorkflowNotFoundException(string workflowName, string version, IReadOnlyList<string?> registeredVersions)
+        : base($"Version {version} of workflow '{workflowName}' is not registered (registered: "
+            + (registeredVersions is { Count: > 0 } ? string.Join(", ", registeredVersions.Select(WorkflowVersions.Display)) : "none")
+            + "). Register it on every silo with siloBuilder.AddSayiir(s => s.AddWorkflow(...)).")
+    {
+        WorkflowName = workflowName;
+        Version = version;
+    }
+
     /// <summary>The unknown workflow name.</summary>
     [Id(0)] public string WorkflowName { get; }
+
+    /// <summary>The version asked for, when a version was (null: no version of the workflow is registered).</summary>
+    [Id(1)] public string? Version { get; }
 }
 
 /// <summary>No run with that instance id exists.</summary>
@@ -109,6 +122,45 @@ public sealed class DefinitionMismatchException : SayiirException
 
     /// <summary>The hash of the definition registered now.</summary>
     [Id(3)] public string CurrentHash { get; }
+}
+
+/// <summary>
+/// <see cref="ISayiirClient.UpgradeAsync"/> refused: the target version does not have every step the run completed or
+/// started, with the same id, kind and position. The run was left untouched.
+/// </summary>
+[GenerateSerializer, Alias("sayiir.IncompatibleUpgradeException")]
+public sealed class IncompatibleUpgradeException : SayiirException
+{
+    /// <summary>Creates the exception.</summary>
+    public IncompatibleUpgradeException(string instanceId, string workflowName, string fromHash, string? toVersion, string toHash, IReadOnlyList<string> differences)
+        : base($"Run '{instanceId}' of workflow '{workflowName}' (definition {fromHash}) cannot move to version {toVersion ?? "(unversioned)"} ({toHash}): "
+            + string.Join("; ", differences ?? []) + ". The run was left untouched.")
+    {
+        InstanceId = instanceId;
+        WorkflowName = workflowName;
+        FromHash = fromHash;
+        ToVersion = toVersion;
+        ToHash = toHash;
+        Differences = differences ?? [];
+    }
+
+    /// <summary>The instance id.</summary>
+    [Id(0)] public string InstanceId { get; }
+
+    /// <summary>The workflow name.</summary>
+    [Id(1)] public string WorkflowName { get; }
+
+    /// <summary>The hash of the definition the run is on.</summary>
+    [Id(2)] public string FromHash { get; }
+
+    /// <summary>The target version label.</summary>
+    [Id(3)] public string? ToVersion { get; }
+
+    /// <summary>The target definition's hash.</summary>
+    [Id(4)] public string ToHash { get; }
+
+    /// <summary>What differs, one entry per step (for example "step 'charge' (Task at 2) is missing from the target").</summary>
+    [Id(5)] public IReadOnlyList<string> Differences { get; }
 }
 
 /// <summary>The operation is not allowed in the run's current state (cancel a completed run, signal a terminal run, ...).</summary>

@@ -44,6 +44,8 @@ internal sealed class SayiirClient : ISayiirClient
         StartOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workflow);
+        if (options?.Version is { } pinned && pinned != workflow.Version)
+            throw new ArgumentException($"StartOptions.Version '{pinned}' contradicts the definition's own version {WorkflowVersions.Display(workflow.Version)}: a start with a definition runs that definition.", nameof(options));
         var id = instanceId ?? NewInstanceId();
         InvalidInstanceIdException.ThrowIfInvalid(id);
         var payload = _codec.Encode(input, typeof(TInput), $"input of workflow '{workflow.Name}'");
@@ -70,6 +72,7 @@ internal sealed class SayiirClient : ISayiirClient
             DefinitionHash = hash,
             Input = payload,
             OnConflict = options?.OnConflict ?? ConflictPolicy.Fail,
+            Version = options?.Version,
             Metadata = options?.Metadata?.ToDictionary(),
             TraceParent = System.Diagnostics.Activity.Current?.Id,
         }).WaitAsync(cancellationToken);
@@ -160,6 +163,15 @@ internal sealed class SayiirClient : ISayiirClient
         InvalidInstanceIdException.ThrowIfInvalid(instanceId);
         return await Run(instanceId).GetHistoryAsync().WaitAsync(cancellationToken);
     }
+
+    public Task<WorkflowStatus> UpgradeAsync(string instanceId, string? toVersion = null, CancellationToken cancellationToken = default)
+    {
+        InvalidInstanceIdException.ThrowIfInvalid(instanceId);
+        return Run(instanceId).UpgradeAsync(toVersion).WaitAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<WorkflowVersionInfo>> GetWorkflowVersionsAsync(string? workflowName = null, CancellationToken cancellationToken = default) =>
+        await _grains.GetGrain<IRunQueryGrain>(0).VersionsAsync(workflowName).WaitAsync(cancellationToken);
 
     public Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
     {

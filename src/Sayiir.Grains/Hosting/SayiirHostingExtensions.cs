@@ -26,7 +26,7 @@ public static class SayiirHostingExtensions
     /// Calling it again (from several modules, say) registers nothing twice: the workflows of every call are
     /// registered and their option changes compose in order. The first call chooses the storage; a later call may
     /// repeat that choice or leave it out, but a different one (another PostgreSQL storage, or PostgreSQL after an
-    /// in-memory first call) throws, as does a workflow name already registered with a different definition.
+    /// in-memory first call) throws, as does a workflow name and version already registered with a different definition (several versions of one name are registered side by side).
     /// </remarks>
     /// <exception cref="InvalidOperationException">
     /// This call's storage differs from the one an earlier call chose, or one of its workflows has the name of a
@@ -76,6 +76,7 @@ public static class SayiirHostingExtensions
         services.TryAddSingleton<LocalWorkers>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, RecoveryWatcher>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, TaskServicesCheck>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DefinitionCatalog>();
         AddClientServices(services);
 
         var storageSerializer = RunStateStorage.CreateSerializer();
@@ -138,23 +139,23 @@ public static class SayiirHostingExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IOutgoingGrainCallFilter, SayiirErrorUnwrapFilter>());
     }
 
-    // The workflows of this call that are not registered yet; a name already taken by another definition is refused.
+    // The workflows of this call that are not registered yet. Versions of one name sit side by side; the same name and
+    // version with another definition is refused.
     private static List<WorkflowDefinition> NewWorkflows(IServiceCollection services, IEnumerable<WorkflowDefinition> workflows)
     {
-        var byName = Instances<WorkflowRegistration>(services)
-            .Select(r => r.Definition)
-            .ToDictionary(d => d.Name, StringComparer.Ordinal);
+        var registered = Instances<WorkflowRegistration>(services).Select(r => r.Definition).ToList();
         var added = new List<WorkflowDefinition>();
         foreach (var workflow in workflows)
         {
-            if (byName.TryGetValue(workflow.Name, out var registered))
+            var same = registered.FirstOrDefault(d => d.Name == workflow.Name && d.Version == workflow.Version);
+            if (same is not null)
             {
-                if (ReferenceEquals(registered, workflow) || registered.Hash == workflow.Hash) continue;
+                if (ReferenceEquals(same, workflow) || same.Hash == workflow.Hash) continue;
                 throw new InvalidOperationException(
-                    $"The workflow name '{workflow.Name}' is already registered with a different definition (hash {registered.Hash}; this one " +
-                    $"{workflow.Hash}). A name identifies one definition: rename one of them.");
+                    $"Workflow '{workflow.Name}' {WorkflowVersions.Display(workflow.Version)} is already registered with a different definition (hash {same.Hash}; this one " +
+                    $"{workflow.Hash}). A name and version identify one definition: give the new one another version (Flow.Create(name, version: n)) to run both side by side.");
             }
-            byName.Add(workflow.Name, workflow);
+            registered.Add(workflow);
             added.Add(workflow);
         }
         return added;

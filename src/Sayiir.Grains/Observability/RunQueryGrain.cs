@@ -5,8 +5,37 @@ using Sayiir.Runtime;
 namespace Sayiir.Observability;
 
 [StatelessWorker, Reentrant]
-internal sealed class RunQueryGrain(IRunJournal journal) : Grain, IRunQueryGrain
+internal sealed class RunQueryGrain(IRunJournal journal, WorkflowRegistry registry) : Grain, IRunQueryGrain
 {
+    public async Task<List<WorkflowVersionInfo>> VersionsAsync(string? workflowName)
+    {
+        var usage = await journal.ActiveRunsByDefinitionAsync(workflowName);
+        var versions = new Dictionary<string, WorkflowVersionInfo>(StringComparer.Ordinal);
+        foreach (var definition in registry.All.Where(d => workflowName is null || d.Name == workflowName))
+        {
+            versions[definition.Hash] = new WorkflowVersionInfo
+            {
+                WorkflowName = definition.Name,
+                Version = definition.Version,
+                DefinitionHash = definition.Hash,
+                IsRegistered = true,
+                IsLatest = ReferenceEquals(registry.Find(definition.Name), definition),
+            };
+        }
+        foreach (var used in usage)
+        {
+            // Runs stored before hashes were listed are counted under their version once their state is next written.
+            var hash = used.DefinitionHash ?? "";
+            versions[hash] = versions.TryGetValue(hash, out var known)
+                ? known with { ActiveRuns = known.ActiveRuns + used.ActiveRuns }
+                : new WorkflowVersionInfo { WorkflowName = used.WorkflowName, Version = used.Version, DefinitionHash = hash, ActiveRuns = used.ActiveRuns };
+        }
+        return [.. versions.Values
+            .OrderBy(v => v.WorkflowName, StringComparer.Ordinal)
+            .ThenBy(v => v.Version, WorkflowVersions.Order)
+            .ThenBy(v => v.DefinitionHash, StringComparer.Ordinal)];
+    }
+
     public Task<RunPage> ListAsync(RunQuery query)
     {
         query.Validate();

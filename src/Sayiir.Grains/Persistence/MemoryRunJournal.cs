@@ -23,6 +23,15 @@ internal sealed class MemoryRunJournal(IGrainFactory grains, ILogger<MemoryRunJo
     public override Task<byte[]?> ReadTaskOutputAsync(string instanceId, string taskId, CancellationToken cancellationToken = default) =>
         Store.ReadTaskOutputAsync(instanceId, taskId).WaitAsync(cancellationToken);
 
+    public override async Task<IReadOnlyList<DefinitionUsage>> ActiveRunsByDefinitionAsync(string? workflowName, CancellationToken cancellationToken = default) =>
+        await Store.ActiveRunsByDefinitionAsync(workflowName).WaitAsync(cancellationToken);
+
+    public override Task SaveDefinitionsAsync(IReadOnlyList<DefinitionRecord> definitions, CancellationToken cancellationToken = default) =>
+        Store.SaveDefinitionsAsync([.. definitions]).WaitAsync(cancellationToken);
+
+    public override Task<string?> ReadDefinitionShapeAsync(string hash, CancellationToken cancellationToken = default) =>
+        Store.ReadDefinitionShapeAsync(hash).WaitAsync(cancellationToken);
+
     protected override Task WriteAsync(IReadOnlyList<JournalEntry> batch) => Store.AppendAsync([.. batch]);
 }
 
@@ -43,6 +52,15 @@ internal interface IMemoryRunStoreGrain : IGrainWithIntegerKey
 
     [Alias("List")]
     Task<RunPage> ListAsync(RunQuery query);
+
+    [Alias("ActiveRunsByDefinition")]
+    Task<List<DefinitionUsage>> ActiveRunsByDefinitionAsync(string? workflowName);
+
+    [Alias("SaveDefinitions")]
+    Task SaveDefinitionsAsync(List<DefinitionRecord> definitions);
+
+    [Alias("ReadDefinitionShape")]
+    Task<string?> ReadDefinitionShapeAsync(string hash);
 }
 
 /// <summary>Keeps history and the run index in memory for the embedded default (volatile, as in-memory storage is).</summary>
@@ -54,6 +72,23 @@ internal sealed class MemoryRunStoreGrain : Grain, IMemoryRunStoreGrain
     private readonly Dictionary<string, RunSummary> _runs = new(StringComparer.Ordinal);
     private readonly Dictionary<(string InstanceId, string TaskId), byte[]> _outputs = [];
     private readonly SortedSet<RunPageToken> _newestFirst = new(RunPageToken.NewestFirst);
+    private readonly Dictionary<string, DefinitionRecord> _definitions = new(StringComparer.Ordinal);
+
+    public Task<List<DefinitionUsage>> ActiveRunsByDefinitionAsync(string? workflowName) =>
+        Task.FromResult(_runs.Values
+            .Where(r => r.State is WorkflowState.Running or WorkflowState.Waiting or WorkflowState.AwaitingSignal or WorkflowState.Paused)
+            .Where(r => workflowName is null || r.WorkflowName == workflowName)
+            .GroupBy(r => (r.WorkflowName, r.WorkflowVersion, r.DefinitionHash))
+            .Select(g => new DefinitionUsage(g.Key.WorkflowName, g.Key.WorkflowVersion, g.Key.DefinitionHash, g.LongCount()))
+            .ToList());
+
+    public Task SaveDefinitionsAsync(List<DefinitionRecord> definitions)
+    {
+        foreach (var definition in definitions) _definitions.TryAdd(definition.Hash, definition);
+        return Task.CompletedTask;
+    }
+
+    public Task<string?> ReadDefinitionShapeAsync(string hash) => Task.FromResult(_definitions.GetValueOrDefault(hash)?.Shape);
 
     public Task<byte[]?> ReadTaskOutputAsync(string instanceId, string taskId) =>
         Task.FromResult(_outputs.GetValueOrDefault((instanceId, taskId)));

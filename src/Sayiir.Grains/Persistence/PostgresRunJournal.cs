@@ -89,13 +89,61 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
         return events;
     }
 
+    public override async Task<IReadOnlyList<DefinitionUsage>> ActiveRunsByDefinitionAsync(string? workflowName, CancellationToken cancellationToken = default)
+    {
+        // Literal state name and status range: the partial index ix_sayiir_runs_active_definition matches them.
+        await using var command = _dataSource.CreateCommand(
+            $"""
+            SELECT SayiirWorkflow, SayiirVersion, SayiirHash, count(*)
+              FROM OrleansStorage
+             WHERE GrainTypeString = '{RunStateStorage.StateName}' AND ServiceId = @service AND SayiirStatus BETWEEN 1 AND 4
+               AND (@workflow::text IS NULL OR SayiirWorkflow = @workflow)
+             GROUP BY SayiirWorkflow, SayiirVersion, SayiirHash
+            """);
+        command.Parameters.AddWithValue("service", _serviceId);
+        command.Parameters.Add(new NpgsqlParameter("workflow", NpgsqlDbType.Text) { Value = (object?)workflowName ?? DBNull.Value });
+        var usage = new List<DefinitionUsage>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            usage.Add(new DefinitionUsage(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1),
+                reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt64(3)));
+        }
+        return usage;
+    }
+
+    public override async Task SaveDefinitionsAsync(IReadOnlyList<DefinitionRecord> definitions, CancellationToken cancellationToken = default)
+    {
+        if (definitions.Count == 0) return;
+        await using var command = _dataSource.CreateCommand(
+            """
+            INSERT INTO sayiir_definitions (service_id, hash, workflow, version, shape)
+            SELECT @service, * FROM unnest(@hashes, @workflows, @versions, @shapes)
+            ON CONFLICT (service_id, hash) DO NOTHING
+            """);
+        command.Parameters.AddWithValue("service", _serviceId);
+        command.Parameters.AddWithValue("hashes", definitions.Select(d => d.Hash).ToArray());
+        command.Parameters.AddWithValue("workflows", definitions.Select(d => d.WorkflowName).ToArray());
+        command.Parameters.Add(new NpgsqlParameter("versions", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = definitions.Select(d => (object?)d.Version ?? DBNull.Value).ToArray() });
+        command.Parameters.AddWithValue("shapes", definitions.Select(d => d.Shape).ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public override async Task<string?> ReadDefinitionShapeAsync(string hash, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT shape FROM sayiir_definitions WHERE service_id = @service AND hash = @hash");
+        command.Parameters.AddWithValue("service", _serviceId);
+        command.Parameters.AddWithValue("hash", hash);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
     public override async Task<RunPage> ListAsync(RunQuery query, CancellationToken cancellationToken = default)
     {
         // The state name is a literal, not a parameter: the planner uses the partial indexes only when it can prove
         // the query's predicate implies theirs (GrainTypeString = 'sayiir-run').
         var sql = new System.Text.StringBuilder(
             $"""
-            SELECT GrainIdExtensionString, SayiirWorkflow, SayiirStatus, SayiirCreatedAt, SayiirUpdatedAt
+            SELECT GrainIdExtensionString, SayiirWorkflow, SayiirStatus, SayiirCreatedAt, SayiirUpdatedAt, SayiirVersion, SayiirHash
               FROM OrleansStorage
              WHERE GrainTypeString = '{RunStateStorage.StateName}' AND ServiceId = @service AND SayiirStatus > 0
             """);
@@ -143,6 +191,8 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
                     State = (WorkflowState)reader.GetInt16(2),
                     CreatedAt = new DateTimeOffset(reader.GetDateTime(3), TimeSpan.Zero),
                     UpdatedAt = reader.IsDBNull(4) ? null : new DateTimeOffset(reader.GetDateTime(4), TimeSpan.Zero),
+                    WorkflowVersion = reader.IsDBNull(5) ? null : reader.GetString(5),
+                    DefinitionHash = reader.IsDBNull(6) ? null : reader.GetString(6),
                 });
             }
         }

@@ -55,6 +55,7 @@ internal static class PostgresSchemaInstaller
     [
         new(2, "history-seq", "0002-history-seq.sql", PostgresSchemaParts.Storage),
         new(3, "run-listing", "0003-run-listing.sql", PostgresSchemaParts.Storage),
+        new(4, "workflow-versions", "0004-workflow-versions.sql", PostgresSchemaParts.Storage),
     ];
 
     /// <summary>The latest schema version this build knows.</summary>
@@ -183,7 +184,7 @@ internal static class PostgresSchemaInstaller
         foreach (var probe in RunStateStorage.ListingProbes())
         {
             await using var command = new NpgsqlCommand(
-                "SELECT workflow, status, created_at, updated_at FROM sayiir_run_listing(@payload)", connection, transaction);
+                "SELECT workflow, status, created_at, updated_at, version, hash FROM sayiir_run_listing(@payload)", connection, transaction);
             command.Parameters.AddWithValue("payload", RunStateStorage.Serialize(probe));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
@@ -191,8 +192,10 @@ internal static class PostgresSchemaInstaller
                 Workflow: reader.IsDBNull(0) ? null : reader.GetString(0),
                 Status: reader.IsDBNull(1) ? (short?)null : reader.GetInt16(1),
                 Created: reader.IsDBNull(2) ? (DateTime?)null : reader.GetDateTime(2),
-                Updated: reader.IsDBNull(3) ? (DateTime?)null : reader.GetDateTime(3));
-            var expected = (probe.WorkflowName, (short?)probe.Status, probe.CreatedAt?.UtcDateTime, probe.UpdatedAt?.UtcDateTime);
+                Updated: reader.IsDBNull(3) ? (DateTime?)null : reader.GetDateTime(3),
+                Version: reader.IsDBNull(4) ? null : reader.GetString(4),
+                Hash: reader.IsDBNull(5) ? null : reader.GetString(5));
+            var expected = (probe.WorkflowName, (short?)probe.Status, probe.CreatedAt?.UtcDateTime, probe.UpdatedAt?.UtcDateTime, probe.WorkflowVersion, probe.DefinitionHash);
             if (listed != expected)
             {
                 throw new SayiirException(

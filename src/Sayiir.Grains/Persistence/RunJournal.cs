@@ -24,7 +24,32 @@ internal interface IRunJournal
     Task<IReadOnlyList<RunHistoryEvent>> ReadHistoryAsync(string instanceId, CancellationToken cancellationToken = default);
 
     Task<RunPage> ListAsync(RunQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>How many runs that have not ended use each definition (of one workflow, or of all).</summary>
+    Task<IReadOnlyList<DefinitionUsage>> ActiveRunsByDefinitionAsync(string? workflowName, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds definitions to the catalog (by hash; a known hash is left as it is).</summary>
+    Task SaveDefinitionsAsync(IReadOnlyList<DefinitionRecord> definitions, CancellationToken cancellationToken = default);
+
+    /// <summary>The catalogued shape (<see cref="Runtime.FlowShape"/>) of a definition, or null when it was never catalogued.</summary>
+    Task<string?> ReadDefinitionShapeAsync(string hash, CancellationToken cancellationToken = default);
 }
+
+/// <summary>Active runs of one definition (hash null: runs stored before hashes were listed).</summary>
+[GenerateSerializer, Alias("sayiir.DefinitionUsage"), Immutable]
+internal sealed record DefinitionUsage(
+    [property: Id(0)] string WorkflowName,
+    [property: Id(1)] string? Version,
+    [property: Id(2)] string? DefinitionHash,
+    [property: Id(3)] long ActiveRuns);
+
+/// <summary>A catalogued definition: what a run on it needs to be checked against another version after it is removed.</summary>
+[GenerateSerializer, Alias("sayiir.DefinitionRecord"), Immutable]
+internal sealed record DefinitionRecord(
+    [property: Id(0)] string Hash,
+    [property: Id(1)] string WorkflowName,
+    [property: Id(2)] string? Version,
+    [property: Id(3)] string Shape);
 
 /// <summary>One appended event, with the output it archives (task-completed and signal-consumed events only).</summary>
 [GenerateSerializer, Alias("sayiir.JournalEntry"), Immutable]
@@ -79,6 +104,12 @@ internal abstract partial class BatchingRunJournal : IRunJournal, ILifecyclePart
     public abstract Task<IReadOnlyList<RunHistoryEvent>> ReadHistoryAsync(string instanceId, CancellationToken cancellationToken = default);
 
     public abstract Task<RunPage> ListAsync(RunQuery query, CancellationToken cancellationToken = default);
+
+    public abstract Task<IReadOnlyList<DefinitionUsage>> ActiveRunsByDefinitionAsync(string? workflowName, CancellationToken cancellationToken = default);
+
+    public abstract Task SaveDefinitionsAsync(IReadOnlyList<DefinitionRecord> definitions, CancellationToken cancellationToken = default);
+
+    public abstract Task<string?> ReadDefinitionShapeAsync(string hash, CancellationToken cancellationToken = default);
 
     protected abstract Task WriteAsync(IReadOnlyList<JournalEntry> batch);
 

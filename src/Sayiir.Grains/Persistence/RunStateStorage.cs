@@ -24,6 +24,12 @@ internal static class RunStateStorage
     /// <summary>Stored property: the workflow's name (string).</summary>
     internal const string WorkflowNameProperty = "WorkflowName";
 
+    /// <summary>Stored property: the version label of the run's definition (string; absent when unversioned).</summary>
+    internal const string WorkflowVersionProperty = "WorkflowVersion";
+
+    /// <summary>Stored property: the hash of the run's definition (string).</summary>
+    internal const string DefinitionHashProperty = "DefinitionHash";
+
     /// <summary>Stored property: the run's <see cref="WorkflowState"/> (a number).</summary>
     internal const string StatusProperty = "Status";
 
@@ -61,6 +67,7 @@ internal static class RunStateStorage
     private static WorkflowRunState StartedProbe() => new()
     {
         WorkflowName = "sayiir-listing-probe",
+        WorkflowVersion = "2.1",
         DefinitionHash = "0123456789abcdef",
         Status = WorkflowState.Running,
         Input = [1, 2, 3],

@@ -36,6 +36,9 @@ internal interface IWorkflowGrain : IGrainWithStringKey
     [Alias("Signal")]
     Task SignalAsync(string signalName, byte[] payload);
 
+    [Alias("Upgrade")]
+    Task<WorkflowStatus> UpgradeAsync(string? toVersion);
+
     // Reads the run's history through its own silo, which flushes the events it buffered first.
     [AlwaysInterleave, Alias("GetHistory")]
     Task<List<RunHistoryEvent>> GetHistoryAsync();
@@ -51,6 +54,9 @@ internal interface IRunQueryGrain : IGrainWithIntegerKey
 {
     [Alias("List")]
     Task<RunPage> ListAsync(RunQuery query);
+
+    [Alias("Versions")]
+    Task<List<WorkflowVersionInfo>> VersionsAsync(string? workflowName);
 }
 
 /// <summary>Runs task attempts. Stateless workers activate on the caller's silo, so a task runs beside its run.</summary>
@@ -82,6 +88,9 @@ internal sealed record StartRequest
 
     // The caller's W3C trace parent, so the run's trace continues the caller's.
     [Id(5)] public string? TraceParent { get; init; }
+
+    // For by-name starts: the version to run (null: the latest registered).
+    [Id(6)] public string? Version { get; init; }
 }
 
 // A task's recorded output. No output (or no run) is answered with a typed exception instead.
@@ -113,6 +122,9 @@ internal sealed record TaskAttemptRequest
 
     // The innermost enclosing loop's iteration (1-based), or null outside loops.
     [Id(9)] public int? LoopIteration { get; init; }
+
+    // The definition the run runs on, so the attempt runs that version's task (null from silos of earlier versions).
+    [Id(10)] public string? DefinitionHash { get; init; }
 }
 
 internal enum AttemptOutcome

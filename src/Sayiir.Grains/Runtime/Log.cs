@@ -32,7 +32,10 @@ internal static partial class Log
     [LoggerMessage(1009, LogLevel.Error, "Run {InstanceId} cannot continue here: workflow {WorkflowName} is not registered on this silo; it stays as it is and continues on a silo that has it")]
     public static partial void WorkflowMissing(ILogger logger, string instanceId, string workflowName);
 
-    [LoggerMessage(1010, LogLevel.Error, "Run {InstanceId} cannot continue: it was started with definition {StoredHash} but {WorkflowName} now hashes to {CurrentHash}")]
+    [LoggerMessage(3050, LogLevel.Information, "Run {InstanceId} of {WorkflowName} moved from {From} to {To}")]
+    public static partial void RunUpgraded(ILogger logger, string instanceId, string workflowName, string from, string to);
+
+    [LoggerMessage(1010, LogLevel.Error, "Run {InstanceId} cannot continue: it runs on definition {StoredHash} of {WorkflowName}, which is not registered here (the latest registered version hashes to {CurrentHash}); it stays untouched until that definition is registered again or the run is upgraded")]
     public static partial void DefinitionChanged(ILogger logger, string instanceId, string workflowName, string storedHash, string currentHash);
 
     [LoggerMessage(1011, LogLevel.Error, "Run {InstanceId}: unexpected engine error")]

@@ -135,7 +135,7 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
 
     private async Task<TaskAttemptResult> RunAttemptAsync(TaskAttemptRequest request, CancellationToken cancellationToken)
     {
-        var node = _registry.FindTask(request.WorkflowName, request.TaskId);
+        var node = _registry.FindTask(request.WorkflowName, request.DefinitionHash, request.TaskId);
         if (node is null)
         {
             return Failed(request, new SayiirException($"Task '{request.TaskId}' of workflow '{request.WorkflowName}' is not registered on this silo."), retryable: true);

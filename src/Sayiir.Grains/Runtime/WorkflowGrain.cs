@@ -65,6 +65,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     private IGrainTimer? _keepAlive;
     private Activity? _runActivity;
     private WorkflowState _listedState;
+    private string? _listedHash;
 
     private readonly Dictionary<string, Guid> _runningTasks = new(StringComparer.Ordinal);
     // When each running attempt with a timeout times out (engine clock at dispatch + timeout; the worker arms its own
@@ -112,6 +113,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         };
         _progress = new RunProgress(_writer, _codec, _journal, InstanceId);
         _listedState = _run.Status;
+        _listedHash = _run.DefinitionHash;
         if (_run.IsTerminal) _ended.TrySetResult();
         if (_run.IsActive) StartDriving();
         return Task.CompletedTask;
@@ -175,8 +177,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
 
     private async ValueTask ListAsync(WorkflowRunState snapshot)
     {
-        if (snapshot.Status == _listedState) return;
+        if (snapshot.Status == _listedState && snapshot.DefinitionHash == _listedHash) return;
         _listedState = snapshot.Status;
+        _listedHash = snapshot.DefinitionHash;
         await _journal.RunChangedAsync(new RunSummary
         {
             InstanceId = InstanceId,
@@ -184,6 +187,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             State = snapshot.Status,
             CreatedAt = snapshot.CreatedAt ?? snapshot.UpdatedAt ?? _time.GetUtcNow(),
             UpdatedAt = snapshot.UpdatedAt,
+            WorkflowVersion = snapshot.WorkflowVersion,
+            DefinitionHash = snapshot.DefinitionHash,
         });
     }
 
@@ -211,9 +216,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         InvalidInstanceIdException.ThrowIfInvalid(InstanceId);
         ArgumentNullException.ThrowIfNull(request);
         if (ConflictOutcome(request) is { } existing) return existing;
-        var definition = _registry.Find(request.WorkflowName) ?? throw new WorkflowNotFoundException(request.WorkflowName);
-        if (request.DefinitionHash is { } callerHash && callerHash != definition.Hash)
-            throw new DefinitionMismatchException(InstanceId, definition.Name, callerHash, definition.Hash);
+        var definition = StartDefinition(request);
         // Decoding validates the input's shape before anything is written.
         _codec.Decode(request.Input, definition.InputType, $"input of workflow '{definition.Name}'");
 
@@ -235,6 +238,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             _writer.Replace(new WorkflowRunState
             {
                 WorkflowName = definition.Name,
+                WorkflowVersion = definition.Version,
                 DefinitionHash = definition.Hash,
                 Status = WorkflowState.Running,
                 Input = request.Input,
@@ -248,7 +252,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             _runActivity?.Dispose();
             _runActivity = StartRunActivity(SayiirTelemetry.ParseParent(request.TraceParent), resumed: false);
             _run.TraceParent = _runActivity?.Id;
-            Record(RunEventKind.RunStarted, detail: definition.Hash);
+            Record(RunEventKind.RunStarted, detail: Label(definition.Version, definition.Hash));
             await _writer.PersistAsync();
         }
         finally
@@ -260,6 +264,39 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         StartDriving();
         return BuildStatus();
     }
+
+    /// <summary>
+    /// The definition a start runs: the caller's own (by hash), the pinned version, or the latest registered version.
+    /// </summary>
+    private WorkflowDefinition StartDefinition(StartRequest request)
+    {
+        var versions = _registry.Versions(request.WorkflowName);
+        if (versions.Count == 0) throw new WorkflowNotFoundException(request.WorkflowName);
+        if (request.DefinitionHash is { } callerHash)
+        {
+            var callers = _registry.FindByHash(callerHash);
+            if (callers is null || callers.Name != request.WorkflowName)
+                throw new DefinitionMismatchException(InstanceId, request.WorkflowName, callerHash, versions[^1].Hash);
+            if (request.Version is { } pinned && pinned != callers.Version)
+                throw new ArgumentException($"StartOptions.Version '{pinned}' contradicts the definition's own version {WorkflowVersions.Display(callers.Version)}.", nameof(request));
+            return callers;
+        }
+        if (request.Version is { } version)
+            return _registry.Find(request.WorkflowName, version)
+                ?? throw new WorkflowNotFoundException(request.WorkflowName, version, [.. versions.Select(v => v.Version)]);
+        return versions[^1];
+    }
+
+    /// <summary>The exact definition the run started with, when this silo has it registered.</summary>
+    private WorkflowDefinition? RunDefinition => _registry.FindByHash(_run.DefinitionHash);
+
+    /// <summary>Why this silo cannot continue the run: its workflow is not registered at all, or not in the run's version.</summary>
+    private SayiirException RunDefinitionMissing() =>
+        _registry.Find(_run.WorkflowName!) is { } latest
+            ? new DefinitionMismatchException(InstanceId, _run.WorkflowName!, _run.DefinitionHash ?? "(none)", latest.Hash)
+            : new WorkflowNotFoundException(_run.WorkflowName!);
+
+    private static string Label(string? version, string? hash) => version is null ? hash ?? "(none)" : $"v{version} ({hash})";
 
     private WorkflowStatus? ConflictOutcome(StartRequest request)
     {
@@ -303,9 +340,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     /// <summary>Says why a run has no output for <paramref name="taskId"/>, as far as the registered definition tells.</summary>
     private TaskResultNotFoundException NoTaskResult(string taskId)
     {
-        var definition = _registry.Find(_run.WorkflowName!);
+        var definition = RunDefinition;
         // Without the run's own definition this silo cannot tell an unknown id from an unfinished task.
-        if (definition is null || definition.Hash != _run.DefinitionHash) return new TaskResultNotFoundException(InstanceId, taskId);
+        if (definition is null) return new TaskResultNotFoundException(InstanceId, taskId);
         if (!definition.NodesById.TryGetValue(taskId, out var node))
             return new TaskResultNotFoundException(InstanceId, taskId, $"Run '{InstanceId}' (workflow '{definition.Name}') has no task or signal wait with id '{taskId}'.");
         if (node is ForkNode or ChildFlowNode)
@@ -321,9 +358,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);
         // Resume is "make sure it progresses": nothing to do for a run that ended well or was cancelled.
         if (_run.Status is WorkflowState.Completed or WorkflowState.Cancelled) return BuildStatus();
-        var definition = _registry.Find(_run.WorkflowName!) ?? throw new WorkflowNotFoundException(_run.WorkflowName!);
-        if (definition.Hash != _run.DefinitionHash)
-            throw new DefinitionMismatchException(InstanceId, definition.Name, _run.DefinitionHash ?? "(none)", definition.Hash);
+        if (RunDefinition is null) throw RunDefinitionMissing();
         if (_run.Status != WorkflowState.Failed)
         {
             StartDriving();
@@ -430,6 +465,56 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         await _writer.PersistAsync();
     }
 
+    public async Task<WorkflowStatus> UpgradeAsync(string? toVersion)
+    {
+        if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);
+        var target = TargetVersion(toVersion);
+        RefuseUpgradeInState();
+        await AcquireAsync();
+        RefuseUpgradeInState();
+        if (target.Hash == _run.DefinitionHash) return BuildStatus();
+        // The shape of the run's own definition: registered here, or catalogued when a silo registered it.
+        var shape = RunDefinition is { } current ? FlowShape.Of(current)
+            : await _journal.ReadDefinitionShapeAsync(_run.DefinitionHash ?? "") is { } stored ? FlowShape.Parse(stored) : null;
+        var started = _run.Done.Concat(_run.Outputs.Keys).Concat(_run.Retries.Keys).Concat(_run.Loops.Keys).Concat(_run.Deadlines.Keys);
+        var differences = shape is null
+            ? [$"the run's definition {_run.DefinitionHash} is neither registered nor catalogued (runs started before the catalog existed), so its steps cannot be checked"]
+            : shape.DifferencesTo(FlowShape.Of(target), started);
+        if (differences.Count > 0)
+            throw new IncompatibleUpgradeException(InstanceId, _run.WorkflowName!, _run.DefinitionHash ?? "(none)", target.Version, target.Hash, differences);
+
+        // A parked loop (delay, signal wait, pause, retry backoff) is stopped and driven again on the new definition;
+        // RefuseUpgradeInState made sure no task attempt is in flight, so nothing is re-run.
+        var from = Label(_run.WorkflowVersion, _run.DefinitionHash);
+        StopDriving();
+        _run.DefinitionHash = target.Hash;
+        _run.WorkflowVersion = target.Version;
+        Record(RunEventKind.Upgraded, detail: $"{from} -> {Label(target.Version, target.Hash)}");
+        await _writer.PersistAsync();
+        Log.RunUpgraded(_logger, InstanceId, _run.WorkflowName!, from, Label(target.Version, target.Hash));
+        _blocked = null;
+        if (_run.IsActive) StartDriving();
+        return BuildStatus();
+    }
+
+    private WorkflowDefinition TargetVersion(string? toVersion)
+    {
+        var versions = _registry.Versions(_run.WorkflowName!);
+        if (versions.Count == 0) throw new WorkflowNotFoundException(_run.WorkflowName!);
+        if (toVersion is null) return versions[^1];
+        return _registry.Find(_run.WorkflowName!, toVersion)
+            ?? throw new WorkflowNotFoundException(_run.WorkflowName!, toVersion, [.. versions.Select(v => v.Version)]);
+    }
+
+    private void RefuseUpgradeInState()
+    {
+        if (_run.Status is WorkflowState.Completed or WorkflowState.Cancelled)
+            throw new InvalidRunStateException(InstanceId, "upgrade", _run.Status);
+        // An attempt in flight would have to be given up and run again: pause the run first (it stops at the next step).
+        if (_runningTasks.Count > 0 && _run.Pause is null)
+            throw new InvalidRunStateException(InstanceId, "upgrade (a task is running: pause it first)", WorkflowState.Running);
+    }
+
     public async Task<List<RunHistoryEvent>> GetHistoryAsync()
     {
         if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);
@@ -459,17 +544,14 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     private void StartDriving()
     {
         if (_driving || _starting || _handingOff || !_run.IsActive || _writer.Lost) return;
-        var definition = _registry.Find(_run.WorkflowName!);
+        var definition = RunDefinition;
         if (definition is null)
         {
-            Log.WorkflowMissing(_logger, InstanceId, _run.WorkflowName!);
-            _blocked = new WorkflowNotFoundException(_run.WorkflowName!);
-            return;
-        }
-        if (definition.Hash != _run.DefinitionHash)
-        {
-            Log.DefinitionChanged(_logger, InstanceId, definition.Name, _run.DefinitionHash ?? "(none)", definition.Hash);
-            _blocked = new DefinitionMismatchException(InstanceId, definition.Name, _run.DefinitionHash ?? "(none)", definition.Hash);
+            _blocked = RunDefinitionMissing();
+            if (_blocked is DefinitionMismatchException mismatch)
+                Log.DefinitionChanged(_logger, InstanceId, mismatch.WorkflowName, Label(_run.WorkflowVersion, _run.DefinitionHash), mismatch.CurrentHash);
+            else
+                Log.WorkflowMissing(_logger, InstanceId, _run.WorkflowName!);
             return;
         }
         _blocked = null;
@@ -723,6 +805,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
                 {
                     InstanceId = InstanceId,
                     WorkflowName = _run.WorkflowName!,
+                    DefinitionHash = _run.DefinitionHash,
                     TaskId = task.Id,
                     Attempt = attempt,
                     Input = input,
@@ -1071,6 +1154,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             State = state,
             WorkflowName = _run.WorkflowName,
             DefinitionHash = _run.DefinitionHash,
+            WorkflowVersion = _run.WorkflowVersion,
             CurrentTaskId = RunningTaskIds(),
             WakeAt = state == WorkflowState.Waiting ? wakeAt : null,
             SignalName = signalWaiter?.SignalName,

@@ -2,31 +2,61 @@ using System.Collections.Frozen;
 
 namespace Sayiir.Runtime;
 
-/// <summary>The workflows registered on this process, by name. Every silo of a cluster must register the same set.</summary>
+/// <summary>
+/// The workflows registered on this process: by name, every version side by side (the latest starts new runs), and by
+/// definition hash (a run always continues on the exact definition it started with). Every silo of a cluster must
+/// register the same set.
+/// </summary>
 internal sealed class WorkflowRegistry
 {
-    private readonly FrozenDictionary<string, WorkflowDefinition> _workflows;
+    private readonly FrozenDictionary<string, WorkflowDefinition[]> _byName;
+    private readonly FrozenDictionary<string, WorkflowDefinition> _byHash;
 
     public WorkflowRegistry(IEnumerable<WorkflowDefinition> workflows)
     {
-        var byName = new Dictionary<string, WorkflowDefinition>(StringComparer.Ordinal);
+        var byName = new Dictionary<string, List<WorkflowDefinition>>(StringComparer.Ordinal);
+        var byHash = new Dictionary<string, WorkflowDefinition>(StringComparer.Ordinal);
         foreach (var workflow in workflows)
         {
-            if (byName.TryGetValue(workflow.Name, out var existing) && !ReferenceEquals(existing, workflow) && existing.Hash != workflow.Hash)
-                throw new WorkflowValidationException(workflow.Name,
-                    [$"two different definitions are registered under this name (hashes {existing.Hash} and {workflow.Hash})"]);
-            byName[workflow.Name] = workflow;
+            if (!byName.TryGetValue(workflow.Name, out var versions)) byName[workflow.Name] = versions = [];
+            var sameVersion = versions.FirstOrDefault(v => v.Version == workflow.Version);
+            if (sameVersion is not null)
+            {
+                if (sameVersion.Hash != workflow.Hash)
+                    throw new WorkflowValidationException(workflow.Name,
+                        [$"two different definitions are registered as {WorkflowVersions.Display(workflow.Version)} of this name (hashes {sameVersion.Hash} and {workflow.Hash}); give the new one another version"]);
+                continue;
+            }
+            versions.Add(workflow);
+            byHash[workflow.Hash] = workflow;
         }
-        _workflows = byName.ToFrozenDictionary(StringComparer.Ordinal);
+        _byName = byName.ToFrozenDictionary(p => p.Key, p => p.Value.OrderBy(v => v.Version, WorkflowVersions.Order).ToArray(), StringComparer.Ordinal);
+        _byHash = byHash.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
-    public IEnumerable<WorkflowDefinition> All => _workflows.Values;
+    /// <summary>Every registered definition, every version.</summary>
+    public IEnumerable<WorkflowDefinition> All => _byName.Values.SelectMany(v => v);
 
-    public WorkflowDefinition? Find(string name) => _workflows.GetValueOrDefault(name);
+    /// <summary>The latest registered version of the workflow, or null.</summary>
+    public WorkflowDefinition? Find(string name) => _byName.TryGetValue(name, out var versions) ? versions[^1] : null;
 
-    public TaskNode? FindTask(string workflowName, string taskId)
+    /// <summary>The registered definition of that name and version (null version: the unversioned one), or null.</summary>
+    public WorkflowDefinition? Find(string name, string? version) =>
+        _byName.TryGetValue(name, out var versions) ? versions.FirstOrDefault(v => v.Version == version) : null;
+
+    /// <summary>The registered versions of the workflow, oldest first (empty when none).</summary>
+    public IReadOnlyList<WorkflowDefinition> Versions(string name) => _byName.TryGetValue(name, out var versions) ? versions : [];
+
+    /// <summary>The registered definition with that hash, or null.</summary>
+    public WorkflowDefinition? FindByHash(string? hash) => hash is not null ? _byHash.GetValueOrDefault(hash) : null;
+
+    /// <summary>
+    /// The task <paramref name="taskId"/> of the definition a run runs on: by its hash, or (attempts sent by a silo of an
+    /// earlier version, which did not name the hash) the latest version of the workflow.
+    /// </summary>
+    public TaskNode? FindTask(string workflowName, string? definitionHash, string taskId)
     {
-        var workflow = Find(workflowName);
+        var workflow = definitionHash is not null ? FindByHash(definitionHash) : Find(workflowName);
         if (workflow is null) return null;
         if (workflow.NodesById.TryGetValue(taskId, out var node) && node is TaskNode task) return task;
         // A route's selector shares its route's id.

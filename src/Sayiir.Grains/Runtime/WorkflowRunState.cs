@@ -17,7 +17,10 @@ internal sealed class WorkflowRunState
     // parses the whole state, and lists the same values.
     [Id(0), JsonPropertyOrder(-5), JsonPropertyName(RunStateStorage.WorkflowNameProperty)] public string? WorkflowName { get; set; }
 
-    [Id(1), JsonPropertyOrder(-4)] public string? DefinitionHash { get; set; }
+    [Id(1), JsonPropertyOrder(-4), JsonPropertyName(RunStateStorage.DefinitionHashProperty)] public string? DefinitionHash { get; set; }
+
+    // Listed too (after WorkflowName, before Input); not written when null (an unversioned workflow).
+    [Id(24), JsonPropertyOrder(-4), JsonPropertyName(RunStateStorage.WorkflowVersionProperty)] public string? WorkflowVersion { get; set; }
 
     [Id(2), JsonPropertyOrder(-3), JsonPropertyName(RunStateStorage.StatusProperty)] public WorkflowState Status { get; set; }
 
@@ -91,6 +94,7 @@ internal sealed class WorkflowRunState
     public WorkflowRunState Snapshot() => new()
     {
         WorkflowName = WorkflowName,
+        WorkflowVersion = WorkflowVersion,
         DefinitionHash = DefinitionHash,
         Status = Status,
         Input = Input,

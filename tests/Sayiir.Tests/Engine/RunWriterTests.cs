@@ -326,5 +326,12 @@ public sealed class RunWriterTests
             Task.FromResult<IReadOnlyList<RunHistoryEvent>>([]);
 
         public Task<RunPage> ListAsync(RunQuery query, CancellationToken cancellationToken = default) => Task.FromResult(new RunPage { Runs = [] });
+
+        public Task<IReadOnlyList<Sayiir.Persistence.DefinitionUsage>> ActiveRunsByDefinitionAsync(string? workflowName, CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<Sayiir.Persistence.DefinitionUsage>>([]);
+
+        public Task SaveDefinitionsAsync(IReadOnlyList<Sayiir.Persistence.DefinitionRecord> definitions, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+        public Task<string?> ReadDefinitionShapeAsync(string hash, CancellationToken cancellationToken = default) => Task.FromResult<string?>(null);
     }
 }

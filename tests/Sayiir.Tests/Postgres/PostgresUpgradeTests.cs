@@ -52,6 +52,13 @@ public sealed class PostgresUpgradeTests
             Assert.Equal(WorkflowState.Failed, listed["upgrade-failed"].State);
             Assert.Equal("upgrade_approval", listed["upgrade-awaiting"].WorkflowName);
             Assert.Equal(WorkflowState.Waiting, listed["upgrade-napping"].State);
+            // Migration 4 listed each stored run's definition hash (the fixture's workflows are unversioned).
+            Assert.Equal(UpgradeFlows.Approval.Hash, listed["upgrade-awaiting"].DefinitionHash);
+            Assert.Equal(UpgradeFlows.LongNap.Hash, listed["upgrade-napping"].DefinitionHash);
+            Assert.All(listed.Values, r => Assert.Null(r.WorkflowVersion));
+            var nappingVersion = (await client.GetWorkflowVersionsAsync(UpgradeFlows.LongNap.Name)).Single();
+            Assert.Equal((UpgradeFlows.LongNap.Hash, true), (nappingVersion.DefinitionHash, nappingVersion.IsRegistered));
+            Assert.True(nappingVersion.ActiveRuns >= 1);
             var failedListing = await client.ListRunsAsync(new RunQuery { States = [WorkflowState.Failed] });
             Assert.Equal("upgrade-failed", Assert.Single(failedListing.Runs).InstanceId);
             var createdBefore = listed.ToDictionary(r => r.Key, r => r.Value.CreatedAt, StringComparer.Ordinal);

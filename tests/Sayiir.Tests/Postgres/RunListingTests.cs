@@ -183,7 +183,7 @@ public sealed partial class RunListingTests(ListingDatabase database) : IClassFi
     {
         var cs = await PostgresServer.CreateDatabaseAsync("listing_verify");
         await PostgresSchemaInstaller.InstallAsync(cs, PostgresSchemaParts.Storage);
-        var script = MigrationScript("0003-run-listing.sql");
+        var script = MigrationScript(ListingMigration);
         Assert.Contains(read, script, StringComparison.Ordinal);
         await ExecuteAsync(cs, script.Replace(read, instead, StringComparison.Ordinal));
 
@@ -210,17 +210,23 @@ public sealed partial class RunListingTests(ListingDatabase database) : IClassFi
     [Fact]
     public void ListingScript_ListedProperties_AreThoseOfRunStateStorage()
     {
-        var script = MigrationScript("0003-run-listing.sql");
+        var script = MigrationScript(ListingMigration);
 
         var listed = ListedArray().Match(script);
 
         Assert.True(listed.Success, "the listing function declares the properties it needs");
         Assert.Equal(RunStateStorage.ListedProperties, listed.Groups[1].Value.Split(',').Select(p => p.Trim().Trim('\'')));
         foreach (var property in RunStateStorage.ListedProperties) Assert.Contains($"doc ->> '{property}'", script, StringComparison.Ordinal);
+        // Listed when present (an unversioned run has no version).
+        Assert.Contains($"doc ->> '{RunStateStorage.WorkflowVersionProperty}'", script, StringComparison.Ordinal);
+        Assert.Contains($"doc ->> '{RunStateStorage.DefinitionHashProperty}'", script, StringComparison.Ordinal);
         Assert.Contains($"'\"{RunStateStorage.InputProperty}\":'::bytea", script, StringComparison.Ordinal);
     }
 
     // ---------------------------------------------------------------- helpers
+
+    // The migration that last replaced sayiir_run_listing (the function the trigger calls).
+    private const string ListingMigration = "0004-workflow-versions.sql";
 
     [GeneratedRegex(@"GrainTypeString\s*=\s*'([^']*)'", RegexOptions.IgnoreCase)]
     private static partial Regex StatePredicate();
