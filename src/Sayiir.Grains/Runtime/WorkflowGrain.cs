@@ -454,10 +454,10 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     public async Task<WorkflowStatus> RewindAsync(string beforeStep, string? reason, string? by)
     {
         if (string.IsNullOrWhiteSpace(beforeStep)) throw new ArgumentException("A step id must not be empty.", nameof(beforeStep));
-        var definition = CheckRewindable(beforeStep);
+        _ = CheckRewindable();
         await AcquireAsync();
         // Waiting for a previous owner may have shown a run that moved on.
-        definition = CheckRewindable(beforeStep);
+        var definition = CheckRewindable();
         var index = FlowIndex.For(definition);
         RewindPlan plan;
         try
@@ -480,7 +480,12 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             _progress.Supersede(plan.Superseded, rewoundSeq);
             // A failed task outside what is superseded (another fork branch) starts over with a fresh retry budget, as on resume.
             if (_run.Failure?.TaskId is { } failedTask) _run.Retries.Remove(failedTask);
-            if (_run.IsTerminal) _ended = NewSignal();
+            if (_run.IsTerminal)
+            {
+                _ended = NewSignal();
+                // A pause asked for while the last step ran ended with the run: the rewound run is not paused.
+                _run.Pause = null;
+            }
             _run.Output = null;
             _run.Failure = null;
             _run.Cancellation = null;
@@ -500,15 +505,15 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     }
 
     /// <summary>The run's definition, if the run may be rewound now; otherwise the typed refusal (nothing is changed).</summary>
-    private WorkflowDefinition CheckRewindable(string beforeStep)
+    private WorkflowDefinition CheckRewindable()
     {
         if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);
         if (_run.IsTerminal && !_ended.Task.IsCompleted)
-            throw new InvalidRunStateException(InstanceId, $"rewind before '{beforeStep}'", CurrentState(), "Its end is being saved: call again in a moment.");
+            throw new InvalidRunStateException(InstanceId, "rewind", CurrentState(), "Its end is being saved: call again in a moment.");
         if (_run.IsActive && _run.Pause is null)
-            throw new InvalidRunStateException(InstanceId, $"rewind before '{beforeStep}'", CurrentState(), "Pause it first (or wait until it has ended).");
+            throw new InvalidRunStateException(InstanceId, "rewind", CurrentState(), "Pause it first (or wait until it has ended).");
         if (_runningTasks.Count > 0)
-            throw new InvalidRunStateException(InstanceId, $"rewind before '{beforeStep}'", CurrentState(),
+            throw new InvalidRunStateException(InstanceId, "rewind", CurrentState(),
                 $"Task(s) {RunningTaskIds()} still run: wait until the paused run has stopped at its next step boundary.");
         var definition = _registry.Find(_run.WorkflowName!) ?? throw new WorkflowNotFoundException(_run.WorkflowName!);
         if (definition.Hash != _run.DefinitionHash)
