@@ -68,7 +68,7 @@ public abstract class RewindScenarios(SayiirCluster cluster) : ClusterScenarios(
     }
 
     [Fact]
-    public async Task RewindAsync_ReRun_GetsNewIdempotencyKeysOnlyForTheSupersededSteps()
+    public async Task RewindAsync_ReRun_GetsNewIdempotencyKeysForTheSupersededSteps()
     {
         var id = NewId("rewind-keys");
         Probe.Set(id, "broken");
