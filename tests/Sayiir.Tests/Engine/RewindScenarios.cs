@@ -186,6 +186,24 @@ public abstract class RewindScenarios(SayiirCluster cluster) : ClusterScenarios(
         Assert.Equal(1, Probe.Executions(id, "prepare"));
     }
 
+    [Fact]
+    public async Task RewindAsync_PausedRunWithATaskStillRunning_ThrowsInvalidRunStateUntilItStops()
+    {
+        var id = NewId("rewind-paused-busy");
+        await Client.StartAsync(TestFlows.Held, "", id);
+        await Probe.WaitStartedAsync(id, "b", Deadline);
+        await Client.PauseAsync(id);
+
+        var ex = await Assert.ThrowsAsync<InvalidRunStateException>(() => Client.RewindAsync(id, "a"));
+
+        Assert.Equal(WorkflowState.Paused, ex.State);
+        Assert.Contains("Task(s) b still run", ex.Message, StringComparison.Ordinal);
+        Probe.Open(id, "b");
+        await Client.UnpauseAsync(id);
+        Assert.Equal("ABC", await Wait.ForAsync(Client.WaitForResultAsync<string>(id), Deadline, "the unpaused run"));
+        Assert.Equal(1, Probe.Executions(id, "a"));
+    }
+
     [Theory]
     [InlineData("s4", "has not completed")]
     [InlineData("no_such_step", "has no step with that id")]
