@@ -77,6 +77,14 @@ internal sealed class TrackingClient(ISayiirClient inner) : ISayiirClient
         return inner.UnpauseAsync(instanceId, cancellationToken);
     }
 
+    public Task<WorkflowStatus> RewindAsync(string instanceId, string beforeStep, string? reason = null, string? by = null,
+        CancellationToken cancellationToken = default)
+    {
+        // A rewound run is active again, like a resumed one.
+        _started.TryAdd(instanceId, 0);
+        return inner.RewindAsync(instanceId, beforeStep, reason, by, cancellationToken);
+    }
+
     public Task SignalAsync<T>(string instanceId, string signalName, T payload, CancellationToken cancellationToken = default) =>
         inner.SignalAsync(instanceId, signalName, payload, cancellationToken);
 

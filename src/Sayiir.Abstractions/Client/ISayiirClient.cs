@@ -102,6 +102,31 @@ public interface ISayiirClient
     /// <exception cref="WorkflowRunNotFoundException">No such run.</exception>
     Task<WorkflowStatus> UnpauseAsync(string instanceId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Rewinds a run to just before <paramref name="beforeStep"/>, a step it completed (after a bug fix, say): the run
+    /// continues from there, re-running that step and everything after it, while nothing before it runs again. The
+    /// superseded steps' events stay in the history, marked <see cref="RunHistoryEvent.Superseded"/>, after a
+    /// <see cref="RunEventKind.Rewound"/> event; <see cref="GetTaskResultAsync{T}"/> answers for them only once they
+    /// have run again. Allowed on a Failed, Cancelled, Completed or paused run: an ended run becomes Running, a paused
+    /// run stays Paused until it is unpaused.
+    /// </summary>
+    /// <remarks>
+    /// <paramref name="beforeStep"/> is a task, delay, signal wait, loop or route id (a route's id is its key selector's:
+    /// rewinding it chooses the branch again). Superseded are the step, every later step of its chain and, going up,
+    /// every later step of each enclosing chain; inside a fork branch, the rest of that branch, the fork's join and
+    /// everything after the fork (the other branches keep their outputs). A loop is rewound as a whole (it starts again
+    /// at iteration 1). A superseded delay waits its whole duration again and a superseded signal wait (or signal
+    /// timeout) starts afresh: it consumes a new signal, or one that is still buffered, never the one it consumed
+    /// before. Re-run tasks get new <see cref="TaskContext.IdempotencyKey"/>s.
+    /// </remarks>
+    /// <exception cref="InvalidInstanceIdException">The instance id is empty, too long or has control characters.</exception>
+    /// <exception cref="WorkflowRunNotFoundException">No such run.</exception>
+    /// <exception cref="InvalidRunStateException">The run is running, waiting or awaiting a signal (pause it first), or paused while a task still runs.</exception>
+    /// <exception cref="InvalidRewindStepException">The run cannot be rewound before that step (not completed, unknown, or inside a loop body); the message lists the steps it can.</exception>
+    /// <exception cref="WorkflowNotFoundException">The run's workflow is not registered on the silo.</exception>
+    /// <exception cref="DefinitionMismatchException">The registered definition differs from the one the run started with.</exception>
+    Task<WorkflowStatus> RewindAsync(string instanceId, string beforeStep, string? reason = null, string? by = null, CancellationToken cancellationToken = default);
+
     /// <summary>Sends a signal: delivered FIFO per (run, name), buffered until the run waits for it (even before it starts).</summary>
     /// <exception cref="InvalidRunStateException">The run has ended.</exception>
     /// <exception cref="PayloadSerializationException">The payload cannot be encoded.</exception>

@@ -54,6 +54,14 @@ public enum RunEventKind
     /// <summary>A wait consumed a signal (task id: the wait node; detail: the signal name).</summary>
     SignalConsumed = 16,
 
+    /// <summary>
+    /// The run was rewound to just before a step (<see cref="ISayiirClient.RewindAsync"/>; task id: that step). The
+    /// detail's first line is a JSON array of the ids of the superseded nodes (the step and every node after it); if a
+    /// reason or an actor was given, a second line says <c>by: reason</c>. Earlier events of those nodes are marked
+    /// <see cref="RunHistoryEvent.Superseded"/>.
+    /// </summary>
+    Rewound = 17,
+
     /// <summary>The run was moved onto another version of its workflow (detail: from and to, version and hash).</summary>
     Upgraded = 18,
 }
@@ -91,6 +99,13 @@ public sealed record RunHistoryEvent
     /// by versions before sequence numbers existed, which come first).
     /// </summary>
     [Id(8)] public long Sequence { get; init; }
+
+    /// <summary>
+    /// This event's outcome was later superseded by a rewind (<see cref="RunEventKind.Rewound"/>): an event of a node
+    /// (task started, completed, failed or retry scheduled; delay started or woken; signal awaited, received by the wait
+    /// or consumed) recorded before a rewind that superseded that node. Computed when the history is read, not stored.
+    /// </summary>
+    [Id(9)] public bool Superseded { get; init; }
 }
 
 /// <summary>A filter and page request for <see cref="ISayiirClient.ListRunsAsync"/>. Results are newest first.</summary>

@@ -169,7 +169,11 @@ public sealed class InvalidRunStateException : SayiirException
 {
     /// <summary>Creates the exception.</summary>
     public InvalidRunStateException(string instanceId, string operation, WorkflowState state)
-        : base($"Cannot {operation} run '{instanceId}': it is {state}.")
+        : this(instanceId, operation, state, null) { }
+
+    /// <summary>Creates the exception with a hint of what to do first (appended to the message).</summary>
+    public InvalidRunStateException(string instanceId, string operation, WorkflowState state, string? hint)
+        : base($"Cannot {operation} run '{instanceId}': it is {state}.{(string.IsNullOrEmpty(hint) ? "" : " " + hint)}")
     {
         InstanceId = instanceId;
         Operation = operation;
@@ -184,6 +188,35 @@ public sealed class InvalidRunStateException : SayiirException
 
     /// <summary>The run's state.</summary>
     [Id(2)] public WorkflowState State { get; }
+}
+
+/// <summary>
+/// <see cref="ISayiirClient.RewindAsync"/> was given a step the run cannot be rewound before: an id the workflow does
+/// not have, a step the run has not completed, a fork or child flow (rewind one of its steps), or a step inside a loop
+/// body (a loop is rewound as a whole). Nothing was changed. <see cref="ValidSteps"/> lists the steps it can be rewound
+/// before, in flow order.
+/// </summary>
+[GenerateSerializer, Alias("sayiir.InvalidRewindStepException")]
+public sealed class InvalidRewindStepException : SayiirException
+{
+    /// <summary>Creates the exception; <paramref name="reason"/> says why the step was refused.</summary>
+    public InvalidRewindStepException(string instanceId, string stepId, IReadOnlyList<string> validSteps, string reason)
+        : base($"Cannot rewind run '{instanceId}' before '{stepId}': {reason} "
+            + (validSteps is { Count: > 0 } ? $"Steps it can be rewound before, in flow order: {string.Join(", ", validSteps)}." : "It has completed no step it can be rewound before."))
+    {
+        InstanceId = instanceId;
+        StepId = stepId;
+        ValidSteps = validSteps ?? [];
+    }
+
+    /// <summary>The run's instance id.</summary>
+    [Id(0)] public string InstanceId { get; }
+
+    /// <summary>The refused step id.</summary>
+    [Id(1)] public string StepId { get; }
+
+    /// <summary>The ids of the steps the run can be rewound before, in flow order.</summary>
+    [Id(2)] public IReadOnlyList<string> ValidSteps { get; }
 }
 
 /// <summary>A value could not be serialized or deserialized by the payload codec.</summary>

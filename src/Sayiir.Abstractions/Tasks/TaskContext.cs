@@ -35,8 +35,10 @@ public sealed class TaskContext
     /// header, or use it as a unique key in your own table. It is the same for every attempt (retries) and for every
     /// re-execution of the step after a crash — the one case a checkpointed engine re-runs a task is an attempt that
     /// was in flight on a silo that died — and different for each iteration of an enclosing loop and for each run of
-    /// the instance id (a run started again with <c>TerminateExisting</c> gets new keys). Its shape
-    /// (<c>{instanceId}/{runId}/{loop}#{iteration}/…/{taskId}</c>) is informative, not a contract.
+    /// the instance id (a run started again with <c>TerminateExisting</c> gets new keys). A step that
+    /// <see cref="ISayiirClient.RewindAsync"/> superseded runs again under a new key (its earlier execution's effect
+    /// is not the one wanted any more); steps a rewind did not supersede keep theirs. Its shape
+    /// (<c>{instanceId}/{runId}/{loop}#{iteration}/…/{taskId}</c>, then <c>@{n}</c> after a rewind) is informative, not a contract.
     /// </summary>
     public string IdempotencyKey { get; }
 

@@ -150,6 +150,13 @@ internal sealed class SayiirClient : ISayiirClient
         return Run(instanceId).UnpauseAsync().WaitAsync(cancellationToken);
     }
 
+    public Task<WorkflowStatus> RewindAsync(string instanceId, string beforeStep, string? reason = null, string? by = null, CancellationToken cancellationToken = default)
+    {
+        InvalidInstanceIdException.ThrowIfInvalid(instanceId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(beforeStep);
+        return Run(instanceId).RewindAsync(beforeStep, reason, by).WaitAsync(cancellationToken);
+    }
+
     public Task SignalAsync<T>(string instanceId, string signalName, T payload, CancellationToken cancellationToken = default)
     {
         InvalidInstanceIdException.ThrowIfInvalid(instanceId);

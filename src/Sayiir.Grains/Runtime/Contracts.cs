@@ -46,6 +46,10 @@ internal interface IWorkflowGrain : IGrainWithStringKey
     // Activates the run (wherever placement puts it) so an interrupted run continues; no-op when it is driving.
     [AlwaysInterleave, Alias("Wake")]
     Task WakeAsync();
+
+    // Continues an ended or paused run from just before a step it completed; that step and the later ones run again.
+    [Alias("Rewind")]
+    Task<WorkflowStatus> RewindAsync(string beforeStep, string? reason, string? by);
 }
 
 /// <summary>Answers run listings from any silo.</summary>

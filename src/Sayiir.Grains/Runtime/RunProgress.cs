@@ -41,22 +41,76 @@ internal sealed class RunProgress(RunWriter writer, IPayloadCodec codec, IRunJou
             case ForkNode { Join: { } join }:
                 return await OutputOfAsync(join);
             case ForkNode fork:
-                var outputs = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-                foreach (var branch in fork.Branches) outputs[branch.Name] = await OutputOfAsync(branch.Steps[^1]);
-                return BranchResults.Encode(outputs);
+                return await BranchResultsOfAsync(fork);
             case RouteNode route:
                 return await OutputOfAsync(ChosenBranch(route)!.Steps[^1]);
             case ChildFlowNode child:
                 return await OutputOfAsync(child.Steps[^1]);
         }
-        if (Run.Outputs.TryGetValue(node.Id, out var output)) return output;
-        if (writer.OutboxOutput(node.Id) is { } pending) return pending;
+        if (OutputAtHand(node.Id) is { } atHand) return atHand;
+        switch (node)
+        {
+            // Neither is archived, and neither is read again once a later step finished, except by a rewind to that step.
+            case DelayNode:
+                return await InputOfAsync(node);
+            case LoopNode loop:
+                return await LoopValueAsync(loop);
+        }
         return await journal.ReadTaskOutputAsync(instanceId, node.Id)
             ?? throw new InvalidOperationException($"The output of finished node '{node.Id}' is neither in the run's state nor archived.");
     }
 
-    /// <summary>The output of a finished task if it is still at hand (state or outbox), else null.</summary>
-    public byte[]? OutputAtHand(string nodeId) => Run.Outputs.TryGetValue(nodeId, out var output) ? output : writer.OutboxOutput(nodeId);
+    private async Task<byte[]> BranchResultsOfAsync(ForkNode fork)
+    {
+        var outputs = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var branch in fork.Branches) outputs[branch.Name] = await OutputOfAsync(branch.Steps[^1]);
+        return BranchResults.Encode(outputs);
+    }
+
+    /// <summary>The output of a finished task if it is still at hand (state or outbox), else null. A rewind hides the output it superseded.</summary>
+    public byte[]? OutputAtHand(string nodeId) =>
+        Run.Outputs.TryGetValue(nodeId, out var output) ? output : writer.OutboxOutput(nodeId, Run.Rewound.GetValueOrDefault(nodeId));
+
+    /// <summary>What a finished node was given: a delay passes it on as its output.</summary>
+    private async Task<byte[]> InputOfAsync(FlowNode node)
+    {
+        if (Index is null) throw new InvalidOperationException($"The input of node '{node.Id}' is needed before the run's flow is indexed.");
+        if (Index.Predecessor(node) is { } predecessor) return await OutputOfAsync(predecessor);
+        return Index.Owner(node) switch
+        {
+            null => Run.Input!,
+            ForkNode fork when ReferenceEquals(fork.Join, node) => await BranchResultsOfAsync(fork),
+            LoopNode loop => Run.Loops.GetValueOrDefault(loop.Id)?.Input ?? await InputOfAsync(loop),
+            { } owner => await InputOfAsync(owner),
+        };
+    }
+
+    /// <summary>A finished loop's value, from its last iteration's outcome (archived with the body's last task).</summary>
+    private async Task<byte[]> LoopValueAsync(LoopNode loop)
+    {
+        var context = $"value of loop '{loop.Id}'";
+        var outcome = (ILoopOutcome)codec.Decode(await OutputOfAsync(loop.Body[^1]), typeof(LoopOutcome<>).MakeGenericType(loop.ValueType), context)!;
+        return codec.Encode(outcome.BoxedValue, loop.ValueType, context);
+    }
+
+    /// <summary>
+    /// Supersedes <paramref name="nodes"/> for a rewind recorded as event <paramref name="rewoundSeq"/>: they are no
+    /// longer finished, their outputs (route keys too) leave the state, archived with their events, and their retry,
+    /// loop and deadline checkpoints go, so they run afresh.
+    /// </summary>
+    public void Supersede(IEnumerable<FlowNode> nodes, long rewoundSeq)
+    {
+        foreach (var node in nodes)
+        {
+            Drop(node.Id);
+            Run.Done.Remove(node.Id);
+            Run.Retries.Remove(node.Id);
+            Run.Loops.Remove(node.Id);
+            Run.Deadlines.Remove(node.Id);
+            Run.Rewound[node.Id] = rewoundSeq;
+        }
+        writer.Changed();
+    }
 
     /// <summary>Records a finished leaf (task, delay, signal, loop), drops outputs no later step needs, and asks for a prompt write.</summary>
     public void CompleteLeaf(FlowNode leaf, byte[] output)
@@ -120,7 +174,8 @@ internal sealed class RunProgress(RunWriter writer, IPayloadCodec codec, IRunJou
 
     /// <summary>
     /// The stable key of one logical execution of a task: the same across retries and re-executions after a crash,
-    /// different for each iteration of every enclosing loop and for each run of the instance id.
+    /// different for each iteration of every enclosing loop, for each run of the instance id, and after each rewind
+    /// that superseded the task (keys of tasks never superseded are unchanged).
     /// </summary>
     public string IdempotencyKey(FlowNode task)
     {
@@ -128,6 +183,7 @@ internal sealed class RunProgress(RunWriter writer, IPayloadCodec codec, IRunJou
         foreach (var (loop, iteration) in EnclosingLoops(task).Reverse())
             path.Append(loop.Id).Append('#').Append(iteration.ToString(CultureInfo.InvariantCulture)).Append('/');
         path.Append(task.Id);
+        if (Run.Rewound.TryGetValue(task.Id, out var rewound)) path.Append('@').Append(rewound.ToString(CultureInfo.InvariantCulture));
         return $"{instanceId}/{Run.RunId:N}/{path}";
     }
 

@@ -415,12 +415,16 @@ internal sealed class RunWriter
     /// <summary>Saved events the journal has not confirmed yet (they belong to the history already).</summary>
     public IEnumerable<PendingEvent> SavedUnconfirmedEvents() => Run.PendingEvents.Where(e => e.Seq <= _savedSeq);
 
-    /// <summary>An output still in the outbox (archived with its event, not yet confirmed by the journal).</summary>
-    public byte[]? OutboxOutput(string nodeId)
+    /// <summary>
+    /// An output still in the outbox (archived with its event, not yet confirmed by the journal), from an event after
+    /// sequence <paramref name="after"/> (a rewind's: what it superseded is not the node's output any more).
+    /// </summary>
+    public byte[]? OutboxOutput(string nodeId, long after = 0)
     {
         for (var i = Run.PendingEvents.Count - 1; i >= 0; i--)
         {
             var pending = Run.PendingEvents[i];
+            if (pending.Seq <= after) return null;
             if (pending.Output is not null && pending.Event.TaskId == nodeId) return pending.Output;
         }
         return null;

@@ -522,7 +522,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         // Events saved with the run's state but not yet confirmed by the journal belong to the history already.
         var seen = stored.Where(e => e.Sequence > 0).Select(e => e.Sequence).ToHashSet();
         var saved = _writer.SavedUnconfirmedEvents().Where(e => !seen.Contains(e.Seq)).Select(e => e.Event with { Sequence = e.Seq });
-        return [.. stored.Concat(saved).OrderBy(e => e.Sequence)];
+        return RewindPlan.MarkSuperseded([.. stored.Concat(saved).OrderBy(e => e.Sequence)]);
     }
 
     public Task WakeAsync()
@@ -537,6 +537,73 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         if (!_run.IsActive) return UnregisterReminderAsync();
         StartDriving();
         return Task.CompletedTask;
+    }
+
+    public async Task<WorkflowStatus> RewindAsync(string beforeStep, string? reason, string? by)
+    {
+        if (string.IsNullOrWhiteSpace(beforeStep)) throw new ArgumentException("A step id must not be empty.", nameof(beforeStep));
+        _ = CheckRewindable();
+        await AcquireAsync();
+        // Waiting for a previous owner may have shown a run that moved on.
+        var definition = CheckRewindable();
+        var index = FlowIndex.For(definition);
+        RewindPlan plan;
+        try
+        {
+            plan = RewindPlan.For(definition, index, _run, InstanceId, beforeStep);
+        }
+        catch (InvalidRewindStepException refused)
+        {
+            Log.RewindRefused(_logger, InstanceId, beforeStep, refused.Message);
+            throw;
+        }
+        // A paused run's loop is parked (at a boundary, a delay or a signal wait): it must not move the run meanwhile.
+        if (_run.IsActive) StopDriving();
+        try
+        {
+            // The reminder first, as for a resume: the run may be active again once the rewind is written.
+            await RegisterReminderAsync();
+            _progress.Index = index;
+            var rewoundSeq = _run.NextEventSeq;
+            _progress.Supersede(plan.Superseded, rewoundSeq);
+            // A failed task outside what is superseded (another fork branch) starts over with a fresh retry budget, as on resume.
+            if (_run.Failure?.TaskId is { } failedTask) _run.Retries.Remove(failedTask);
+            if (_run.IsTerminal)
+            {
+                _ended = NewSignal();
+                // A pause asked for while the last step ran ended with the run: the rewound run is not paused.
+                _run.Pause = null;
+            }
+            _run.Output = null;
+            _run.Failure = null;
+            _run.Cancellation = null;
+            // A paused run is written as Paused (BeforeWrite) and stays so until it is unpaused.
+            _run.Status = WorkflowState.Running;
+            Record(RunEventKind.Rewound, taskId: beforeStep, detail: plan.Detail(FormatActor(reason, by)));
+            await _writer.PersistAsync();
+            Log.RunRewound(_logger, InstanceId, beforeStep, by, reason, CurrentState(), string.Join(",", plan.Superseded.Select(n => n.Id)));
+            _runActivity ??= StartRunActivity(SayiirTelemetry.ParseParent(_run.TraceParent), resumed: true);
+        }
+        finally
+        {
+            // Also after a failed write: a paused run whose rewind did not land goes on parking as before.
+            StartDriving();
+        }
+        return BuildStatus();
+    }
+
+    /// <summary>The run's definition, if the run may be rewound now; otherwise the typed refusal (nothing is changed).</summary>
+    private WorkflowDefinition CheckRewindable()
+    {
+        if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);
+        if (_run.IsTerminal && !_ended.Task.IsCompleted)
+            throw new InvalidRunStateException(InstanceId, "rewind", CurrentState(), "Its end is being saved: call again in a moment.");
+        if (_run.IsActive && _run.Pause is null)
+            throw new InvalidRunStateException(InstanceId, "rewind", CurrentState(), "Pause it first (or wait until it has ended).");
+        if (_runningTasks.Count > 0)
+            throw new InvalidRunStateException(InstanceId, "rewind", CurrentState(),
+                $"Task(s) {RunningTaskIds()} still run: wait until the paused run has stopped at its next step boundary.");
+        return RunDefinition ?? throw RunDefinitionMissing();
     }
 
     // ----- the drive loop -------------------------------------------------------------------------------------

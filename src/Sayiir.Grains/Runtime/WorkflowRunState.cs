@@ -81,6 +81,10 @@ internal sealed class WorkflowRunState
     // Distinguishes this run from an earlier run of the same instance id (TerminateExisting): part of idempotency keys.
     [Id(23)] public Guid RunId { get; set; }
 
+    // For each node a rewind superseded: the sequence number of the latest such Rewound event. It makes the node's
+    // re-run a new logical execution (its idempotency key changes) and hides its superseded output still in the outbox.
+    [Id(25)] public Dictionary<string, long> Rewound { get; set; } = [];
+
     [JsonIgnore]
     public bool Exists => Status != WorkflowState.NotFound;
 
@@ -117,6 +121,7 @@ internal sealed class WorkflowRunState
         NextEventSeq = NextEventSeq,
         PendingEvents = new(PendingEvents),
         RunId = RunId,
+        Rewound = new(Rewound),
     };
 }
 
