@@ -196,6 +196,7 @@ public sealed class RecoveryTests
     [InlineData(Backend.Postgres)]
     public async Task RunAsync_TaskLongerThanResponseTimeout_Completes(Backend backend)
     {
+        // Real time: the task must outlive Orleans' response timeout, which runs on Orleans' clock, not the engine's.
         await using var cluster = await SayiirCluster.StartAsync(backend, new ClusterSettings { Silos = 1, ResponseTimeout = TimeSpan.FromSeconds(2) });
 
         var output = await Wait.ForAsync(cluster.Client.RunAsync(TestFlows.Sleeper, 5000, NewId("long")), LongDeadline, "a 5 s task under a 2 s response timeout");
