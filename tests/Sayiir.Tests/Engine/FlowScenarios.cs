@@ -46,21 +46,6 @@ public abstract class FlowScenarios(SayiirCluster cluster) : ClusterScenarios(cl
         Assert.Equal("1+2", await Wait.ForAsync(Client.WaitForResultAsync<string>(id), Deadline, "the concurrent fork"));
     }
 
-    [Fact]
-    public async Task Fork_BranchFailsAfterItsRetriesAndTimeouts_FailsTheRun()
-    {
-        var id = NewId("fork-fail");
-        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() => Run(ForkFails, 1, id));
-
-        Assert.Equal("slow_then_bad", ex.Failure.TaskId);
-        Assert.Equal(2, ex.Failure.Attempt);
-        Assert.Equal("branch broke", ex.Failure.Message);
-        // The first attempt hung and was cut by the per-attempt timeout inside the branch.
-        Assert.Equal(2, Probe.Executions(id, "slow_then_bad"));
-    }
-
-    // ----- route
-
     [Theory]
     [InlineData("vip", "vip:o1")]
     [InlineData("regular", "regular:o1")]
@@ -157,48 +142,6 @@ public abstract class FlowScenarios(SayiirCluster cluster) : ClusterScenarios(cl
         Assert.Equal(104, await Client.GetTaskResultAsync<int>(id, "gc_inc"));
     }
 
-    // ----- delay
-
-    [Fact]
-    public async Task Delay_ParksWithWakeInstantThenCompletes()
-    {
-        var id = NewId("delay");
-        var started = DateTimeOffset.UtcNow;
-        await Client.StartAsync(Delayed, 7, id);
-
-        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.Waiting, Deadline, "the run to park on its delay");
-        var waiting = await Client.GetStatusAsync(id);
-        Assert.NotNull(waiting.WakeAt);
-        Assert.InRange(waiting.WakeAt!.Value, started + TimeSpan.FromSeconds(2), started + TimeSpan.FromSeconds(4));
-
-        Assert.Equal("after 7", await Wait.ForAsync(Client.WaitForResultAsync<string>(id), Deadline, "the delayed run"));
-        var woke = Probe.EventsOf(id, "after").Single().At;
-        Assert.True(woke >= waiting.WakeAt.Value, $"woke at {woke:o}, before its wake instant {waiting.WakeAt:o}");
-    }
-
-    [Fact]
-    public async Task Delay_AsLastNode_CompletesWithItsInput()
-    {
-        Assert.Equal("ABC", await Run(DelayLast, "abc", NewId("delay-last")));
-    }
-
-    [Fact]
-    public async Task CancelAsync_DuringDelay_CancelsTheRun()
-    {
-        var id = NewId("cancel-delay");
-        await Client.StartAsync(LongDelayed, 1, id);
-        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.Waiting, Deadline, "the run to park on its delay");
-
-        var status = await Client.CancelAsync(id, "stop waiting", "tester");
-
-        Assert.Equal(WorkflowState.Cancelled, status.State);
-        Assert.Equal("long_nap", status.Cancellation!.InterruptedTaskId);
-        await Assert.ThrowsAsync<WorkflowCancelledException>(() => Client.WaitForResultAsync<int>(id));
-        Assert.Empty(Probe.EventsOf(id, "end"));
-    }
-
-    // ----- signals
-
     [Fact]
     public async Task Signal_SentWhileWaiting_BecomesTheNextInput()
     {
@@ -235,43 +178,6 @@ public abstract class FlowScenarios(SayiirCluster cluster) : ClusterScenarios(cl
 
         Assert.Equal("second", output);
         Assert.Equal("first", await Client.GetTaskResultAsync<string>(id, "keep_first"));
-    }
-
-    [Fact]
-    public async Task Signal_TimeoutWithoutDefault_FailsWithTypedSignalTimeoutCarryingRunAndNodeIds()
-    {
-        var id = NewId("sig-timeout");
-        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() => Run(SignalTimeout, 0, id));
-
-        Assert.Equal(typeof(SignalTimeoutException).FullName, ex.Failure.ErrorType);
-        Assert.Equal("wait_go", ex.Failure.TaskId);
-        var timeout = Assert.IsType<SignalTimeoutException>(ex.InnerException);
-        Assert.Equal(id, timeout.InstanceId);
-        Assert.Equal("wait_go", timeout.NodeId);
-        Assert.Equal("go", timeout.SignalName);
-        Assert.Equal(TimeSpan.FromMilliseconds(300), timeout.Timeout);
-    }
-
-    [Fact]
-    public async Task Signal_TimeoutWithDefault_ContinuesWithTheDefault()
-    {
-        Assert.Equal(43, await Run(SignalDefault, 0, NewId("sig-default")));
-    }
-
-    [Fact]
-    public async Task Signal_AwaitingWithTimeout_StatusShowsNameAndTimeoutInstant()
-    {
-        var id = NewId("sig-status");
-        var started = DateTimeOffset.UtcNow;
-        await Client.StartAsync(SignalLong, 0, id);
-        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, Deadline, "the run to await 'go'");
-
-        var status = await Client.GetStatusAsync(id);
-
-        Assert.Equal("go", status.SignalName);
-        Assert.InRange(status.SignalTimeoutAt!.Value, started + TimeSpan.FromMinutes(10), started + TimeSpan.FromMinutes(10) + Deadline);
-        await Client.SignalAsync(id, "go", 5);
-        Assert.Equal(5, await Wait.ForAsync(Client.WaitForResultAsync<int>(id), Deadline, "the signalled run"));
     }
 
     [Fact]
@@ -363,7 +269,7 @@ public abstract class FlowScenarios(SayiirCluster cluster) : ClusterScenarios(cl
         await Client.StartAsync(TestFlows.Linear.Name, 1, id, new StartOptions { OnConflict = ConflictPolicy.TerminateExisting });
 
         Assert.Equal("4", await Wait.ForAsync(Client.WaitForResultAsync<string>(id), Deadline, "the fresh run"));
-        await Wait.UntilAsync(() => Probe.EventsOf(id, "b").Any(e => e.What == "token fired"), Deadline, "the old run's task token to fire");
+        await Probe.UntilAsync(() => Probe.EventsOf(id, "b").Any(e => e.What == "token fired"), Deadline, "the old run's task token to fire");
         Assert.Equal(0, Probe.Executions(id, "c"));
     }
 
@@ -408,8 +314,144 @@ public abstract class FlowScenarios(SayiirCluster cluster) : ClusterScenarios(cl
     }
 }
 
+/// <summary>
+/// The flow-language scenarios that wait on engine time (delays, signal timeouts, a task timeout and its retry), on a
+/// virtual clock: each proves the wait lasted exactly its span and then woke, in no wall time.
+/// </summary>
+public abstract class VirtualTimeFlowScenarios(VirtualTimeFixture fixture) : VirtualTimeScenarios(fixture)
+{
+    private Task<T> Result<T>(string id) => Wait.ForAsync(Client.WaitForResultAsync<T>(id), Deadline, $"the result of run '{id}'");
+
+    [Fact]
+    public async Task Fork_BranchFailsAfterItsRetriesAndTimeouts_FailsTheRun()
+    {
+        var id = NewId("fork-fail");
+        await Client.StartAsync(ForkFails, 1, id);
+        await Probe.ExecutedAsync(id, "slow_then_bad", 1, Deadline);
+
+        // The first attempt hangs: only its 300 ms per-attempt timeout inside the branch cuts it; then the 10 ms backoff.
+        Time.Advance(TimeSpan.FromMilliseconds(300));
+        await Env.AdvanceTimeAsync(TimeSpan.FromMilliseconds(10));
+
+        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() => Result<int>(id));
+        Assert.Equal("slow_then_bad", ex.Failure.TaskId);
+        Assert.Equal(2, ex.Failure.Attempt);
+        Assert.Equal("branch broke", ex.Failure.Message);
+        Assert.Equal(2, Probe.Executions(id, "slow_then_bad"));
+        var history = await Env.HistoryAsync(id);
+        Assert.Equal(typeof(TaskTimeoutException).FullName, history.Single(e => e.Kind == RunEventKind.TaskFailed && e.Attempt == 1).ErrorType);
+    }
+
+    [Fact]
+    public async Task Delay_ParksWithWakeInstantThenCompletes()
+    {
+        var id = NewId("delay");
+        var started = Env.Now;
+        await Client.StartAsync(Delayed, 7, id);
+
+        await SettleAsync();
+        var waiting = await Client.GetStatusAsync(id);
+        Assert.Equal(WorkflowState.Waiting, waiting.State);
+        Assert.Equal(started + TimeSpan.FromSeconds(2), waiting.WakeAt);
+
+        // A millisecond short of the 2 s delay the run still sleeps; at the wake instant it runs on.
+        await Env.AdvanceTimeAsync(TimeSpan.FromSeconds(2) - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(WorkflowState.Waiting, (await Client.GetStatusAsync(id)).State);
+        Assert.Empty(Probe.EventsOf(id, "after"));
+        await Env.AdvanceTimeAsync(TimeSpan.FromMilliseconds(1));
+
+        Assert.Equal("after 7", await Result<string>(id));
+        Assert.Equal(waiting.WakeAt, (await Env.HistoryAsync(id)).Single(e => e.Kind == RunEventKind.TaskStarted && e.TaskId == "after").At);
+    }
+
+    [Fact]
+    public async Task Delay_AsLastNode_CompletesWithItsInput()
+    {
+        var id = NewId("delay-last");
+        var started = Env.Now;
+        await Client.StartAsync(DelayLast, "abc", id);
+
+        await Env.AdvanceTimeAsync(TimeSpan.FromMilliseconds(200));
+
+        Assert.Equal("ABC", await Result<string>(id));
+        Assert.Equal(started + TimeSpan.FromMilliseconds(200), (await Env.HistoryAsync(id)).Single(e => e.Kind == RunEventKind.Completed).At);
+    }
+
+    [Fact]
+    public async Task CancelAsync_DuringDelay_CancelsTheRun()
+    {
+        var id = NewId("cancel-delay");
+        await Client.StartAsync(LongDelayed, 1, id);
+        await SettleAsync();
+        Assert.Equal(WorkflowState.Waiting, (await Client.GetStatusAsync(id)).State);
+
+        var status = await Client.CancelAsync(id, "stop waiting", "tester");
+
+        Assert.Equal(WorkflowState.Cancelled, status.State);
+        Assert.Equal("long_nap", status.Cancellation!.InterruptedTaskId);
+        await Assert.ThrowsAsync<WorkflowCancelledException>(() => Client.WaitForResultAsync<int>(id));
+        Assert.Empty(Probe.EventsOf(id, "end"));
+    }
+
+    // ----- signals
+
+    [Fact]
+    public async Task Signal_AwaitingWithTimeout_StatusShowsNameAndTimeoutInstant()
+    {
+        var id = NewId("sig-status");
+        var started = Env.Now;
+        await Client.StartAsync(SignalLong, 0, id);
+        await SettleAsync();
+
+        var status = await Client.GetStatusAsync(id);
+
+        Assert.Equal(WorkflowState.AwaitingSignal, status.State);
+        Assert.Equal("go", status.SignalName);
+        Assert.Equal(started + TimeSpan.FromMinutes(10), status.SignalTimeoutAt);
+        await Client.SignalAsync(id, "go", 5);
+        Assert.Equal(5, await Wait.ForAsync(Client.WaitForResultAsync<int>(id), Deadline, "the signalled run"));
+    }
+
+    [Fact]
+    public async Task Signal_TimeoutWithoutDefault_FailsWithTypedSignalTimeoutCarryingRunAndNodeIds()
+    {
+        var id = NewId("sig-timeout");
+        await Client.StartAsync(SignalTimeout, 0, id);
+        await Env.AdvanceTimeAsync(TimeSpan.FromMilliseconds(299));
+        Assert.Equal(WorkflowState.AwaitingSignal, (await Client.GetStatusAsync(id)).State);
+
+        await Env.AdvanceTimeAsync(TimeSpan.FromMilliseconds(1));
+
+        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() => Result<int>(id));
+        Assert.Equal(typeof(SignalTimeoutException).FullName, ex.Failure.ErrorType);
+        Assert.Equal("wait_go", ex.Failure.TaskId);
+        var timeout = Assert.IsType<SignalTimeoutException>(ex.InnerException);
+        Assert.Equal(id, timeout.InstanceId);
+        Assert.Equal("wait_go", timeout.NodeId);
+        Assert.Equal("go", timeout.SignalName);
+        Assert.Equal(TimeSpan.FromMilliseconds(300), timeout.Timeout);
+    }
+
+    [Fact]
+    public async Task Signal_TimeoutWithDefault_ContinuesWithTheDefault()
+    {
+        var id = NewId("sig-default");
+        await Client.StartAsync(SignalDefault, 0, id);
+
+        await Env.AdvanceTimeAsync(TimeSpan.FromMilliseconds(300));
+
+        Assert.Equal(43, await Result<int>(id));
+    }
+}
+
 [Collection(SharedClusters.Memory)]
 public sealed class MemoryFlowScenarios(MemoryClusterFixture fixture) : FlowScenarios(fixture.Cluster);
 
 [Collection(SharedClusters.Postgres)]
 public sealed class PostgresFlowScenarios(PostgresClusterFixture fixture) : FlowScenarios(fixture.Cluster);
+
+[Collection(VirtualTimeEnvironments.Memory)]
+public sealed class MemoryVirtualTimeFlowScenarios(MemoryVirtualTimeFixture fixture) : VirtualTimeFlowScenarios(fixture);
+
+[Collection(VirtualTimeEnvironments.Postgres)]
+public sealed class PostgresVirtualTimeFlowScenarios(PostgresVirtualTimeFixture fixture) : VirtualTimeFlowScenarios(fixture);

@@ -103,33 +103,6 @@ public abstract class GuaranteeScenarios(SayiirCluster cluster) : ClusterScenari
         await Assert.ThrowsAsync<WorkflowRunNotFoundException>(() => Client.ResumeAsync(NewId("resume-unknown")));
     }
 
-    // ----- history
-
-    [Fact]
-    public async Task GetHistoryAsync_ForkDelaySignalRun_CompleteAndOrderedRightAfterCompletion()
-    {
-        var id = NewId("history-full");
-        await Client.StartAsync(ForkDelaySignal, 1, id);
-        await Client.SignalAsync(id, "go", 5);
-        Assert.Equal(52, await Result<int>(id));
-
-        var history = await Client.GetHistoryAsync(id);
-
-        Assert.Equal(Enumerable.Range(1, history.Count).Select(i => (long)i), history.Select(e => e.Sequence));
-        Assert.Equal(RunEventKind.RunStarted, history[0].Kind);
-        Assert.Equal(RunEventKind.Completed, history[^1].Kind);
-        Assert.Single(history, e => e.Kind == RunEventKind.Completed);
-        foreach (var completed in history.Where(e => e.Kind == RunEventKind.TaskCompleted))
-        {
-            Assert.Contains(history, e => e.Kind == RunEventKind.TaskStarted && e.TaskId == completed.TaskId && e.Sequence < completed.Sequence);
-        }
-        string[] tasks = ["after_go", "first", "join", "post_nap", "pre_nap"];
-        Assert.Equal(tasks, history.Where(e => e.Kind == RunEventKind.TaskCompleted).Select(e => e.TaskId!).Order(StringComparer.Ordinal));
-        Assert.Single(history, e => e.Kind == RunEventKind.DelayStarted && e.TaskId == "nap");
-        Assert.Single(history, e => e.Kind == RunEventKind.DelayWoken && e.TaskId == "nap");
-        Assert.Contains(history, e => e.Kind == RunEventKind.SignalReceived);
-    }
-
     // ----- start before wake
 
     [Fact]
@@ -151,6 +124,39 @@ public abstract class GuaranteeScenarios(SayiirCluster cluster) : ClusterScenari
         Assert.All(ids, id => Assert.Equal(1, Probe.Executions(id, "first")));
         if (Cluster.ConnectionString is not null)
             Assert.All(ids, id => Assert.Equal("rows=1", Probe.EventsOf(id, "first").Single().What));
+    }
+}
+
+/// <summary>The guarantees whose runs wait on engine time (a delay), on a virtual clock.</summary>
+public abstract class VirtualTimeGuaranteeScenarios(VirtualTimeFixture fixture) : VirtualTimeScenarios(fixture)
+{
+    private Task<T> Result<T>(string id) => Wait.ForAsync(Client.WaitForResultAsync<T>(id), Deadline, $"the result of run '{id}'");
+
+    [Fact]
+    public async Task GetHistoryAsync_ForkDelaySignalRun_CompleteAndOrderedRightAfterCompletion()
+    {
+        var id = NewId("history-full");
+        await Client.StartAsync(ForkDelaySignal, 1, id);
+        await Client.SignalAsync(id, "go", 5);
+        // The napping branch's 300 ms delay passes on the virtual clock.
+        await Env.AdvanceTimeAsync(TimeSpan.FromMilliseconds(300));
+        Assert.Equal(52, await Result<int>(id));
+
+        var history = await Client.GetHistoryAsync(id);
+
+        Assert.Equal(Enumerable.Range(1, history.Count).Select(i => (long)i), history.Select(e => e.Sequence));
+        Assert.Equal(RunEventKind.RunStarted, history[0].Kind);
+        Assert.Equal(RunEventKind.Completed, history[^1].Kind);
+        Assert.Single(history, e => e.Kind == RunEventKind.Completed);
+        foreach (var completed in history.Where(e => e.Kind == RunEventKind.TaskCompleted))
+        {
+            Assert.Contains(history, e => e.Kind == RunEventKind.TaskStarted && e.TaskId == completed.TaskId && e.Sequence < completed.Sequence);
+        }
+        string[] tasks = ["after_go", "first", "join", "post_nap", "pre_nap"];
+        Assert.Equal(tasks, history.Where(e => e.Kind == RunEventKind.TaskCompleted).Select(e => e.TaskId!).Order(StringComparer.Ordinal));
+        Assert.Single(history, e => e.Kind == RunEventKind.DelayStarted && e.TaskId == "nap");
+        Assert.Single(history, e => e.Kind == RunEventKind.DelayWoken && e.TaskId == "nap");
+        Assert.Contains(history, e => e.Kind == RunEventKind.SignalReceived);
     }
 }
 
@@ -182,3 +188,9 @@ public sealed class PostgresGuaranteeScenarios(PostgresClusterFixture fixture) :
         Assert.Equal(1, Probe.Executions(id, "fast"));
     }
 }
+
+[Collection(VirtualTimeEnvironments.Memory)]
+public sealed class MemoryVirtualTimeGuaranteeScenarios(MemoryVirtualTimeFixture fixture) : VirtualTimeGuaranteeScenarios(fixture);
+
+[Collection(VirtualTimeEnvironments.Postgres)]
+public sealed class PostgresVirtualTimeGuaranteeScenarios(PostgresVirtualTimeFixture fixture) : VirtualTimeGuaranteeScenarios(fixture);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Sayiir.Runtime;
 using Sayiir.Tests.Infrastructure;
 using static Sayiir.Tests.Infrastructure.TestDefaults;
@@ -7,13 +8,16 @@ namespace Sayiir.Tests.Engine;
 /// <summary>Crash and restart scenarios: each test owns its cluster, so it can kill silos freely.</summary>
 public sealed class RecoveryTests
 {
+    private static readonly DateTimeOffset Epoch = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     [Fact]
     public async Task RetryBackoff_SiloHostingRunKilled_ResumesOnSurvivorWithoutResettingAttemptOrWait()
     {
+        // Real time: the survivor takes the run over through reminders and the membership watcher, on Orleans' clock.
         await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres);
         var id = NewId("backoff-kill");
         await cluster.Client.StartAsync(TestFlows.SlowBackoff, 0, id);
-        await Wait.UntilAsync(() => Probe.EventsOf(id, "flaky").Any(e => e.Attempt == 1), LongDeadline, "attempt 1 to fail");
+        await Probe.UntilAsync(() => Probe.EventsOf(id, "flaky").Any(e => e.Attempt == 1), LongDeadline, "attempt 1 to fail");
         var first = Probe.EventsOf(id, "flaky").Single(e => e.Attempt == 1);
         // The retry checkpoint is written right after the failure: wait until the run is parked in its backoff.
         await Wait.UntilAsync(async () => (await cluster.Client.GetStatusAsync(id)).UpdatedAt > first.At, LongDeadline, "the retry checkpoint");
@@ -95,7 +99,7 @@ public sealed class RecoveryTests
         var management = cluster.Cluster.Client.GetGrain<IManagementGrain>(0);
         var grains = ids.Select(id => cluster.Cluster.Client.GetGrain<IWorkflowGrain>(id)).ToList();
         var deactivations = grains.Select(g => management.DeactivateGrain(g.GetGrainId())).ToList();
-        await Wait.UntilAsync(() => handoffs.Count >= ids.Count, LongDeadline, "every run's activation to start handing over with b in flight");
+        await handoffs.UntilAsync(n => n >= ids.Count, LongDeadline, "every run's activation to start handing over with b in flight");
         // Calls during the hand-off: a wake (what the recovery watcher and reminders send) and a status read.
         var calls = grains.Select(g => Task.WhenAll(g.WakeAsync(), g.GetStatusAsync())).ToList();
         foreach (var id in ids) Probe.Open(id, "b");
@@ -131,7 +135,7 @@ public sealed class RecoveryTests
 
         // A shutdown is not a crash: the run waits for b (within the hand-off window), saves it, then lets go.
         var stopping = cluster.Cluster.StopSiloAsync(cluster.SiloAt(host));
-        await Wait.UntilAsync(() => handoffs.Count > 0, LongDeadline, "the stopping silo to start handing the run over");
+        await handoffs.UntilAsync(n => n > 0, LongDeadline, "the stopping silo to start handing the run over");
         Probe.Open(id, "b");
         await Wait.ForAsync(stopping, LongDeadline, "the silo to stop");
 
@@ -178,7 +182,7 @@ public sealed class RecoveryTests
         Probe.Open(id, "b");
         await using var after = await SayiirCluster.StartAsync(Backend.Postgres, settings);
         // No client call touches the run until it has finished: its recovery reminder alone must bring it back.
-        await Wait.UntilAsync(() => Probe.Executions(id, "c") == 1, LongDeadline, "the recovery reminder to resume the run and run c");
+        await Probe.UntilAsync(() => Probe.Executions(id, "c") == 1, LongDeadline, "the recovery reminder to resume the run and run c");
         var output = await Wait.ForAsync(after.Client.WaitForResultAsync<string>(id), LongDeadline, "the run to finish after the restart");
 
         Assert.Equal("ABC", output);
@@ -192,6 +196,7 @@ public sealed class RecoveryTests
     [InlineData(Backend.Postgres)]
     public async Task RunAsync_TaskLongerThanResponseTimeout_Completes(Backend backend)
     {
+        // Real time: the task must outlive Orleans' response timeout, which runs on Orleans' clock, not the engine's.
         await using var cluster = await SayiirCluster.StartAsync(backend, new ClusterSettings { Silos = 1, ResponseTimeout = TimeSpan.FromSeconds(2) });
 
         var output = await Wait.ForAsync(cluster.Client.RunAsync(TestFlows.Sleeper, 5000, NewId("long")), LongDeadline, "a 5 s task under a 2 s response timeout");
@@ -206,7 +211,7 @@ public sealed class RecoveryTests
         var id = NewId("fork-kill");
         await cluster.Client.StartAsync(FlowLanguageFlows.ForkHeld, 10, id);
         await Probe.WaitStartedAsync(id, "held_task", LongDeadline);
-        await Wait.UntilAsync(() => Probe.Executions(id, "fast_task") == 1, LongDeadline, "the fast branch to finish");
+        await Probe.ExecutedAsync(id, "fast_task", 1, LongDeadline);
         // The fast branch's output is checkpointed before the held branch's next step; force that write by waiting
         // for the recorded output.
         await Wait.UntilAsync(async () => { try { return await cluster.Client.GetTaskResultAsync<int>(id, "fast_task") == 11; } catch (TaskResultNotFoundException) { return false; } },
@@ -245,7 +250,9 @@ public sealed class RecoveryTests
     public async Task Delay_FullClusterRestartDuringDelay_WakesAtTheStoredInstant()
     {
         await using var database = await TestDatabase.CreateAsync("sayiir_delay");
-        var settings = new ClusterSettings { ConnectionString = database.ConnectionString, Silos = 1 };
+        // One virtual engine clock across both clusters: the delay ends only when the test moves it.
+        var time = new FakeTimeProvider(Epoch);
+        var settings = new ClusterSettings { ConnectionString = database.ConnectionString, Silos = 1, EngineClock = time };
         var id = NewId("delay-restart");
         DateTimeOffset wakeAt;
         await using (var before = await SayiirCluster.StartAsync(Backend.Postgres, settings))
@@ -253,22 +260,32 @@ public sealed class RecoveryTests
             await before.Client.StartAsync(FlowLanguageFlows.LongDelayed, 1, id);
             await Wait.UntilAsync(async () => (await before.Client.GetStatusAsync(id)).State == WorkflowState.Waiting, LongDeadline, "the run to park on its delay");
             wakeAt = (await before.Client.GetStatusAsync(id)).WakeAt!.Value;
+            Assert.Equal(Epoch + FlowLanguageFlows.LongDelay, wakeAt);
         }
 
+        // The outage lasts 3 of the delay's 5 virtual seconds: a wait restarted on recovery would end 3 s late.
+        time.Advance(TimeSpan.FromSeconds(3));
         await using var after = await SayiirCluster.StartAsync(Backend.Postgres, settings);
-        Assert.Equal(2, await Wait.ForAsync(after.Client.WaitForResultAsync<int>(id), LongDeadline, "the delayed run after the restart"));
+        var result = after.Client.WaitForResultAsync<int>(id);
+        // The new activation takes the run over (Running) before it parks again: no harness here to settle it.
+        WorkflowStatus? recovered = null;
+        await Wait.UntilAsync(async () => (recovered = await after.Client.GetStatusAsync(id)).State == WorkflowState.Waiting, LongDeadline, "the recovered run to park on its delay again");
+        Assert.Equal(wakeAt, recovered!.WakeAt);
+        time.Advance(wakeAt - time.GetUtcNow() - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(WorkflowState.Waiting, (await after.Client.GetStatusAsync(id)).State);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(2, await Wait.ForAsync(result, LongDeadline, "the delayed run after the restart"));
 
-        var woke = Probe.EventsOf(id, "end").Single().At;
-        Assert.True(woke >= wakeAt, $"woke at {woke:o}, before the stored instant {wakeAt:o}");
-        // A restarted wait would wake a full delay after the new cluster came up; allow reminder and scheduling slack.
-        Assert.True(woke - wakeAt < TimeSpan.FromSeconds(3), $"woke {woke - wakeAt} after the stored instant: the wait was extended");
+        var woke = (await after.Client.GetHistoryAsync(id)).Single(e => e.Kind == RunEventKind.TaskStarted && e.TaskId == "end").At;
+        Assert.Equal(wakeAt, woke);
     }
 
     [Fact]
     public async Task SignalTimeout_FullClusterRestartWhileAwaiting_TimesOutAtTheStoredInstant()
     {
         await using var database = await TestDatabase.CreateAsync("sayiir_signal_restart");
-        var settings = new ClusterSettings { ConnectionString = database.ConnectionString, Silos = 1 };
+        var time = new FakeTimeProvider(Epoch);
+        var settings = new ClusterSettings { ConnectionString = database.ConnectionString, Silos = 1, EngineClock = time };
         var id = NewId("signal-restart");
         DateTimeOffset timeoutAt;
         await using (var before = await SayiirCluster.StartAsync(Backend.Postgres, settings))
@@ -276,14 +293,24 @@ public sealed class RecoveryTests
             await before.Client.StartAsync(FlowLanguageFlows.SignalDefaultLong, 1, id);
             await Wait.UntilAsync(async () => (await before.Client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, LongDeadline, "the run to park on its signal");
             timeoutAt = (await before.Client.GetStatusAsync(id)).SignalTimeoutAt!.Value;
+            Assert.Equal(Epoch + FlowLanguageFlows.LongDelay, timeoutAt);
         }
 
+        // 3 virtual seconds pass while no silo runs: a timeout restarted on recovery would fire 3 s late.
+        time.Advance(TimeSpan.FromSeconds(3));
         await using var after = await SayiirCluster.StartAsync(Backend.Postgres, settings);
-        Assert.Equal(70, await Wait.ForAsync(after.Client.WaitForResultAsync<int>(id), LongDeadline, "the run to time out after the restart"));
+        var result = after.Client.WaitForResultAsync<int>(id);
+        // The new activation takes the run over (Running) before it parks again: no harness here to settle it.
+        WorkflowStatus? recovered = null;
+        await Wait.UntilAsync(async () => (recovered = await after.Client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, LongDeadline, "the recovered run to await its signal again");
+        Assert.Equal(timeoutAt, recovered!.SignalTimeoutAt);
+        time.Advance(timeoutAt - time.GetUtcNow() - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(WorkflowState.AwaitingSignal, (await after.Client.GetStatusAsync(id)).State);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(70, await Wait.ForAsync(result, LongDeadline, "the run to time out after the restart"));
 
-        var resumed = Probe.EventsOf(id, "after").Single().At;
-        Assert.True(resumed >= timeoutAt, $"continued at {resumed:o}, before the stored timeout {timeoutAt:o}");
-        Assert.True(resumed - timeoutAt < TimeSpan.FromSeconds(3), $"continued {resumed - timeoutAt} after the stored timeout: the wait was restarted");
+        var resumed = (await after.Client.GetHistoryAsync(id)).Single(e => e.Kind == RunEventKind.TaskStarted && e.TaskId == "after").At;
+        Assert.Equal(timeoutAt, resumed);
     }
 
     [Fact]
@@ -363,7 +390,7 @@ public sealed class RecoveryTests
 
         await cluster.Cluster.KillSiloAsync(cluster.SiloAt(silo));
 
-        await Wait.UntilAsync(() => Probe.Executions(id, "c") == 1, TimeSpan.FromSeconds(20), "the watcher to resume the run that has no reminder");
+        await Probe.UntilAsync(() => Probe.Executions(id, "c") == 1, TimeSpan.FromSeconds(20), "the watcher to resume the run that has no reminder");
         Assert.Equal("ABC", await Wait.ForAsync(cluster.Client.WaitForResultAsync<string>(id), LongDeadline, "the run's result"));
     }
 
@@ -381,7 +408,7 @@ public sealed class RecoveryTests
         await cluster.Cluster.KillSiloAsync(cluster.SiloAt(silo));
 
         // No client call touches the run meanwhile (a call would activate it too): only task c's execution shows progress.
-        await Wait.UntilAsync(() => Probe.Executions(id, "c") == 1, TimeSpan.FromSeconds(20), "the watcher to resume the run (task c to run)");
+        await Probe.UntilAsync(() => Probe.Executions(id, "c") == 1, TimeSpan.FromSeconds(20), "the watcher to resume the run (task c to run)");
         var elapsed = DateTimeOffset.UtcNow - killedAt;
         Assert.True(elapsed < TimeSpan.FromSeconds(20), $"resumed {elapsed} after the kill");
         Assert.NotEqual(silo, Probe.EventsOf(id, "c").Single().What);

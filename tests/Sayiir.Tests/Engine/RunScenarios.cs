@@ -63,20 +63,6 @@ public abstract class RunScenarios(SayiirCluster cluster) : ClusterScenarios(clu
     }
 
     [Fact]
-    public async Task RunAsync_BackoffWithMaxDelay_WaitsTheCappedDelayNotTheExponentialOne()
-    {
-        var id = NewId("capped");
-        Assert.Equal(3, await Wait.ForAsync(Client.RunAsync(TestFlows.CappedBackoff, 0, id), Deadline, "the capped-backoff run"));
-
-        var at = Probe.EventsOf(id, "capped").Select(e => e.At).ToList();
-        Assert.Equal(3, at.Count);
-        // Uncapped, the second wait would be 300 ms × 50 = 15 s; the cap makes it 600 ms.
-        Assert.True(at[1] - at[0] >= TimeSpan.FromMilliseconds(250), $"first backoff {at[1] - at[0]} is shorter than its 300 ms");
-        Assert.True(at[2] - at[1] >= TimeSpan.FromMilliseconds(550), $"second backoff {at[2] - at[1]} is shorter than the 600 ms cap");
-        Assert.True(at[2] - at[1] < TimeSpan.FromSeconds(5), $"second backoff {at[2] - at[1]} ignored the 600 ms cap");
-    }
-
-    [Fact]
     public async Task RunAsync_NonRetryableException_FailsAfterTheFirstAttempt()
     {
         var id = NewId("non-retryable");
@@ -96,37 +82,6 @@ public abstract class RunScenarios(SayiirCluster cluster) : ClusterScenarios(clu
 
         Assert.Equal(3, output);
         Assert.Equal(3, Probe.Executions(id, "flaky"));
-    }
-
-    [Fact]
-    public async Task RunAsync_AttemptExceedsTimeout_FiresTokenCountsFailureAndRetries()
-    {
-        var id = NewId("timeout");
-        var output = await Wait.ForAsync(Client.RunAsync(TestFlows.TimesOutOnce, 0, id), Deadline, "the run whose first attempt times out");
-
-        Assert.Equal("attempt 2", output);
-        Assert.Equal(2, Probe.Executions(id, "slow"));
-        // The abandoned first attempt observes its cancellation on its own thread, possibly after the run ended.
-        await Wait.UntilAsync(() => Probe.EventsOf(id, "slow").Any(e => e.Attempt == 1 && e.What == "token fired"), Deadline,
-            "the timed-out first attempt to see its token fire");
-    }
-
-    [Fact]
-    public async Task RunAsync_RetryWithBackoff_WaitsTheDelayBeforeTheNextAttempt()
-    {
-        var id = NewId("backoff");
-        await Client.StartAsync(TestFlows.SlowBackoff, 0, id);
-        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.Waiting, Deadline, "the run to wait out its backoff");
-        var waiting = await Client.GetStatusAsync(id);
-        var failedAt = Probe.EventsOf(id, "flaky").Single(a => a.Attempt == 1).At;
-        Assert.InRange(waiting.WakeAt!.Value, failedAt + TestFlows.BackoffDelay - TimeSpan.FromMilliseconds(50), failedAt + TestFlows.BackoffDelay + TimeSpan.FromSeconds(2));
-
-        var output = await Wait.ForAsync(Client.WaitForResultAsync<int>(id), Deadline, "the run with a backoff");
-
-        Assert.Equal(2, output);
-        var attempts = Probe.EventsOf(id, "flaky");
-        var gap = attempts.Single(a => a.Attempt == 2).At - attempts.Single(a => a.Attempt == 1).At;
-        Assert.True(gap >= TestFlows.BackoffDelay - TimeSpan.FromMilliseconds(50), $"attempt 2 came {gap} after attempt 1, before the {TestFlows.BackoffDelay} backoff");
     }
 
     [Fact]
@@ -157,7 +112,7 @@ public abstract class RunScenarios(SayiirCluster cluster) : ClusterScenarios(clu
         Assert.Equal("b", status.Cancellation!.InterruptedTaskId);
         Assert.Equal("no longer needed", status.Cancellation.Reason);
         Assert.Equal("tester", status.Cancellation.By);
-        await Wait.UntilAsync(() => Probe.EventsOf(id, "b").Any(e => e.What == "token fired"), Deadline, "task b's token to fire");
+        await Probe.UntilAsync(() => Probe.EventsOf(id, "b").Any(e => e.What == "token fired"), Deadline, "task b's token to fire");
         var ex = await Assert.ThrowsAsync<WorkflowCancelledException>(() => Client.WaitForResultAsync<string>(id));
         Assert.Equal("tester", ex.Cancellation.By);
         Assert.Equal(0, Probe.Executions(id, "c"));
@@ -329,26 +284,6 @@ public abstract class RunScenarios(SayiirCluster cluster) : ClusterScenarios(clu
     }
 
     [Fact]
-    public async Task RunAsync_TaskAlwaysTimesOut_FailsWithTypedTimeoutCarryingRunAndNodeIds()
-    {
-        var id = NewId("always-timeout");
-        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() => Wait.ForAsync(Client.RunAsync(TestFlows.AlwaysTimesOut, 1, id), Deadline, "the timing-out run"));
-
-        var timeout = Assert.IsType<TaskTimeoutException>(ex.InnerException);
-        Assert.Equal(id, timeout.InstanceId);
-        Assert.Equal("stuck", timeout.NodeId);
-        Assert.Equal(TimeSpan.FromMilliseconds(200), timeout.Timeout);
-        Assert.Equal(id, ex.InstanceId);
-        Assert.Equal(2, ex.Failure.Attempt);
-        Assert.True(ex.Failure.IsCausedBy<TaskTimeoutException>());
-        var stored = (await Client.GetStatusAsync(id)).Failure!;
-        Assert.Equal(ex.Failure, stored);
-        Assert.Equal(id, stored.Properties!["InstanceId"]);
-        Assert.Equal("stuck", stored.Properties["NodeId"]);
-        Assert.Equal(2, Probe.Executions(id, "stuck"));
-    }
-
-    [Fact]
     public async Task RunAsync_TaskThrowsWithInnerException_FailureKeepsTheInnerFailureChain()
     {
         var id = NewId("wrapped");
@@ -397,6 +332,109 @@ public abstract class RunScenarios(SayiirCluster cluster) : ClusterScenarios(clu
     }
 }
 
+/// <summary>
+/// The foundation scenarios that wait on engine time (retry backoffs, task timeouts), on a virtual clock: each proves
+/// the wait lasted exactly its span (from the run's history instants) and then woke, in no wall time.
+/// </summary>
+public abstract class VirtualTimeRunScenarios(VirtualTimeFixture fixture) : VirtualTimeScenarios(fixture)
+{
+    private Task<T> Result<T>(string id) => Wait.ForAsync(Client.WaitForResultAsync<T>(id), Deadline, $"the result of run '{id}'");
+
+    private async Task<List<DateTimeOffset>> AttemptStartsAsync(string id, string taskId) =>
+        [.. (await Env.HistoryAsync(id)).Where(e => e.Kind == RunEventKind.TaskStarted && e.TaskId == taskId).OrderBy(e => e.Attempt).Select(e => e.At)];
+
+    [Fact]
+    public async Task RunAsync_BackoffWithMaxDelay_WaitsTheCappedDelayNotTheExponentialOne()
+    {
+        var id = NewId("capped");
+        await Client.StartAsync(TestFlows.CappedBackoff, 0, id);
+
+        await Env.AdvanceTimeAsync(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(3, await Result<int>(id));
+        var at = await AttemptStartsAsync(id, "capped");
+        Assert.Equal(3, at.Count);
+        // Uncapped, the second wait would be 300 ms × 50 = 15 s; the cap makes it 600 ms.
+        Assert.Equal(TimeSpan.FromMilliseconds(300), at[1] - at[0]);
+        Assert.Equal(TimeSpan.FromMilliseconds(600), at[2] - at[1]);
+        Assert.Equal(3, Probe.Executions(id, "capped"));
+    }
+
+    [Fact]
+    public async Task RunAsync_AttemptExceedsTimeout_FiresTokenCountsFailureAndRetries()
+    {
+        var id = NewId("timeout");
+        await Client.StartAsync(TestFlows.TimesOutOnce, 0, id);
+        await Probe.ExecutedAsync(id, "slow", 1, Deadline);
+
+        // The first attempt hangs; a millisecond short of its 300 ms timeout it is still running.
+        Time.Advance(TimeSpan.FromMilliseconds(299));
+        Assert.Equal(WorkflowState.Running, (await Client.GetStatusAsync(id)).State);
+        Time.Advance(TimeSpan.FromMilliseconds(1));
+        // Settles once the timeout is recorded, then moves through the 10 ms backoff to the second attempt.
+        await Env.AdvanceTimeAsync(TimeSpan.FromMilliseconds(10));
+
+        Assert.Equal("attempt 2", await Result<string>(id));
+        Assert.Equal(2, Probe.Executions(id, "slow"));
+        // The abandoned first attempt observes its cancellation on its own thread, possibly after the run ended.
+        await Probe.UntilAsync(() => Probe.EventsOf(id, "slow").Any(e => e.Attempt == 1 && e.What == "token fired"), Deadline,
+            "the timed-out first attempt to see its token fire");
+        var failed = (await Env.HistoryAsync(id)).Single(e => e.Kind == RunEventKind.TaskFailed);
+        Assert.Equal(typeof(TaskTimeoutException).FullName, failed.ErrorType);
+        Assert.Equal(TimeSpan.FromMilliseconds(300), failed.At - (await AttemptStartsAsync(id, "slow"))[0]);
+    }
+
+    [Fact]
+    public async Task RunAsync_RetryWithBackoff_WaitsTheDelayBeforeTheNextAttempt()
+    {
+        var id = NewId("backoff");
+        await Client.StartAsync(TestFlows.SlowBackoff, 0, id);
+        await SettleAsync();
+        var waiting = await Client.GetStatusAsync(id);
+        Assert.Equal(WorkflowState.Waiting, waiting.State);
+        var failedAt = (await Env.HistoryAsync(id)).Single(e => e.Kind == RunEventKind.TaskFailed && e.Attempt == 1).At;
+        Assert.Equal(failedAt + TestFlows.BackoffDelay, waiting.WakeAt);
+
+        // A millisecond short of the 6 s backoff there is no second attempt; at its end there is.
+        await Env.AdvanceTimeAsync(TestFlows.BackoffDelay - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(WorkflowState.Waiting, (await Client.GetStatusAsync(id)).State);
+        Assert.Equal(1, Probe.Executions(id, "flaky"));
+        await Env.AdvanceTimeAsync(TimeSpan.FromMilliseconds(1));
+
+        Assert.Equal(2, await Result<int>(id));
+        var attempts = await AttemptStartsAsync(id, "flaky");
+        Assert.Equal(TestFlows.BackoffDelay, attempts[1] - attempts[0]);
+    }
+
+    [Fact]
+    public async Task RunAsync_TaskAlwaysTimesOut_FailsWithTypedTimeoutCarryingRunAndNodeIds()
+    {
+        var id = NewId("always-timeout");
+        await Client.StartAsync(TestFlows.AlwaysTimesOut, 1, id);
+        // Each attempt hangs until its 200 ms timeout: the clock is moved directly once it runs (advancing would wait for it).
+        await Probe.ExecutedAsync(id, "stuck", 1, Deadline);
+        Time.Advance(TimeSpan.FromMilliseconds(200));
+        await SettleAsync(); // the timeout is recorded and the run waits out its 10 ms backoff
+        Time.Advance(TimeSpan.FromMilliseconds(10));
+        await Probe.ExecutedAsync(id, "stuck", 2, Deadline);
+        Time.Advance(TimeSpan.FromMilliseconds(200));
+
+        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() => Result<int>(id));
+        var timeout = Assert.IsType<TaskTimeoutException>(ex.InnerException);
+        Assert.Equal(id, timeout.InstanceId);
+        Assert.Equal("stuck", timeout.NodeId);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), timeout.Timeout);
+        Assert.Equal(id, ex.InstanceId);
+        Assert.Equal(2, ex.Failure.Attempt);
+        Assert.True(ex.Failure.IsCausedBy<TaskTimeoutException>());
+        var stored = (await Client.GetStatusAsync(id)).Failure!;
+        Assert.Equal(ex.Failure, stored);
+        Assert.Equal(id, stored.Properties!["InstanceId"]);
+        Assert.Equal("stuck", stored.Properties["NodeId"]);
+        Assert.Equal(2, Probe.Executions(id, "stuck"));
+    }
+}
+
 [Collection(SharedClusters.Memory)]
 public sealed class MemoryRunScenarios(MemoryClusterFixture fixture) : RunScenarios(fixture.Cluster);
 
@@ -434,3 +472,9 @@ public sealed class PostgresRunScenarios(PostgresClusterFixture fixture) : RunSc
         Assert.Equal(WorkflowState.Cancelled, (await Client.CancelAsync(id)).State);
     }
 }
+
+[Collection(VirtualTimeEnvironments.Memory)]
+public sealed class MemoryVirtualTimeRunScenarios(MemoryVirtualTimeFixture fixture) : VirtualTimeRunScenarios(fixture);
+
+[Collection(VirtualTimeEnvironments.Postgres)]
+public sealed class PostgresVirtualTimeRunScenarios(PostgresVirtualTimeFixture fixture) : VirtualTimeRunScenarios(fixture);

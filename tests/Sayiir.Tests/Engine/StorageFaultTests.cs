@@ -16,11 +16,11 @@ public sealed class StorageFaultTests
             new ClusterSettings { ConnectionString = postgres.ConnectionString, Silos = 2, Workflows = [FaultFlows.Steady] });
         var ids = Enumerable.Range(0, 20).Select(i => NewId($"fault-{i}")).ToList();
         for (var i = 0; i < ids.Count; i++) await cluster.Client.StartAsync(FaultFlows.Steady, i * 100, ids[i]);
-        await Wait.UntilAsync(() => ids.All(id => Probe.Executions(id, "s2") == 1), OutageDeadline, "every run to reach step 2");
+        await Probe.UntilAsync(() => ids.All(id => Probe.Executions(id, "s2") == 1), OutageDeadline, "every run to reach step 2");
 
         await postgres.StopAsync();
         // Tasks in flight finish while the database is down; their checkpoints wait (and so do the next steps).
-        await Wait.UntilAsync(() => ids.All(id => Probe.EventsOf(id, "s2").Any(e => e.What == "end")), OutageDeadline,
+        await Probe.UntilAsync(() => ids.All(id => Probe.EventsOf(id, "s2").Any(e => e.What == "end")), OutageDeadline,
             "every run to finish its step-2 attempt while the database is down");
         await postgres.StartAgainAsync();
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using Sayiir.Hosting;
+using Sayiir.Testing;
 using Sayiir.Tests.Infrastructure;
 using Xunit.Abstractions;
 using static Sayiir.Tests.Infrastructure.TestDefaults;
@@ -11,7 +10,9 @@ namespace Sayiir.Tests.Engine;
 /// <summary>
 /// Engine time comes from the registered <see cref="TimeProvider"/>: with a <see cref="FakeTimeProvider"/> shared by
 /// the silos, days of delays, backoffs and signal timeouts pass when the test advances the clock, and never before.
-/// The fake is frozen unless advanced, so each instant below is exact. Tests of the class run one after another.
+/// The fake is frozen unless advanced, so each instant below is exact. Tests of the class run one after another. The
+/// cluster is the package harness's (<see cref="SayiirTestEnvironment"/>), whose settling replaces polling for a run to
+/// park; the clock is moved directly (not with AdvanceTimeAsync) to observe the engine between raw clock moves.
 /// </summary>
 public sealed class VirtualTimeTests(VirtualTimeTests.Fixture fixture, ITestOutputHelper output) : IClassFixture<VirtualTimeTests.Fixture>
 {
@@ -47,9 +48,12 @@ public sealed class VirtualTimeTests(VirtualTimeTests.Fixture fixture, ITestOutp
         }, o => { o.Timeout = TimeSpan.FromHours(1); o.Retry = RetryPolicy.None; })
         .Build();
 
-    private ISayiirClient Client => fixture.Cluster.Client;
+    private ISayiirClient Client => fixture.Env.Client;
 
-    private FakeTimeProvider Time => fixture.Time;
+    private FakeTimeProvider Time => fixture.Env.Time;
+
+    // Returns once every run has reached its next wait or ended, without moving the clock.
+    private Task SettleAsync() => fixture.Env.AdvanceTimeAsync(TimeSpan.Zero);
 
     [Fact]
     public async Task Delay_ThreeDays_CompletesOnlyOnceVirtualTimeReachesWakeInstant()
@@ -58,7 +62,8 @@ public sealed class VirtualTimeTests(VirtualTimeTests.Fixture fixture, ITestOutp
         var id = NewId("vt-delay");
         var start = Time.GetUtcNow();
         await Client.StartAsync(ThreeDayDelay, 4, id);
-        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.Waiting, Deadline, "the run to wait on its delay");
+        await SettleAsync();
+        Assert.Equal(WorkflowState.Waiting, (await Client.GetStatusAsync(id)).State);
 
         Time.Advance(TimeSpan.FromDays(2));
         // The status call is served after the grain has handled the timer that fired during Advance.
@@ -77,11 +82,12 @@ public sealed class VirtualTimeTests(VirtualTimeTests.Fixture fixture, ITestOutp
         var wall = Stopwatch.StartNew();
         var id = NewId("vt-retry");
         await Client.StartAsync(RetryAfterTwoHours, 40, id);
-        WorkflowStatus? waiting = null;
         // Waiting is reported from the moment the backoff's timer is armed (the same synchronous step).
-        await Wait.UntilAsync(async () => (waiting = await Client.GetStatusAsync(id)).State == WorkflowState.Waiting, Deadline, "the run to wait for its retry");
+        await SettleAsync();
+        var waiting = await Client.GetStatusAsync(id);
+        Assert.Equal(WorkflowState.Waiting, waiting.State);
         var failedAt = (await Client.GetHistoryAsync(id)).Single(e => e.Kind == RunEventKind.TaskFailed).At;
-        Assert.Equal(failedAt + TimeSpan.FromHours(2), waiting!.WakeAt);
+        Assert.Equal(failedAt + TimeSpan.FromHours(2), waiting.WakeAt);
 
         Time.Advance(TimeSpan.FromHours(2) - TimeSpan.FromMinutes(1));
         var early = await Client.GetStatusAsync(id);
@@ -100,11 +106,13 @@ public sealed class VirtualTimeTests(VirtualTimeTests.Fixture fixture, ITestOutp
         var id = NewId("vt-signal");
         var start = Time.GetUtcNow();
         await Client.StartAsync(WeekLongSignal, 1, id);
-        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, Deadline, "the run to await its signal");
-        Assert.Equal(start + TimeSpan.FromDays(7), (await Client.GetStatusAsync(id)).SignalTimeoutAt);
+        await SettleAsync();
+        var awaiting = await Client.GetStatusAsync(id);
+        Assert.Equal(WorkflowState.AwaitingSignal, awaiting.State);
+        Assert.Equal(start + TimeSpan.FromDays(7), awaiting.SignalTimeoutAt);
 
         Time.Advance(TimeSpan.FromDays(7));
-        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.Failed, Deadline, "the signal wait to time out");
+        await Assert.ThrowsAsync<WorkflowFailedException>(() => Wait.ForAsync(Client.WaitForResultAsync<string>(id), Deadline, "the signal wait to time out"));
         var failure = (await Client.GetStatusAsync(id)).Failure!;
         Assert.Equal("approval", failure.TaskId);
         Assert.Equal(typeof(SignalTimeoutException).FullName, failure.ErrorType);
@@ -118,7 +126,8 @@ public sealed class VirtualTimeTests(VirtualTimeTests.Fixture fixture, ITestOutp
         var wall = Stopwatch.StartNew();
         var id = NewId("vt-signal-default");
         await Client.StartAsync(WeekLongSignalWithDefault, 1, id);
-        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, Deadline, "the run to await its signal");
+        await SettleAsync();
+        Assert.Equal(WorkflowState.AwaitingSignal, (await Client.GetStatusAsync(id)).State);
 
         Time.Advance(TimeSpan.FromDays(7));
         Assert.Equal("nobody answered", await Wait.ForAsync(Client.WaitForResultAsync<string>(id), Deadline, "the default after seven virtual days"));
@@ -131,13 +140,13 @@ public sealed class VirtualTimeTests(VirtualTimeTests.Fixture fixture, ITestOutp
         var wall = Stopwatch.StartNew();
         var id = NewId("vt-timeout");
         await Client.StartAsync(HourTimeout, 1, id);
-        await Wait.UntilAsync(() => Probe.Executions(id, "stuck") == 1, Deadline, "the attempt to start");
+        await Probe.ExecutedAsync(id, "stuck", 1, Deadline);
 
         Time.Advance(TimeSpan.FromMinutes(59));
         Assert.Equal(WorkflowState.Running, (await Client.GetStatusAsync(id)).State);
 
         Time.Advance(TimeSpan.FromMinutes(1));
-        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.Failed, Deadline, "the attempt to time out");
+        await Assert.ThrowsAsync<WorkflowFailedException>(() => Wait.ForAsync(Client.WaitForResultAsync<int>(id), Deadline, "the attempt to time out"));
         Assert.Equal(typeof(TaskTimeoutException).FullName, (await Client.GetStatusAsync(id)).Failure!.ErrorType);
         output.WriteLine($"A one-hour task timeout took {wall.ElapsedMilliseconds} ms of wall time.");
     }
@@ -148,7 +157,8 @@ public sealed class VirtualTimeTests(VirtualTimeTests.Fixture fixture, ITestOutp
         var id = NewId("vt-stamps");
         var start = Time.GetUtcNow();
         await Client.StartAsync(ThreeDayDelay, 1, id);
-        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(id)).State == WorkflowState.Waiting, Deadline, "the run to wait on its delay");
+        await SettleAsync();
+        Assert.Equal(WorkflowState.Waiting, (await Client.GetStatusAsync(id)).State);
         Time.Advance(TimeSpan.FromDays(3));
         await Wait.ForAsync(Client.WaitForResultAsync<int>(id), Deadline, "the run to complete");
 
@@ -164,20 +174,19 @@ public sealed class VirtualTimeTests(VirtualTimeTests.Fixture fixture, ITestOutp
         Assert.All(history, e => Assert.Equal(Epoch.Year, e.At.Year));
     }
 
-    /// <summary>One in-memory cluster whose silos all share one fake clock, starting at 2030-01-01.</summary>
+    /// <summary>One in-memory environment of two silos sharing one fake engine clock, starting at 2030-01-01 (Orleans keeps real time).</summary>
     public sealed class Fixture : IAsyncLifetime
     {
-        public FakeTimeProvider Time { get; } = new(Epoch);
+        public SayiirTestEnvironment Env { get; private set; } = null!;
 
-        public SayiirCluster Cluster { get; private set; } = null!;
-
-        public async Task InitializeAsync() => Cluster = await SayiirCluster.StartAsync(Backend.Memory, new ClusterSettings
+        public async Task InitializeAsync() => Env = await SayiirTestEnvironment.StartAsync(o =>
         {
-            Workflows = [ThreeDayDelay, RetryAfterTwoHours, WeekLongSignal, WeekLongSignalWithDefault, HourTimeout],
-            // The engine's clock only (registered after AddSayiir, it wins over the default); Orleans keeps real time.
-            SiloServices = services => services.AddKeyedSingleton<TimeProvider>(SayiirOptions.TimeProviderKey, Time),
+            o.Silos = 2;
+            o.StartTime = Epoch;
+            foreach (var workflow in new WorkflowDefinition[] { ThreeDayDelay, RetryAfterTwoHours, WeekLongSignal, WeekLongSignalWithDefault, HourTimeout })
+                o.AddWorkflow(workflow);
         });
 
-        public async Task DisposeAsync() => await Cluster.DisposeAsync();
+        public async Task DisposeAsync() => await Env.DisposeAsync();
     }
 }

@@ -13,15 +13,34 @@ public static class Probe
     private static readonly ConcurrentDictionary<string, TaskCompletionSource> Gates = new();
     private static readonly ConcurrentDictionary<string, TaskCompletionSource> Started = new();
     private static readonly ConcurrentDictionary<string, bool> Flags = new();
+    private static readonly ChangeSignal Changed = new();
 
     private static string Key(string instanceId, string name) => $"{instanceId}/{name}";
 
-    public static int Hit(TaskContext context) => Counts.AddOrUpdate(Key(context.InstanceId, context.TaskId), 1, (_, n) => n + 1);
+    public static int Hit(TaskContext context)
+    {
+        var count = Counts.AddOrUpdate(Key(context.InstanceId, context.TaskId), 1, (_, n) => n + 1);
+        Changed.Notify();
+        return count;
+    }
 
     public static int Executions(string instanceId, string taskId) => Counts.GetValueOrDefault(Key(instanceId, taskId));
 
-    public static void Record(TaskContext context, string what) =>
+    public static void Record(TaskContext context, string what)
+    {
         Events.GetOrAdd(Key(context.InstanceId, context.TaskId), _ => new()).Enqueue((context.Attempt, DateTimeOffset.UtcNow, what));
+        Changed.Notify();
+    }
+
+    /// <summary>
+    /// Returns once <paramref name="condition"/> over what tasks hit and recorded holds (re-checked on every hit and
+    /// record, not polled); throws a <see cref="TimeoutException"/> naming <paramref name="what"/> after <paramref name="timeout"/>.
+    /// </summary>
+    public static Task UntilAsync(Func<bool> condition, TimeSpan timeout, string what) => Changed.UntilAsync(condition, timeout, what);
+
+    /// <summary>Returns once task <paramref name="taskId"/> of run <paramref name="instanceId"/> has been hit <paramref name="count"/> times or more.</summary>
+    public static Task ExecutedAsync(string instanceId, string taskId, int count, TimeSpan timeout) =>
+        UntilAsync(() => Executions(instanceId, taskId) >= count, timeout, $"task '{taskId}' of run '{instanceId}' to run {count} time(s)");
 
     public static IReadOnlyList<(int Attempt, DateTimeOffset At, string What)> EventsOf(string instanceId, string taskId) =>
         Events.TryGetValue(Key(instanceId, taskId), out var q) ? [.. q] : [];

@@ -38,6 +38,12 @@ public sealed record ClusterSettings
     /// <summary>More engine configuration on every silo (task filters, for instance), after the workflows and storage.</summary>
     public Action<SayiirSiloBuilder>? Sayiir { get; init; }
 
+    /// <summary>
+    /// The engine's clock on every silo (a shared <c>FakeTimeProvider</c> the test advances, for instance); null keeps
+    /// the system clock. Orleans itself (reminders, timeouts) keeps real time either way.
+    /// </summary>
+    public TimeProvider? EngineClock { get; init; }
+
     /// <summary>A name part of the database created for the Postgres backend.</summary>
     public string DatabasePrefix { get; init; } = "sayiir_test";
 }
@@ -101,6 +107,8 @@ public sealed class SayiirCluster : IAsyncDisposable
             });
             silo.Services.AddSingleton<IGreeter, Greeter>();
             settings.SiloServices?.Invoke(silo.Services);
+            // Registered after AddSayiir, so it wins over the default (the system clock).
+            if (settings.EngineClock is { } clock) silo.Services.AddKeyedSingleton(SayiirOptions.TimeProviderKey, clock);
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromMilliseconds(500));
             if (settings.ResponseTimeout is { } timeout) silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = timeout);
         });

@@ -32,39 +32,6 @@ public abstract class HistoryAndListingScenarios(SayiirCluster cluster) : Cluste
     }
 
     [Fact]
-    public async Task GetHistoryAsync_DelaySignalPauseAndCancel_AreRecorded()
-    {
-        var delayed = NewId("history-delay");
-        await Wait.ForAsync(Client.RunAsync(FlowLanguageFlows.DelayLast, "x", delayed), LongDeadline, "the delayed run");
-        var delayHistory = (await Client.GetHistoryAsync(delayed)).Select(e => e.Kind).ToList();
-        Assert.Contains(RunEventKind.DelayStarted, delayHistory);
-        Assert.True(delayHistory.IndexOf(RunEventKind.DelayStarted) < delayHistory.IndexOf(RunEventKind.DelayWoken));
-
-        var signalled = NewId("history-signal");
-        await Client.StartAsync(FlowLanguageFlows.Approval, "req", signalled);
-        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(signalled)).State == WorkflowState.AwaitingSignal, LongDeadline, "the run to await its signal");
-        await Client.PauseAsync(signalled, "lunch", "ops");
-        await Client.UnpauseAsync(signalled);
-        await Client.SignalAsync(signalled, "approve", "carol");
-        await Wait.ForAsync(Client.WaitForResultAsync<string>(signalled), LongDeadline, "the signalled run");
-        var signalHistory = await Client.GetHistoryAsync(signalled);
-        var kinds = signalHistory.Select(e => e.Kind).ToList();
-        Assert.Contains(RunEventKind.SignalAwaited, kinds);
-        Assert.Equal("approve", signalHistory.Single(e => e.Kind == RunEventKind.SignalReceived).Detail);
-        Assert.Equal("ops: lunch", signalHistory.Single(e => e.Kind == RunEventKind.Paused).Detail);
-        Assert.True(kinds.IndexOf(RunEventKind.Paused) < kinds.IndexOf(RunEventKind.Unpaused));
-        Assert.Equal(RunEventKind.Completed, kinds[^1]);
-
-        var cancelled = NewId("history-cancel");
-        await Client.StartAsync(FlowLanguageFlows.Approval, "req", cancelled);
-        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(cancelled)).State == WorkflowState.AwaitingSignal, LongDeadline, "the run to await its signal");
-        await Client.CancelAsync(cancelled, "not needed", "bob");
-        var cancelHistory = await Client.GetHistoryAsync(cancelled);
-        Assert.Equal(RunEventKind.Cancelled, cancelHistory[^1].Kind);
-        Assert.Equal("bob: not needed", cancelHistory[^1].Detail);
-    }
-
-    [Fact]
     public async Task GetHistoryAsync_FailedThenResumed_RecordsFailureAndResume()
     {
         var id = NewId("history-resume");
@@ -205,8 +172,55 @@ public abstract class HistoryAndListingScenarios(SayiirCluster cluster) : Cluste
     }
 }
 
+/// <summary>The history of runs that wait on engine time (a delay), on a virtual clock.</summary>
+public abstract class VirtualTimeHistoryAndListingScenarios(VirtualTimeFixture fixture) : VirtualTimeScenarios(fixture)
+{
+    [Fact]
+    public async Task GetHistoryAsync_DelaySignalPauseAndCancel_AreRecorded()
+    {
+        var delayed = NewId("history-delay");
+        await Client.StartAsync(FlowLanguageFlows.DelayLast, "x", delayed);
+        await Env.AdvanceTimeAsync(TimeSpan.FromMilliseconds(200));
+        await Wait.ForAsync(Client.WaitForResultAsync<string>(delayed), LongDeadline, "the delayed run");
+        var delayHistory = (await Client.GetHistoryAsync(delayed)).Select(e => e.Kind).ToList();
+        Assert.Contains(RunEventKind.DelayStarted, delayHistory);
+        Assert.True(delayHistory.IndexOf(RunEventKind.DelayStarted) < delayHistory.IndexOf(RunEventKind.DelayWoken));
+
+        var signalled = NewId("history-signal");
+        await Client.StartAsync(FlowLanguageFlows.Approval, "req", signalled);
+        await SettleAsync();
+        Assert.Equal(WorkflowState.AwaitingSignal, (await Client.GetStatusAsync(signalled)).State);
+        await Client.PauseAsync(signalled, "lunch", "ops");
+        await Client.UnpauseAsync(signalled);
+        await Client.SignalAsync(signalled, "approve", "carol");
+        await Wait.ForAsync(Client.WaitForResultAsync<string>(signalled), LongDeadline, "the signalled run");
+        var signalHistory = await Client.GetHistoryAsync(signalled);
+        var kinds = signalHistory.Select(e => e.Kind).ToList();
+        Assert.Contains(RunEventKind.SignalAwaited, kinds);
+        Assert.Equal("approve", signalHistory.Single(e => e.Kind == RunEventKind.SignalReceived).Detail);
+        Assert.Equal("ops: lunch", signalHistory.Single(e => e.Kind == RunEventKind.Paused).Detail);
+        Assert.True(kinds.IndexOf(RunEventKind.Paused) < kinds.IndexOf(RunEventKind.Unpaused));
+        Assert.Equal(RunEventKind.Completed, kinds[^1]);
+
+        var cancelled = NewId("history-cancel");
+        await Client.StartAsync(FlowLanguageFlows.Approval, "req", cancelled);
+        await SettleAsync();
+        Assert.Equal(WorkflowState.AwaitingSignal, (await Client.GetStatusAsync(cancelled)).State);
+        await Client.CancelAsync(cancelled, "not needed", "bob");
+        var cancelHistory = await Client.GetHistoryAsync(cancelled);
+        Assert.Equal(RunEventKind.Cancelled, cancelHistory[^1].Kind);
+        Assert.Equal("bob: not needed", cancelHistory[^1].Detail);
+    }
+}
+
 [Collection(SharedClusters.Memory)]
 public sealed class MemoryHistoryAndListingScenarios(MemoryClusterFixture fixture) : HistoryAndListingScenarios(fixture.Cluster);
 
 [Collection(SharedClusters.Postgres)]
 public sealed class PostgresHistoryAndListingScenarios(PostgresClusterFixture fixture) : HistoryAndListingScenarios(fixture.Cluster);
+
+[Collection(VirtualTimeEnvironments.Memory)]
+public sealed class MemoryVirtualTimeHistoryAndListingScenarios(MemoryVirtualTimeFixture fixture) : VirtualTimeHistoryAndListingScenarios(fixture);
+
+[Collection(VirtualTimeEnvironments.Postgres)]
+public sealed class PostgresVirtualTimeHistoryAndListingScenarios(PostgresVirtualTimeFixture fixture) : VirtualTimeHistoryAndListingScenarios(fixture);

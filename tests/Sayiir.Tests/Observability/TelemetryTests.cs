@@ -14,6 +14,7 @@ public sealed class TelemetryTests : IDisposable
     private readonly ConcurrentQueue<(string Instrument, double Value, string? Workflow)> _measurements = new();
     private readonly ActivityListener _activities;
     private readonly MeterListener _meters;
+    private readonly ChangeSignal _captured = new();
 
     public TelemetryTests()
     {
@@ -21,7 +22,11 @@ public sealed class TelemetryTests : IDisposable
         {
             ShouldListenTo = s => s.Name == SayiirTelemetry.Name || s.Name == "test",
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = _spans.Enqueue,
+            ActivityStopped = span =>
+            {
+                _spans.Enqueue(span);
+                _captured.Notify();
+            },
         };
         ActivitySource.AddActivityListener(_activities);
         _meters = new MeterListener
@@ -31,8 +36,8 @@ public sealed class TelemetryTests : IDisposable
                 if (instrument.Meter.Name == SayiirTelemetry.Name) listener.EnableMeasurementEvents(instrument);
             },
         };
-        _meters.SetMeasurementEventCallback<long>((i, v, tags, _) => _measurements.Enqueue((i.Name, v, WorkflowOf(tags))));
-        _meters.SetMeasurementEventCallback<double>((i, v, tags, _) => _measurements.Enqueue((i.Name, v, WorkflowOf(tags))));
+        _meters.SetMeasurementEventCallback<long>((i, v, tags, _) => Measured(i.Name, v, WorkflowOf(tags)));
+        _meters.SetMeasurementEventCallback<double>((i, v, tags, _) => Measured(i.Name, v, WorkflowOf(tags)));
         _meters.Start();
     }
 
@@ -40,6 +45,12 @@ public sealed class TelemetryTests : IDisposable
     {
         _activities.Dispose();
         _meters.Dispose();
+    }
+
+    private void Measured(string instrument, double value, string? workflow)
+    {
+        _measurements.Enqueue((instrument, value, workflow));
+        _captured.Notify();
     }
 
     private static string? WorkflowOf(ReadOnlySpan<KeyValuePair<string, object?>> tags)
@@ -62,7 +73,7 @@ public sealed class TelemetryTests : IDisposable
             Assert.Equal(50, await Wait.ForAsync(cluster.Client.RunAsync(ObservabilityFlows.Traced, 4, id), LongDeadline, "the traced run"));
         }
 
-        await Wait.UntilAsync(() => _spans.Any(s => s.DisplayName.StartsWith("run ", StringComparison.Ordinal) && Tag(s, "sayiir.instance_id") == id),
+        await _captured.UntilAsync(() => _spans.Any(s => s.DisplayName.StartsWith("run ", StringComparison.Ordinal) && Tag(s, "sayiir.instance_id") == id),
             LongDeadline, "the run span to end");
         var mine = _spans.Where(s => Tag(s, "sayiir.instance_id") == id).ToList();
         Assert.All(mine, s => Assert.Equal(traceId, s.TraceId));
@@ -79,7 +90,7 @@ public sealed class TelemetryTests : IDisposable
 
         // Metrics are tagged by workflow; this workflow runs only here.
         double Sum(string name) => _measurements.Where(m => m.Instrument == name && m.Workflow == "obs_traced").Sum(m => m.Value);
-        await Wait.UntilAsync(() => Sum("sayiir.runs.completed") >= 1, LongDeadline, "the completed-runs counter");
+        await _captured.UntilAsync(() => Sum("sayiir.runs.completed") >= 1, LongDeadline, "the completed-runs counter");
         Assert.Equal(1, Sum("sayiir.runs.started"));
         Assert.Equal(1, Sum("sayiir.runs.completed"));
         Assert.Equal(3, Sum("sayiir.tasks.executed"));
@@ -107,7 +118,7 @@ public sealed class TelemetryTests : IDisposable
 
         Assert.Equal("ABC", await Wait.ForAsync(cluster.Client.WaitForResultAsync<string>(id), LongDeadline, "the run after the kill"));
 
-        await Wait.UntilAsync(() => _spans.Any(s => s.DisplayName == "task c" && Tag(s, "sayiir.instance_id") == id), LongDeadline, "task c's span");
+        await _captured.UntilAsync(() => _spans.Any(s => s.DisplayName == "task c" && Tag(s, "sayiir.instance_id") == id), LongDeadline, "task c's span");
         var mine = _spans.Where(s => Tag(s, "sayiir.instance_id") == id).ToList();
         Assert.Contains(mine, s => s.DisplayName == "run obs_traced_stuck (resumed)");
         Assert.All(mine, s => Assert.Equal(traceId, s.TraceId));

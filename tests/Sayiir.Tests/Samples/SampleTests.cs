@@ -26,27 +26,9 @@ public abstract class SampleTests(SayiirCluster cluster) : ClusterScenarios(clus
     // ----- order processing
 
     [Fact]
-    public async Task OrderProcessing_ExpressOrder_RetriesReservationAndShipsExpress()
-    {
-        var id = NewId("order-express");
-        var order = NewOrder(id, "express", new OrderLine("keyboard", 1, 89.90m), new OrderLine("usb-cable", 2, 7.50m));
-
-        var receipt = await Run(OrderProcessingWorkflow.Definition, order, id);
-
-        Assert.Equal(104.90m, receipt.Amount);
-        Assert.Equal(order.CustomerEmail, receipt.CustomerEmail);
-        Assert.Equal("Rapid Couriers", receipt.Shipment?.Carrier);
-        Assert.True(receipt.CustomerNotified);
-        // The flaky warehouse rejects the first reservation; the branch's retry policy absorbs it.
-        Assert.Equal(2, (await Client.GetTaskResultAsync<Reservation>(id, "reserve_inventory")).Attempt);
-        var payment = await Client.GetTaskResultAsync<Payment>(id, "charge_payment");
-        Assert.Equal(1, payment.Attempt);
-        Assert.Equal(payment.TransactionId, receipt.TransactionId);
-    }
-
-    [Fact]
     public async Task OrderProcessing_LargeOrder_PaymentTimesOutOnceThenSucceeds()
     {
+        // Real time: the sample's gateway stalls until the 1 s task timeout and has no hook telling when the attempt's timer is armed.
         var id = NewId("order-large");
         var order = NewOrder(id, "standard", new OrderLine("laptop", 1, OrderProcessingWorkflow.SlowReviewThreshold + 499m));
 
@@ -56,20 +38,6 @@ public abstract class SampleTests(SayiirCluster cluster) : ClusterScenarios(clus
         Assert.Equal(order.Total, receipt.Amount);
         Assert.Equal("National Post", receipt.Shipment?.Carrier);
         Assert.NotNull(await Client.GetTaskResultAsync<Receipt>(id, "ship_standard"));
-    }
-
-    [Fact]
-    public async Task OrderProcessing_UnknownShippingMethod_TakesTheDefaultBranch()
-    {
-        var id = NewId("order-drone");
-
-        var receipt = await Run(OrderProcessingWorkflow.Definition, NewOrder(id, "drone", new OrderLine("headphones", 1, 59m)), id);
-
-        Assert.Equal("drone", receipt.ShippingMethod);
-        Assert.NotNull(receipt.Shipment);
-        Assert.NotNull(await Client.GetTaskResultAsync<Receipt>(id, "ship_fallback"));
-        await Assert.ThrowsAsync<TaskResultNotFoundException>(() => Client.GetTaskResultAsync<Receipt>(id, "ship_standard"));
-        await Assert.ThrowsAsync<TaskResultNotFoundException>(() => Client.GetTaskResultAsync<Receipt>(id, "ship_express"));
     }
 
     [Fact]
@@ -139,19 +107,6 @@ public abstract class SampleTests(SayiirCluster cluster) : ClusterScenarios(clus
     }
 
     [Fact]
-    public async Task Approval_NoDecisionWithinQuickWindow_FailsWithSignalTimeout()
-    {
-        var id = NewId("expense-timeout");
-
-        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() =>
-            Run(ApprovalWorkflow.QuickTimeout, new ExpenseRequest("kim", "new monitor", 310m), id));
-
-        Assert.Equal("await_approval", ex.Failure.TaskId);
-        Assert.Equal(typeof(SignalTimeoutException).FullName, ex.Failure.ErrorType);
-        Assert.Equal(typeof(SignalTimeoutException).FullName, (await Client.GetStatusAsync(id)).Failure?.ErrorType);
-    }
-
-    [Fact]
     public async Task Approval_DecisionSentBeforeTheRunStarts_IsBufferedAndUsed()
     {
         var id = NewId("expense-early");
@@ -163,8 +118,77 @@ public abstract class SampleTests(SayiirCluster cluster) : ClusterScenarios(clus
     }
 }
 
+/// <summary>
+/// The samples' runs that wait on engine time (the warehouse's 200 ms retry backoff, the quick approval window), on a
+/// virtual clock.
+/// </summary>
+public abstract class VirtualTimeSampleTests(VirtualTimeFixture fixture) : VirtualTimeScenarios(fixture)
+{
+    // Starts the run, moves the clock through every wait due within a minute, and returns the result.
+    private async Task<T> RunAsync<TIn, T>(WorkflowDefinition<TIn, T> flow, TIn input, string id)
+    {
+        await Client.StartAsync(flow, input, id);
+        await Env.AdvanceTimeAsync(TimeSpan.FromMinutes(1));
+        return await Wait.ForAsync(Client.WaitForResultAsync<T>(id), Deadline, $"run '{id}' of {flow.Name}");
+    }
+
+    private static Order NewOrder(string id, string shipping, params OrderLine[] lines) => new(id, $"{id}@example.com", lines, shipping);
+
+    [Fact]
+    public async Task OrderProcessing_ExpressOrder_RetriesReservationAndShipsExpress()
+    {
+        var id = NewId("order-express");
+        var order = NewOrder(id, "express", new OrderLine("keyboard", 1, 89.90m), new OrderLine("usb-cable", 2, 7.50m));
+
+        var receipt = await RunAsync(OrderProcessingWorkflow.Definition, order, id);
+
+        Assert.Equal(104.90m, receipt.Amount);
+        Assert.Equal(order.CustomerEmail, receipt.CustomerEmail);
+        Assert.Equal("Rapid Couriers", receipt.Shipment?.Carrier);
+        Assert.True(receipt.CustomerNotified);
+        // The flaky warehouse rejects the first reservation; the branch's retry policy absorbs it.
+        Assert.Equal(2, (await Client.GetTaskResultAsync<Reservation>(id, "reserve_inventory")).Attempt);
+        var payment = await Client.GetTaskResultAsync<Payment>(id, "charge_payment");
+        Assert.Equal(1, payment.Attempt);
+        Assert.Equal(payment.TransactionId, receipt.TransactionId);
+    }
+
+    [Fact]
+    public async Task OrderProcessing_UnknownShippingMethod_TakesTheDefaultBranch()
+    {
+        var id = NewId("order-drone");
+
+        var receipt = await RunAsync(OrderProcessingWorkflow.Definition, NewOrder(id, "drone", new OrderLine("headphones", 1, 59m)), id);
+
+        Assert.Equal("drone", receipt.ShippingMethod);
+        Assert.NotNull(receipt.Shipment);
+        Assert.NotNull(await Client.GetTaskResultAsync<Receipt>(id, "ship_fallback"));
+        await Assert.ThrowsAsync<TaskResultNotFoundException>(() => Client.GetTaskResultAsync<Receipt>(id, "ship_standard"));
+        await Assert.ThrowsAsync<TaskResultNotFoundException>(() => Client.GetTaskResultAsync<Receipt>(id, "ship_express"));
+    }
+
+    [Fact]
+    public async Task Approval_NoDecisionWithinQuickWindow_FailsWithSignalTimeout()
+    {
+        var id = NewId("expense-timeout");
+
+        var ex = await Assert.ThrowsAsync<WorkflowFailedException>(() =>
+            RunAsync(ApprovalWorkflow.QuickTimeout, new ExpenseRequest("kim", "new monitor", 310m), id));
+
+        Assert.Equal("await_approval", ex.Failure.TaskId);
+        Assert.Equal(typeof(SignalTimeoutException).FullName, ex.Failure.ErrorType);
+        Assert.Equal(typeof(SignalTimeoutException).FullName, (await Client.GetStatusAsync(id)).Failure?.ErrorType);
+    }
+}
+
 [Collection(SharedClusters.Memory)]
 public sealed class MemorySampleTests(MemoryClusterFixture fixture) : SampleTests(fixture.Cluster);
 
 [Collection(SharedClusters.Postgres)]
 public sealed class PostgresSampleTests(PostgresClusterFixture fixture) : SampleTests(fixture.Cluster);
+
+[Collection(VirtualTimeEnvironments.Memory)]
+public sealed class MemoryVirtualTimeSampleTests(MemoryVirtualTimeFixture fixture) : VirtualTimeSampleTests(fixture);
+
+[Collection(VirtualTimeEnvironments.Postgres)]
+public sealed class PostgresVirtualTimeSampleTests(PostgresVirtualTimeFixture fixture) : VirtualTimeSampleTests(fixture);

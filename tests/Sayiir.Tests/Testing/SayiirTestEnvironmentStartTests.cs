@@ -61,12 +61,12 @@ public sealed class SayiirTestEnvironmentStartTests
         });
         var id = NewId("env-stuck");
         await env.Client.StartAsync(BlockedTask, 1, id);
-        await Wait.UntilAsync(() => Probe.Executions(id, "stuck") == 1, Deadline, "the blocked task to start");
+        await Probe.ExecutedAsync(id, "stuck", 1, Deadline);
 
         var error = await Assert.ThrowsAsync<TimeoutException>(() => env.AdvanceTimeAsync(TimeSpan.FromMinutes(1)));
         Assert.Contains($"run '{id}' (env_blocked_task) is Running task 'stuck'", error.Message, StringComparison.Ordinal);
 
         await env.Client.CancelAsync(id);
-        await Wait.UntilAsync(async () => (await env.Client.GetStatusAsync(id)).State == WorkflowState.Cancelled, Deadline, "the blocked run to be cancelled");
+        await Assert.ThrowsAsync<WorkflowCancelledException>(() => Wait.ForAsync(env.Client.WaitForResultAsync<int>(id), Deadline, "the blocked run to be cancelled"));
     }
 }
