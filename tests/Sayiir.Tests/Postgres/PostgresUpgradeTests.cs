@@ -15,19 +15,35 @@ public sealed class PostgresUpgradeTests
 {
     private const string FixtureResource = "Sayiir.Tests.Fixtures.previous-version.sql";
 
+    // Written by the previous landed version (schema version 3); see Fixtures/README.md.
+    private const string SchemaV3FixtureResource = "Sayiir.Tests.Fixtures.previous-version-3.sql";
+
     private static readonly string[] FixtureRuns =
     [
         "upgrade-completed", "upgrade-failed", "upgrade-awaiting", "upgrade-buffered", "upgrade-napping", "upgrade-short-nap", "upgrade-fork",
     ];
 
-    [Fact]
-    public async Task StartUp_DatabaseWrittenByPreviousVersion_MigratesSchemaAndContinuesItsRuns()
+    [Theory]
+    [InlineData(FixtureResource)]
+    [InlineData(SchemaV3FixtureResource)]
+    public async Task StartUp_DatabaseWrittenByPreviousVersion_MigratesSchemaAndContinuesItsRuns(string fixture)
     {
-        var cs = await RestoreFixtureAsync("upgrade_previous");
-        // The fixture has the previous layout: no versions, no history sequence numbers.
-        Assert.Equal(false, await ScalarAsync(cs, "SELECT to_regclass('sayiir_schema_migrations') IS NOT NULL"));
-        Assert.Equal(0L, await ScalarAsync(cs,
-            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'sayiir_history' AND column_name = 'seq'"));
+        var cs = await RestoreFixtureAsync("upgrade_previous", fixture);
+        // Both fixtures hold runs of the same instance ids: count this case's executions only.
+        var baseline = ExecutionCounts();
+        if (fixture == FixtureResource)
+        {
+            // The oldest fixture has the layout before versioned migrations: no versions, no history sequence numbers.
+            Assert.Equal(false, await ScalarAsync(cs, "SELECT to_regclass('sayiir_schema_migrations') IS NOT NULL"));
+            Assert.Equal(0L, await ScalarAsync(cs,
+                "SELECT count(*) FROM information_schema.columns WHERE table_name = 'sayiir_history' AND column_name = 'seq'"));
+        }
+        else
+        {
+            // The previous landed version's: schema version 3, before workflow versions were listed and catalogued.
+            Assert.Equal(3L, await ScalarAsync(cs, "SELECT max(version)::bigint FROM sayiir_schema_migrations"));
+            Assert.Equal(false, await ScalarAsync(cs, "SELECT to_regclass('sayiir_definitions') IS NOT NULL"));
+        }
         var oldRows = await HistoryRowsAsync(cs);
         var oldMaxId = oldRows.Max(r => r.Id);
 
@@ -85,7 +101,7 @@ public sealed class PostgresUpgradeTests
             await client.SignalAsync("upgrade-failed", "approve", "dave");
             await client.SignalAsync("upgrade-failed", "confirm", "erin");
             Assert.Equal("confirmed by erin", await ResultAsync(client, "upgrade-failed"));
-            AssertExecutions("upgrade-failed", ("prepare", 0), ("check", 1), ("approved", 1), ("finish", 1));
+            AssertExecutions(baseline, "upgrade-failed", ("prepare", 0), ("check", 1), ("approved", 1), ("finish", 1));
             Assert.Equal("f|prepared|checked", await client.GetTaskResultAsync<string>("upgrade-failed", "check"));
 
             // Awaiting a signal after two checkpointed tasks: continues when signalled; the two are not re-run.
@@ -96,18 +112,18 @@ public sealed class PostgresUpgradeTests
             await client.SignalAsync("upgrade-awaiting", "approve", "frank");
             await client.SignalAsync("upgrade-awaiting", "confirm", "grace");
             Assert.Equal("confirmed by grace", await ResultAsync(client, "upgrade-awaiting"));
-            AssertExecutions("upgrade-awaiting", ("prepare", 0), ("check", 0), ("approved", 1), ("finish", 1));
+            AssertExecutions(baseline, "upgrade-awaiting", ("prepare", 0), ("check", 0), ("approved", 1), ("finish", 1));
             Assert.Equal("w|prepared|checked", await client.GetTaskResultAsync<string>("upgrade-awaiting", "check"));
 
             // A signal buffered by the previous version is consumed by the next wait.
             await client.SignalAsync("upgrade-buffered", "approve", "heidi");
             Assert.Equal("confirmed by early carol", await ResultAsync(client, "upgrade-buffered"));
-            AssertExecutions("upgrade-buffered", ("prepare", 0), ("check", 0), ("approved", 1), ("finish", 1));
+            AssertExecutions(baseline, "upgrade-buffered", ("prepare", 0), ("check", 0), ("approved", 1), ("finish", 1));
 
             // A fork with one branch finished: only the waiting branch continues; the join sees both outputs.
             await client.SignalAsync("upgrade-fork", "release", 7);
             Assert.Equal("fast=5 gated=1007", await ResultAsync(client, "upgrade-fork"));
-            AssertExecutions("upgrade-fork", ("fast_task", 0), ("gated_before", 0), ("gated_after", 1), ("join", 1));
+            AssertExecutions(baseline, "upgrade-fork", ("fast_task", 0), ("gated_before", 0), ("gated_after", 1), ("join", 1));
 
             // A delay whose wake instant passed while no silo ran (30 s after the fixture was written): it wakes and
             // continues. (Should this machine's clock be behind the one that wrote the fixture, it still waits.)
@@ -115,13 +131,13 @@ public sealed class PostgresUpgradeTests
             if (shortWakeAt < DateTimeOffset.UtcNow)
             {
                 Assert.Equal("s|tired|rested", await ResultAsync(client, "upgrade-short-nap"));
-                AssertExecutions("upgrade-short-nap", ("before_nap", 0), ("after_nap", 1));
+                AssertExecutions(baseline, "upgrade-short-nap", ("before_nap", 0), ("after_nap", 1));
             }
             else
             {
                 Assert.Equal(shortWakeAt, (await client.GetStatusAsync("upgrade-short-nap")).WakeAt);
                 await client.CancelAsync("upgrade-short-nap", "clock behind the fixture's", "tests");
-                AssertExecutions("upgrade-short-nap", ("before_nap", 0), ("after_nap", 0));
+                AssertExecutions(baseline, "upgrade-short-nap", ("before_nap", 0), ("after_nap", 0));
             }
 
             // A long delay keeps its stored wake instant; it can still be cancelled.
@@ -131,7 +147,7 @@ public sealed class PostgresUpgradeTests
                 LongDeadline, "upgrade-napping to be back in its delay");
             Assert.Equal(WakeInstant(oldRows, "upgrade-napping"), napping.WakeAt);
             Assert.Equal(WorkflowState.Cancelled, (await client.CancelAsync("upgrade-napping", "upgrade test", "tests")).State);
-            AssertExecutions("upgrade-napping", ("before_nap", 0), ("after_nap", 0));
+            AssertExecutions(baseline, "upgrade-napping", ("before_nap", 0), ("after_nap", 0));
 
             // History: the old rows are readable through the client, first, unchanged; new events follow them.
             foreach (var run in new[] { "upgrade-failed", "upgrade-awaiting", "upgrade-buffered", "upgrade-fork", "upgrade-short-nap", "upgrade-napping" })
@@ -198,12 +214,12 @@ public sealed class PostgresUpgradeTests
     }
 
     /// <summary>Restores the fixture dump into a new database (its psql meta-commands, <c>\restrict</c>, are skipped).</summary>
-    internal static async Task<string> RestoreFixtureAsync(string prefix)
+    internal static async Task<string> RestoreFixtureAsync(string prefix, string fixture = FixtureResource)
     {
         var cs = await PostgresServer.CreateDatabaseAsync(prefix);
         string script;
-        await using (var stream = typeof(PostgresUpgradeTests).Assembly.GetManifestResourceStream(FixtureResource)
-            ?? throw new InvalidOperationException($"embedded fixture {FixtureResource} is missing"))
+        await using (var stream = typeof(PostgresUpgradeTests).Assembly.GetManifestResourceStream(fixture)
+            ?? throw new InvalidOperationException($"embedded fixture {fixture} is missing"))
         using (var reader = new StreamReader(stream))
         {
             script = string.Join('\n', (await reader.ReadToEndAsync()).Split('\n').Where(line => !line.StartsWith('\\')));
@@ -219,8 +235,13 @@ public sealed class PostgresUpgradeTests
     private static DateTimeOffset WakeInstant(List<HistoryRow> rows, string instanceId) => DateTimeOffset.Parse(
         rows.Single(r => r.Instance == instanceId && r.Kind == (short)RunEventKind.DelayStarted).Detail!, CultureInfo.InvariantCulture);
 
-    private static void AssertExecutions(string instanceId, params (string Task, int Times)[] expected) =>
-        Assert.Equal(expected, expected.Select(e => (e.Task, Probe.Executions(instanceId, e.Task))));
+    private static Dictionary<(string Run, string Task), int> ExecutionCounts() =>
+        FixtureRuns.SelectMany(run => UpgradeFlows.All.SelectMany(w => w.Describe().AllNodes).Select(n => (run, n.Id)))
+            .Distinct()
+            .ToDictionary(k => k, k => Probe.Executions(k.run, k.Id));
+
+    private static void AssertExecutions(Dictionary<(string Run, string Task), int> baseline, string instanceId, params (string Task, int Times)[] expected) =>
+        Assert.Equal(expected, expected.Select(e => (e.Task, Probe.Executions(instanceId, e.Task) - baseline[(instanceId, e.Task)])));
 
     private static async Task WaitStateAsync(ISayiirClient client, string instanceId, WorkflowState state) =>
         await Wait.UntilAsync(async () => (await client.GetStatusAsync(instanceId)).State == state, LongDeadline, $"{instanceId} to be {state}");
