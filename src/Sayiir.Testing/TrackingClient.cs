@@ -101,6 +101,9 @@ internal sealed class TrackingClient(ISayiirClient inner) : ISayiirClient
     public Task<IReadOnlyList<WorkflowVersionInfo>> GetWorkflowVersionsAsync(string? workflowName = null, CancellationToken cancellationToken = default) =>
         inner.GetWorkflowVersionsAsync(workflowName, cancellationToken);
 
+    public Task<long> PurgeRunsAsync(RunQuery query, CancellationToken cancellationToken = default) =>
+        inner.PurgeRunsAsync(query, cancellationToken);
+
     public Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default) =>
         inner.ListRunsAsync(query, cancellationToken);
 

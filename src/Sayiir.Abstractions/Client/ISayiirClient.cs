@@ -161,6 +161,19 @@ public interface ISayiirClient
     /// <param name="cancellationToken">Stops the caller's wait.</param>
     Task<IReadOnlyList<WorkflowVersionInfo>> GetWorkflowVersionsAsync(string? workflowName = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Removes ended runs (Completed, Failed, Cancelled) matching <paramref name="query"/> — each run's state, history,
+    /// archived outputs and listing entry — and returns how many were removed. Active runs are never removed: the query's
+    /// active states are ignored (with no states given, every ended state is purged). It works through the matching runs
+    /// in steps of <see cref="RunQuery.PageSize"/>, so it never holds up live runs. A purged run is gone: its id reads as
+    /// <see cref="WorkflowState.NotFound"/> and may be started again.
+    /// </summary>
+    /// <param name="query">Which runs: workflow, states, creation range; <see cref="RunQuery.ContinuationToken"/> must be null.</param>
+    /// <param name="cancellationToken">Stops the purge between steps (runs already purged stay purged).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="RunQuery.PageSize"/> is not within 1 to 1000.</exception>
+    /// <exception cref="ArgumentException">The query has a continuation token, or an invalid time range.</exception>
+    Task<long> PurgeRunsAsync(RunQuery query, CancellationToken cancellationToken = default);
+
     /// <summary>Lists runs, newest first, filtered by workflow, state and creation time, with keyset paging.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="RunQuery.PageSize"/> is not within 1 to 1000.</exception>
     /// <exception cref="ArgumentException"><see cref="RunQuery.CreatedFrom"/> is not before <see cref="RunQuery.CreatedBefore"/>, or the continuation token is not one a listing returned.</exception>

@@ -171,6 +171,29 @@ internal sealed class SayiirClient : ISayiirClient
         return await Run(instanceId).GetHistoryAsync().WaitAsync(cancellationToken);
     }
 
+    public async Task<long> PurgeRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        query.Validate();
+        if (query.ContinuationToken is not null)
+            throw new ArgumentException("PurgeRunsAsync works through every matching run itself: the query must not carry a continuation token.", nameof(query));
+        WorkflowState[] ended = [WorkflowState.Completed, WorkflowState.Failed, WorkflowState.Cancelled];
+        var states = query.States is { Count: > 0 } asked ? ended.Where(asked.Contains).ToArray() : ended;
+        if (states.Length == 0) return 0;
+        var step = query with { States = states };
+        var purged = 0L;
+        // One listing page per call: each call stays short, and purged runs leave the keyset behind the token.
+        do
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var result = await _grains.GetGrain<IRunQueryGrain>(0).PurgePageAsync(step).WaitAsync(cancellationToken);
+            purged += result.Purged;
+            step = step with { ContinuationToken = result.ContinuationToken };
+        }
+        while (step.ContinuationToken is not null);
+        return purged;
+    }
+
     public Task<WorkflowStatus> UpgradeAsync(string instanceId, string? toVersion = null, CancellationToken cancellationToken = default)
     {
         InvalidInstanceIdException.ThrowIfInvalid(instanceId);

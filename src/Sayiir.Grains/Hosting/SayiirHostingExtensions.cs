@@ -77,6 +77,7 @@ public static class SayiirHostingExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, RecoveryWatcher>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, TaskServicesCheck>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DefinitionCatalog>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, RunRetentionService>();
         AddClientServices(services);
 
         var storageSerializer = RunStateStorage.CreateSerializer();
@@ -94,6 +95,8 @@ public static class SayiirHostingExtensions
                 o.Invariant = AdoNetInvariant;
                 o.ConnectionString = connectionString;
                 o.GrainStorageSerializer = storageSerializer;
+                // A purged run's row goes (not a NULL payload left behind).
+                o.DeleteStateOnClear = true;
             });
             TypedErrorGrainStorage.Decorate(services, SayiirOptions.StorageName, postgres.ConnectionString);
             builder.UseAdoNetReminderService(o =>

@@ -59,7 +59,48 @@ public sealed class SayiirOptions
 
     /// <summary>The largest accepted <see cref="HandoffTimeout"/>.</summary>
     internal static readonly TimeSpan MaxHandoffTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How long a completed run is kept after it ended (its last state change) before the background purge removes it
+    /// — its state row, history, archived outputs and listing entry. Null keeps completed runs forever. Runs of a
+    /// workflow listed in <see cref="RetentionByWorkflow"/> follow that entry instead. Must be positive when set.
+    /// <para>Default: null (kept forever).</para>
+    /// </summary>
+    public TimeSpan? RetainCompletedRuns { get; set; }
+
+    /// <summary>
+    /// How long a failed or cancelled run is kept after it ended; null keeps them forever (see
+    /// <see cref="RetainCompletedRuns"/>). Must be positive when set.
+    /// <para>Default: null (kept forever).</para>
+    /// </summary>
+    public TimeSpan? RetainFailedRuns { get; set; }
+
+    /// <summary>Retention per workflow name, replacing <see cref="RetainCompletedRuns"/> and <see cref="RetainFailedRuns"/> for that workflow.</summary>
+    public IDictionary<string, RunRetention> RetentionByWorkflow { get; } = new Dictionary<string, RunRetention>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// How often the background purge looks for runs past their retention (one silo of the cluster does it at a time).
+    /// Must be positive.
+    /// <para>Default: 1 minute.</para>
+    /// </summary>
+    public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How many runs one purge step removes before it yields (the purge goes on in steps until nothing is due), so a
+    /// large backlog never holds up live runs. Within [1, 1000].
+    /// <para>Default: 200.</para>
+    /// </summary>
+    public int PurgeBatchSize { get; set; } = 200;
+
+    /// <summary>Whether any retention is configured (otherwise no purge runs).</summary>
+    internal bool HasRetention => RetainCompletedRuns is not null || RetainFailedRuns is not null
+        || RetentionByWorkflow.Values.Any(r => r.Completed is not null || r.FailedOrCancelled is not null);
 }
+
+/// <summary>How long the ended runs of one workflow are kept (null: forever).</summary>
+/// <param name="Completed">How long a completed run is kept after it ended.</param>
+/// <param name="FailedOrCancelled">How long a failed or cancelled run is kept after it ended.</param>
+public sealed record RunRetention(TimeSpan? Completed, TimeSpan? FailedOrCancelled);
 
 /// <summary>
 /// Settings of the client side (co-hosted or client-only), set with

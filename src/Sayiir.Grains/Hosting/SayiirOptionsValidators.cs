@@ -30,7 +30,23 @@ internal sealed class SayiirOptionsValidator(IOptions<ReminderOptions> reminders
             failures.Add($"{nameof(SayiirOptions)}.{nameof(SayiirOptions.HandoffTimeout)} must be within [{TimeSpan.Zero}, {SayiirOptions.MaxHandoffTimeout}] " +
                 $"(was {options.HandoffTimeout}).");
         }
+        PositiveIfSet(nameof(SayiirOptions.RetainCompletedRuns), options.RetainCompletedRuns, failures);
+        PositiveIfSet(nameof(SayiirOptions.RetainFailedRuns), options.RetainFailedRuns, failures);
+        foreach (var (workflow, retention) in options.RetentionByWorkflow)
+        {
+            if (retention is null) { failures.Add($"{nameof(SayiirOptions)}.{nameof(SayiirOptions.RetentionByWorkflow)}['{workflow}'] is null."); continue; }
+            PositiveIfSet($"{nameof(SayiirOptions.RetentionByWorkflow)}['{workflow}'].{nameof(RunRetention.Completed)}", retention.Completed, failures);
+            PositiveIfSet($"{nameof(SayiirOptions.RetentionByWorkflow)}['{workflow}'].{nameof(RunRetention.FailedOrCancelled)}", retention.FailedOrCancelled, failures);
+        }
+        Positive(nameof(SayiirOptions.PurgeInterval), options.PurgeInterval, failures);
+        if (options.PurgeBatchSize is < 1 or > 1000)
+            failures.Add($"{nameof(SayiirOptions)}.{nameof(SayiirOptions.PurgeBatchSize)} must be within [1, 1000] (was {options.PurgeBatchSize}).");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void PositiveIfSet(string option, TimeSpan? value, List<string> failures)
+    {
+        if (value is { } set) Positive(option, set, failures);
     }
 
     private static void Positive(string option, TimeSpan value, List<string> failures)

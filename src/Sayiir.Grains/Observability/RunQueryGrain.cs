@@ -7,6 +7,19 @@ namespace Sayiir.Observability;
 [StatelessWorker, Reentrant]
 internal sealed class RunQueryGrain(IRunJournal journal, WorkflowRegistry registry) : Grain, IRunQueryGrain
 {
+    public async Task<PurgeStep> PurgePageAsync(RunQuery query)
+    {
+        query.Validate();
+        var page = await journal.ListAsync(query);
+        var purged = 0L;
+        foreach (var chunk in page.Runs.Where(r => r.State is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled).Chunk(16))
+        {
+            var results = await Task.WhenAll(chunk.Select(r => GrainFactory.GetGrain<IWorkflowGrain>(r.InstanceId).PurgeAsync(null)));
+            purged += results.Count(removed => removed);
+        }
+        return new PurgeStep(purged, page.ContinuationToken);
+    }
+
     public async Task<List<WorkflowVersionInfo>> VersionsAsync(string? workflowName)
     {
         var usage = await journal.ActiveRunsByDefinitionAsync(workflowName);

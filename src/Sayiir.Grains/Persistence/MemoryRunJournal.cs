@@ -26,6 +26,17 @@ internal sealed class MemoryRunJournal(IGrainFactory grains, ILogger<MemoryRunJo
     public override async Task<IReadOnlyList<DefinitionUsage>> ActiveRunsByDefinitionAsync(string? workflowName, CancellationToken cancellationToken = default) =>
         await Store.ActiveRunsByDefinitionAsync(workflowName).WaitAsync(cancellationToken);
 
+    public override async Task DeleteRunAsync(string instanceId, CancellationToken cancellationToken = default)
+    {
+        // Events of the run still queued here would otherwise be written after the delete.
+        await FlushAsync().WaitAsync(cancellationToken);
+        await Store.DeleteRunAsync(instanceId).WaitAsync(cancellationToken);
+    }
+
+    public override async Task<IReadOnlyList<string>> ExpiredRunsAsync(string? workflowName, IReadOnlyCollection<string> exceptWorkflows,
+        IReadOnlyList<WorkflowState> states, DateTimeOffset endedBefore, int limit, CancellationToken cancellationToken = default) =>
+        await Store.ExpiredRunsAsync(workflowName, [.. exceptWorkflows], [.. states], endedBefore, limit).WaitAsync(cancellationToken);
+
     public override Task SaveDefinitionsAsync(IReadOnlyList<DefinitionRecord> definitions, CancellationToken cancellationToken = default) =>
         Store.SaveDefinitionsAsync([.. definitions]).WaitAsync(cancellationToken);
 
@@ -56,6 +67,12 @@ internal interface IMemoryRunStoreGrain : IGrainWithIntegerKey
     [Alias("ActiveRunsByDefinition")]
     Task<List<DefinitionUsage>> ActiveRunsByDefinitionAsync(string? workflowName);
 
+    [Alias("DeleteRun")]
+    Task DeleteRunAsync(string instanceId);
+
+    [Alias("ExpiredRuns")]
+    Task<List<string>> ExpiredRunsAsync(string? workflowName, List<string> exceptWorkflows, List<WorkflowState> states, DateTimeOffset endedBefore, int limit);
+
     [Alias("SaveDefinitions")]
     Task SaveDefinitionsAsync(List<DefinitionRecord> definitions);
 
@@ -80,6 +97,22 @@ internal sealed class MemoryRunStoreGrain : Grain, IMemoryRunStoreGrain
             .Where(r => workflowName is null || r.WorkflowName == workflowName)
             .GroupBy(r => (r.WorkflowName, r.WorkflowVersion, r.DefinitionHash))
             .Select(g => new DefinitionUsage(g.Key.WorkflowName, g.Key.WorkflowVersion, g.Key.DefinitionHash, g.LongCount()))
+            .ToList());
+
+    public Task DeleteRunAsync(string instanceId)
+    {
+        _history.Remove(instanceId);
+        foreach (var key in _outputs.Keys.Where(k => k.InstanceId == instanceId).ToList()) _outputs.Remove(key);
+        if (_runs.Remove(instanceId, out var run)) _newestFirst.Remove(new RunPageToken(run.CreatedAt, run.InstanceId));
+        return Task.CompletedTask;
+    }
+
+    public Task<List<string>> ExpiredRunsAsync(string? workflowName, List<string> exceptWorkflows, List<WorkflowState> states, DateTimeOffset endedBefore, int limit) =>
+        Task.FromResult(_runs.Values
+            .Where(r => states.Contains(r.State) && (r.UpdatedAt ?? r.CreatedAt) < endedBefore)
+            .Where(r => workflowName is null ? !exceptWorkflows.Contains(r.WorkflowName) : r.WorkflowName == workflowName)
+            .Take(limit)
+            .Select(r => r.InstanceId)
             .ToList());
 
     public Task SaveDefinitionsAsync(List<DefinitionRecord> definitions)

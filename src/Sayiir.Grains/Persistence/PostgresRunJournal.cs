@@ -112,6 +112,40 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
         return usage;
     }
 
+    public override async Task DeleteRunAsync(string instanceId, CancellationToken cancellationToken = default)
+    {
+        // Events of the run still queued here would otherwise be written after the delete.
+        await FlushAsync().WaitAsync(cancellationToken);
+        await using var command = _dataSource.CreateCommand("DELETE FROM sayiir_history WHERE service_id = @service AND instance_id = @id");
+        command.Parameters.AddWithValue("service", _serviceId);
+        command.Parameters.AddWithValue("id", instanceId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public override async Task<IReadOnlyList<string>> ExpiredRunsAsync(string? workflowName, IReadOnlyCollection<string> exceptWorkflows,
+        IReadOnlyList<WorkflowState> states, DateTimeOffset endedBefore, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand(
+            $"""
+            SELECT GrainIdExtensionString FROM OrleansStorage
+             WHERE GrainTypeString = '{RunStateStorage.StateName}' AND ServiceId = @service AND SayiirStatus = ANY(@states)
+               AND SayiirUpdatedAt < @before
+               AND (@workflow::text IS NULL OR SayiirWorkflow = @workflow)
+               AND (@workflow::text IS NOT NULL OR NOT (SayiirWorkflow = ANY(@except)))
+             LIMIT @limit
+            """);
+        command.Parameters.AddWithValue("service", _serviceId);
+        command.Parameters.AddWithValue("states", states.Select(s => (short)s).ToArray());
+        command.Parameters.AddWithValue("before", endedBefore.UtcDateTime);
+        command.Parameters.Add(new NpgsqlParameter("workflow", NpgsqlDbType.Text) { Value = (object?)workflowName ?? DBNull.Value });
+        command.Parameters.AddWithValue("except", exceptWorkflows.ToArray());
+        command.Parameters.AddWithValue("limit", limit);
+        var ids = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) ids.Add(reader.GetString(0));
+        return ids;
+    }
+
     public override async Task SaveDefinitionsAsync(IReadOnlyList<DefinitionRecord> definitions, CancellationToken cancellationToken = default)
     {
         if (definitions.Count == 0) return;

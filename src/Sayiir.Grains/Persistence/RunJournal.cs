@@ -28,6 +28,16 @@ internal interface IRunJournal
     /// <summary>How many runs that have not ended use each definition (of one workflow, or of all).</summary>
     Task<IReadOnlyList<DefinitionUsage>> ActiveRunsByDefinitionAsync(string? workflowName, CancellationToken cancellationToken = default);
 
+    /// <summary>Removes a run's history, archived outputs and (where the journal keeps one) its listing entry.</summary>
+    Task DeleteRunAsync(string instanceId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> ended runs in <paramref name="states"/> whose state was last written before
+    /// <paramref name="endedBefore"/>: of <paramref name="workflowName"/>, or (null) of any workflow not in <paramref name="exceptWorkflows"/>.
+    /// </summary>
+    Task<IReadOnlyList<string>> ExpiredRunsAsync(string? workflowName, IReadOnlyCollection<string> exceptWorkflows, IReadOnlyList<WorkflowState> states,
+        DateTimeOffset endedBefore, int limit, CancellationToken cancellationToken = default);
+
     /// <summary>Adds definitions to the catalog (by hash; a known hash is left as it is).</summary>
     Task SaveDefinitionsAsync(IReadOnlyList<DefinitionRecord> definitions, CancellationToken cancellationToken = default);
 
@@ -106,6 +116,11 @@ internal abstract partial class BatchingRunJournal : IRunJournal, ILifecyclePart
     public abstract Task<RunPage> ListAsync(RunQuery query, CancellationToken cancellationToken = default);
 
     public abstract Task<IReadOnlyList<DefinitionUsage>> ActiveRunsByDefinitionAsync(string? workflowName, CancellationToken cancellationToken = default);
+
+    public abstract Task DeleteRunAsync(string instanceId, CancellationToken cancellationToken = default);
+
+    public abstract Task<IReadOnlyList<string>> ExpiredRunsAsync(string? workflowName, IReadOnlyCollection<string> exceptWorkflows,
+        IReadOnlyList<WorkflowState> states, DateTimeOffset endedBefore, int limit, CancellationToken cancellationToken = default);
 
     public abstract Task SaveDefinitionsAsync(IReadOnlyList<DefinitionRecord> definitions, CancellationToken cancellationToken = default);
 

@@ -39,6 +39,11 @@ internal interface IWorkflowGrain : IGrainWithStringKey
     [Alias("Upgrade")]
     Task<WorkflowStatus> UpgradeAsync(string? toVersion);
 
+    // Removes an ended run (state, history, listing) when it ended before endedBefore (any time when null); false
+    // when the run is active, already gone, or ended later.
+    [Alias("Purge")]
+    Task<bool> PurgeAsync(DateTimeOffset? endedBefore);
+
     // Reads the run's history through its own silo, which flushes the events it buffered first.
     [AlwaysInterleave, Alias("GetHistory")]
     Task<List<RunHistoryEvent>> GetHistoryAsync();
@@ -61,7 +66,14 @@ internal interface IRunQueryGrain : IGrainWithIntegerKey
 
     [Alias("Versions")]
     Task<List<WorkflowVersionInfo>> VersionsAsync(string? workflowName);
+
+    // One step of an explicit purge: the ended runs of one listing page; the page's continuation token.
+    [Alias("PurgePage")]
+    Task<PurgeStep> PurgePageAsync(RunQuery query);
 }
+
+[GenerateSerializer, Alias("sayiir.PurgeStep"), Immutable]
+internal sealed record PurgeStep([property: Id(0)] long Purged, [property: Id(1)] string? ContinuationToken);
 
 /// <summary>Runs task attempts. Stateless workers activate on the caller's silo, so a task runs beside its run.</summary>
 [Alias("sayiir.ITaskWorkerGrain")]

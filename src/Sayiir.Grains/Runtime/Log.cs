@@ -32,6 +32,9 @@ internal static partial class Log
     [LoggerMessage(1009, LogLevel.Error, "Run {InstanceId} cannot continue here: workflow {WorkflowName} is not registered on this silo; it stays as it is and continues on a silo that has it")]
     public static partial void WorkflowMissing(ILogger logger, string instanceId, string workflowName);
 
+    [LoggerMessage(3051, LogLevel.Information, "Run {InstanceId} of {WorkflowName} purged: its state, history and listing entry were removed")]
+    public static partial void RunPurged(ILogger logger, string instanceId, string workflowName);
+
     [LoggerMessage(3050, LogLevel.Information, "Run {InstanceId} of {WorkflowName} moved from {From} to {To}")]
     public static partial void RunUpgraded(ILogger logger, string instanceId, string workflowName, string from, string to);
 

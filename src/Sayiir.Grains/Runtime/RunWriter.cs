@@ -155,6 +155,14 @@ internal sealed class RunWriter
         _submittedSeq = 0;
     }
 
+    /// <summary>The run's state row was deleted (purged): this activation now sees no run.</summary>
+    public void Deleted()
+    {
+        Run = _store.State ?? new WorkflowRunState();
+        _savedSeq = 0;
+        _submittedSeq = 0;
+    }
+
     /// <summary>Lets go of the run: saves what this activation finished and records no owner. Returns once written (or throws).</summary>
     public async Task ReleaseAsync()
     {

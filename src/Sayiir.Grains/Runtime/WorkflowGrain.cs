@@ -465,6 +465,29 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         await _writer.PersistAsync();
     }
 
+    public async Task<bool> PurgeAsync(DateTimeOffset? endedBefore)
+    {
+        // Active, absent, or its end still being saved: not purged.
+        if (!_run.IsTerminal || !_ended.Task.IsCompleted) return false;
+        if (endedBefore is { } cutoff && (_run.UpdatedAt ?? DateTimeOffset.MaxValue) >= cutoff) return false;
+        // Nothing of the run may still be on its way to storage (a write landing after the delete would bring it back).
+        await _writer.EnsureDurableAsync();
+        if (_writer.HasUnsavedChanges || !_run.IsTerminal) return false;
+        var workflow = _run.WorkflowName;
+        // History first: should the state delete fail, the run is still listed and the next purge finishes the job.
+        await _journal.DeleteRunAsync(InstanceId);
+        await _store.ClearStateAsync();
+        _writer.Deleted();
+        _listedState = WorkflowState.NotFound;
+        _listedHash = null;
+        // A finished run has no reminder left (unregistered when it ended); a stray one, from an unregistration that
+        // failed, finds no run at its next tick and unregisters itself, so the purge spends no reminder-table read on it.
+        Log.RunPurged(_logger, InstanceId, workflow ?? "");
+        SayiirTelemetry.RunsPurged.Add(1, SayiirTelemetry.WorkflowTag(workflow));
+        DeactivateOnIdle();
+        return true;
+    }
+
     public async Task<WorkflowStatus> UpgradeAsync(string? toVersion)
     {
         if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);

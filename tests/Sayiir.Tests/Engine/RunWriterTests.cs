@@ -333,5 +333,10 @@ public sealed class RunWriterTests
         public Task SaveDefinitionsAsync(IReadOnlyList<Sayiir.Persistence.DefinitionRecord> definitions, CancellationToken cancellationToken = default) => Task.CompletedTask;
 
         public Task<string?> ReadDefinitionShapeAsync(string hash, CancellationToken cancellationToken = default) => Task.FromResult<string?>(null);
+
+        public Task DeleteRunAsync(string instanceId, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+        public Task<IReadOnlyList<string>> ExpiredRunsAsync(string? workflowName, IReadOnlyCollection<string> exceptWorkflows, IReadOnlyList<WorkflowState> states,
+            DateTimeOffset endedBefore, int limit, CancellationToken cancellationToken = default) => Task.FromResult<IReadOnlyList<string>>([]);
     }
 }
