@@ -157,6 +157,8 @@ internal sealed class MemoryRunStoreGrain : Grain, IMemoryRunStoreGrain
         {
             if (after is { } a && RunPageToken.NewestFirst.Compare(key, a) <= 0) continue;
             var run = _runs[key.InstanceId];
+            // Signals buffered for a run that has not started: kept for retention, never listed.
+            if (run.State == WorkflowState.NotFound) continue;
             if (query.WorkflowName is { } w && run.WorkflowName != w) continue;
             if (states is not null && !states.Contains(run.State)) continue;
             if (query.CreatedFrom is { } from && run.CreatedAt < from) continue;

@@ -131,7 +131,7 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
              WHERE GrainTypeString = '{RunStateStorage.StateName}' AND ServiceId = @service AND SayiirStatus = ANY(@states)
                AND SayiirUpdatedAt < @before
                AND (@workflow::text IS NULL OR SayiirWorkflow = @workflow)
-               AND (@workflow::text IS NOT NULL OR NOT (SayiirWorkflow = ANY(@except)))
+               AND (@workflow::text IS NOT NULL OR SayiirWorkflow IS NULL OR NOT (SayiirWorkflow = ANY(@except)))
              LIMIT @limit
             """);
         command.Parameters.AddWithValue("service", _serviceId);

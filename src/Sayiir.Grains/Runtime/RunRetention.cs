@@ -23,6 +23,7 @@ internal sealed partial class RunPurgeGrain(
 {
     private static readonly WorkflowState[] Completed = [WorkflowState.Completed];
     private static readonly WorkflowState[] FailedOrCancelled = [WorkflowState.Failed, WorkflowState.Cancelled];
+    private static readonly WorkflowState[] NeverStarted = [WorkflowState.NotFound];
 
     // A round stays well inside Orleans' call timeout; whatever is left is purged by the next round.
     private const int MaxBatchesPerRound = 10;
@@ -36,6 +37,8 @@ internal sealed partial class RunPurgeGrain(
         var rules = new List<(string? Workflow, WorkflowState[] States, TimeSpan Keep)>();
         if (settings.RetainCompletedRuns is { } completed) rules.Add((null, Completed, completed));
         if (settings.RetainFailedRuns is { } failed) rules.Add((null, FailedOrCancelled, failed));
+        // Signals sent to ids whose run never started: kept as long as failed runs (else completed ones).
+        if ((settings.RetainFailedRuns ?? settings.RetainCompletedRuns) is { } orphans) rules.Add((null, NeverStarted, orphans));
         foreach (var (workflow, retention) in settings.RetentionByWorkflow)
         {
             if (retention.Completed is { } c) rules.Add((workflow, Completed, c));

@@ -177,7 +177,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
 
     private async ValueTask ListAsync(WorkflowRunState snapshot)
     {
-        if (snapshot.Status == _listedState && snapshot.DefinitionHash == _listedHash) return;
+        // Signals buffered for a run that has not started are listed too (not shown by listings), so retention finds them.
+        var buffering = !snapshot.Exists && snapshot.Signals.Count > 0;
+        if (snapshot.Status == _listedState && snapshot.DefinitionHash == _listedHash && !buffering) return;
         _listedState = snapshot.Status;
         _listedHash = snapshot.DefinitionHash;
         await _journal.RunChangedAsync(new RunSummary
@@ -467,12 +469,14 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
 
     public async Task<bool> PurgeAsync(DateTimeOffset? endedBefore)
     {
-        // Active, absent, or its end still being saved: not purged.
-        if (!_run.IsTerminal || !_ended.Task.IsCompleted) return false;
+        // Active, absent, or its end still being saved: not purged. Signals buffered for an id whose run never started
+        // go the same way once they are old enough.
+        var orphanSignals = !_run.Exists && _run.Signals.Count > 0;
+        if (!orphanSignals && (!_run.IsTerminal || !_ended.Task.IsCompleted)) return false;
         if (endedBefore is { } cutoff && (_run.UpdatedAt ?? DateTimeOffset.MaxValue) >= cutoff) return false;
         // Nothing of the run may still be on its way to storage (a write landing after the delete would bring it back).
         await _writer.EnsureDurableAsync();
-        if (_writer.HasUnsavedChanges || !_run.IsTerminal) return false;
+        if (_writer.HasUnsavedChanges || !(_run.IsTerminal || (!_run.Exists && _run.Signals.Count > 0))) return false;
         var workflow = _run.WorkflowName;
         // History first: should the state delete fail, the run is still listed and the next purge finishes the job.
         await _journal.DeleteRunAsync(InstanceId);

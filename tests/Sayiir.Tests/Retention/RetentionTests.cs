@@ -119,6 +119,8 @@ public sealed class RetentionTests(ITestOutputHelper output)
         var other = NewId("ret-other");
         var failed = NewId("ret-failed");
         var parked = NewId("ret-parked");
+        var early = NewId("ret-early-signal");
+        await client.SignalAsync(early, "go", "sent before any run");
         await client.RunAsync(Kept, "k", kept);
         await client.RunAsync(Other, "o", other);
         await Assert.ThrowsAsync<WorkflowFailedException>(() => client.RunAsync(Failing, "f", failed));
@@ -135,6 +137,10 @@ public sealed class RetentionTests(ITestOutputHelper output)
 
         Assert.Equal(WorkflowState.NotFound, (await client.GetStatusAsync(kept)).State);
         Assert.Equal(WorkflowState.Completed, (await client.GetStatusAsync(other)).State);
+        // The signal buffered for an id that never started went too: a run started now waits for a new one.
+        if (backend == Backend.Postgres) Assert.Equal((0L, 0L), await StoredRowsAsync(cluster.ConnectionString!, early));
+        await client.StartAsync(Parked, "late", early);
+        await Wait.UntilAsync(async () => (await client.GetStatusAsync(early)).State == WorkflowState.AwaitingSignal, Deadline, "the late run to wait for a new signal");
         Assert.Equal(WorkflowState.Failed, (await client.GetStatusAsync(failed)).State);
         Assert.Equal(WorkflowState.AwaitingSignal, (await client.GetStatusAsync(parked)).State);
 
