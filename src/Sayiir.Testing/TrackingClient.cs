@@ -104,6 +104,9 @@ internal sealed class TrackingClient(ISayiirClient inner) : ISayiirClient
     public Task<long> PurgeRunsAsync(RunQuery query, CancellationToken cancellationToken = default) =>
         inner.PurgeRunsAsync(query, cancellationToken);
 
+    public Task<WorkflowGraph> GetWorkflowGraphAsync(string workflowName, string? version = null, CancellationToken cancellationToken = default) =>
+        inner.GetWorkflowGraphAsync(workflowName, version, cancellationToken);
+
     public Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default) =>
         inner.ListRunsAsync(query, cancellationToken);
 

@@ -174,6 +174,16 @@ public interface ISayiirClient
     /// <exception cref="ArgumentException">The query has a continuation token, or an invalid time range.</exception>
     Task<long> PurgeRunsAsync(RunQuery query, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The graph of a workflow registered on the silos — every node with its id, kind, branches and options — for a
+    /// client that does not hold the definition (a dashboard drawing a run's flow, for one).
+    /// </summary>
+    /// <param name="workflowName">The workflow.</param>
+    /// <param name="version">The version label; null for the latest registered version.</param>
+    /// <param name="cancellationToken">Stops the caller's wait.</param>
+    /// <exception cref="WorkflowNotFoundException">No such workflow or version is registered on the silo that answered.</exception>
+    Task<WorkflowGraph> GetWorkflowGraphAsync(string workflowName, string? version = null, CancellationToken cancellationToken = default);
+
     /// <summary>Lists runs, newest first, filtered by workflow, state and creation time, with keyset paging.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="RunQuery.PageSize"/> is not within 1 to 1000.</exception>
     /// <exception cref="ArgumentException"><see cref="RunQuery.CreatedFrom"/> is not before <see cref="RunQuery.CreatedBefore"/>, or the continuation token is not one a listing returned.</exception>

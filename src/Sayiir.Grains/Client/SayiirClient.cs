@@ -194,6 +194,12 @@ internal sealed class SayiirClient : ISayiirClient
         return purged;
     }
 
+    public Task<WorkflowGraph> GetWorkflowGraphAsync(string workflowName, string? version = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(workflowName);
+        return _grains.GetGrain<IRunQueryGrain>(0).GraphAsync(workflowName, version).WaitAsync(cancellationToken);
+    }
+
     public Task<WorkflowStatus> UpgradeAsync(string instanceId, string? toVersion = null, CancellationToken cancellationToken = default)
     {
         InvalidInstanceIdException.ThrowIfInvalid(instanceId);

@@ -20,6 +20,15 @@ internal sealed class RunQueryGrain(IRunJournal journal, WorkflowRegistry regist
         return new PurgeStep(purged, page.ContinuationToken);
     }
 
+    public Task<WorkflowGraph> GraphAsync(string workflowName, string? version)
+    {
+        var versions = registry.Versions(workflowName);
+        if (versions.Count == 0) throw new WorkflowNotFoundException(workflowName);
+        var definition = version is null ? versions[^1] : registry.Find(workflowName, version)
+            ?? throw new WorkflowNotFoundException(workflowName, version, [.. versions.Select(v => v.Version)]);
+        return Task.FromResult(WorkflowGraph.From(definition));
+    }
+
     public async Task<List<WorkflowVersionInfo>> VersionsAsync(string? workflowName)
     {
         var usage = await journal.ActiveRunsByDefinitionAsync(workflowName);

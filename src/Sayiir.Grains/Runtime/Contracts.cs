@@ -67,6 +67,9 @@ internal interface IRunQueryGrain : IGrainWithIntegerKey
     [Alias("Versions")]
     Task<List<WorkflowVersionInfo>> VersionsAsync(string? workflowName);
 
+    [Alias("Graph")]
+    Task<WorkflowGraph> GraphAsync(string workflowName, string? version);
+
     // One step of an explicit purge: the ended runs of one listing page; the page's continuation token.
     [Alias("PurgePage")]
     Task<PurgeStep> PurgePageAsync(RunQuery query);

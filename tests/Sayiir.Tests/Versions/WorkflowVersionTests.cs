@@ -52,6 +52,30 @@ public sealed class WorkflowVersionTests
         }, Deadline, "the listing to show each run's version and hash");
     }
 
+    [Fact]
+    public async Task GetWorkflowGraphAsync_RegisteredVersions_DescribesEachVersionsNodesAndRefusesUnknownOnes()
+    {
+        await using var cluster = await SayiirCluster.StartAsync(Backend.Memory, Settings(VersionFlows.V1, VersionFlows.V2, FlowLanguageFlows.ForkSum));
+        var client = cluster.Client;
+
+        var latest = await client.GetWorkflowGraphAsync(VersionFlows.Name);
+        var v1 = await client.GetWorkflowGraphAsync(VersionFlows.Name, "1");
+        var fork = await client.GetWorkflowGraphAsync(FlowLanguageFlows.ForkSum.Name);
+
+        Assert.Equal(("2", VersionFlows.V2.Hash), (latest.Version, latest.Hash));
+        Assert.Equal(["prepare", "wait_go", "finish_v2"], latest.Steps.Select(n => n.Id));
+        Assert.Equal([FlowNodeKind.Task, FlowNodeKind.Signal, FlowNodeKind.Task], latest.Steps.Select(n => n.Kind));
+        Assert.Equal("go", latest.Steps[1].SignalName);
+        Assert.Equal("finish_v1", v1.Steps[^1].Id);
+        Assert.Equal(typeof(string).FullName, v1.InputType);
+        var forkNode = Assert.Single(fork.Steps, n => n.Kind == FlowNodeKind.Fork);
+        Assert.Equal(FlowLanguageFlows.ForkSum.Describe().Steps.Single(n => n.Kind == FlowNodeKind.Fork).Branches.Select(b => b.Name), forkNode.Branches.Select(b => b.Name));
+        Assert.NotNull(forkNode.Join);
+        var missing = await Assert.ThrowsAsync<WorkflowNotFoundException>(() => client.GetWorkflowGraphAsync(VersionFlows.Name, "7"));
+        Assert.Equal("7", missing.Version);
+        await Assert.ThrowsAsync<WorkflowNotFoundException>(() => client.GetWorkflowGraphAsync("no_such_workflow"));
+    }
+
     [Theory]
     [InlineData(Backend.Memory)]
     [InlineData(Backend.Postgres)]
