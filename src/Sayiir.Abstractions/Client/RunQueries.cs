@@ -72,8 +72,8 @@ public enum RunEventKind
     /// <c>Warning</c>, <c>Error</c>…; <see cref="RunHistoryEvent.Message"/>: <c>type: message</c> of the exception
     /// logged with it, if any). An attempt's lines are saved with its outcome, just before its
     /// <see cref="TaskCompleted"/> or <see cref="TaskFailed"/> event; past the per-attempt bound a last line says how
-    /// many were dropped. An attempt that never reported back (its silo died, or the run was cancelled or handed over
-    /// while it ran) leaves no lines.
+    /// many were dropped. An attempt that never reported back (its silo died, the run was cancelled while it ran, or it
+    /// outlived a hand-off window) leaves no lines.
     /// </summary>
     TaskLog = 19,
 }

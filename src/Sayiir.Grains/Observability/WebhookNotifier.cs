@@ -23,7 +23,8 @@ internal sealed class WebhookNotifier : IRunObserver, IDisposable
     {
         _options = options;
         _logger = logger;
-        _url = options.Url!.GetLeftPart(UriPartial.Path);
+        // For logs: no user info or query string, which may hold a secret.
+        _url = $"{options.Url!.Scheme}://{options.Url.Authority}{options.Url.AbsolutePath}";
         // One long-lived client per notifier; pooled connections are renewed so DNS changes are seen.
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = options.RequestTimeout };
     }
