@@ -166,8 +166,6 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
         var started = _time.GetTimestamp();
         var result = await RunUserCodeAsync(request, node, input, logger, cancellationToken);
         var elapsed = _time.GetElapsedTime(started).TotalMilliseconds;
-        // An abandoned attempt reports nothing to its run, its lines included.
-        if (result.Outcome == AttemptOutcome.Abandoned) return result;
         activity?.SetTag("sayiir.outcome", result.Outcome.ToString());
         if (result.Failure is { } failure)
         {
@@ -178,7 +176,8 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
         var tags = new TagList { SayiirTelemetry.WorkflowTag(request.WorkflowName), { "sayiir.outcome", result.Outcome.ToString() } };
         SayiirTelemetry.TasksExecuted.Add(1, tags);
         SayiirTelemetry.TaskDuration.Record(elapsed, tags);
-        return result with { DurationMs = elapsed, Logs = logger.Drain() };
+        // An abandoned attempt reports nothing to its run, its lines included.
+        return result with { DurationMs = elapsed, Logs = result.Outcome == AttemptOutcome.Abandoned ? null : logger.Drain() };
     }
 
     private async Task<TaskAttemptResult> RunUserCodeAsync(TaskAttemptRequest request, TaskNode node, object? input, TaskAttemptLogger logger,
