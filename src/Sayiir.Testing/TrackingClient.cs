@@ -110,5 +110,8 @@ internal sealed class TrackingClient(ISayiirClient inner) : ISayiirClient
     public Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default) =>
         inner.ListRunsAsync(query, cancellationToken);
 
+    public Task<IReadOnlyList<SiloInfo>> GetClusterAsync(CancellationToken cancellationToken = default) =>
+        inner.GetClusterAsync(cancellationToken);
+
     private static string NewInstanceId() => Guid.NewGuid().ToString("n");
 }

@@ -188,6 +188,12 @@ public interface ISayiirClient
     /// <exception cref="ArgumentOutOfRangeException"><see cref="RunQuery.PageSize"/> is not within 1 to 1000.</exception>
     /// <exception cref="ArgumentException"><see cref="RunQuery.CreatedFrom"/> is not before <see cref="RunQuery.CreatedBefore"/>, or the continuation token is not one a listing returned.</exception>
     Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The silos of the cluster that are not dead (by address), each with the runs it drives and the task attempts in
+    /// flight on it. Each active silo is asked for its figures (at most 5 s); one that does not answer has null figures.
+    /// </summary>
+    Task<IReadOnlyList<SiloInfo>> GetClusterAsync(CancellationToken cancellationToken = default);
 }
 
 /// <summary>A started run.</summary>

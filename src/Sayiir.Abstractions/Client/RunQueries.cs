@@ -64,6 +64,18 @@ public enum RunEventKind
 
     /// <summary>The run was moved onto another version of its workflow (detail: from and to, version and hash).</summary>
     Upgraded = 18,
+
+    /// <summary>
+    /// A line a task attempt wrote through <see cref="TaskContext.Logger"/> (task id and attempt: that attempt;
+    /// <see cref="RunHistoryEvent.At"/>: when it was written, on the engine's clock; <see cref="RunHistoryEvent.Detail"/>:
+    /// the formatted message; <see cref="RunHistoryEvent.ErrorType"/>: the level's name, <c>Information</c>,
+    /// <c>Warning</c>, <c>Error</c>…; <see cref="RunHistoryEvent.Message"/>: <c>type: message</c> of the exception
+    /// logged with it, if any). An attempt's lines are saved with its outcome, just before its
+    /// <see cref="TaskCompleted"/> or <see cref="TaskFailed"/> event; past the per-attempt bound a last line says how
+    /// many were dropped. An attempt that never reported back (its silo died, the run was cancelled while it ran, or it
+    /// outlived a hand-off window) leaves no lines.
+    /// </summary>
+    TaskLog = 19,
 }
 
 /// <summary>One entry of a run's durable history.</summary>
@@ -102,7 +114,7 @@ public sealed record RunHistoryEvent
 
     /// <summary>
     /// This event's outcome was later superseded by a rewind (<see cref="RunEventKind.Rewound"/>): an event of a node
-    /// (task started, completed, failed or retry scheduled; delay started or woken; signal awaited, received by the wait
+    /// (task started, completed, failed, retry scheduled or a task's log line; delay started or woken; signal awaited, received by the wait
     /// or consumed) recorded before a rewind that superseded that node. Computed when the history is read, not stored.
     /// </summary>
     [Id(9)] public bool Superseded { get; init; }

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace Sayiir;
 
 /// <summary>What a running task knows about itself. Passed to every task invocation.</summary>
@@ -5,8 +8,9 @@ public sealed class TaskContext
 {
     internal TaskContext(string workflowName, string instanceId, string taskId, int attempt,
         IReadOnlyDictionary<string, string> metadata, IServiceProvider services, CancellationToken cancellationToken,
-        string? idempotencyKey = null, int? loopIteration = null)
+        string? idempotencyKey = null, int? loopIteration = null, ILogger? logger = null)
     {
+        Logger = logger ?? NullLogger.Instance;
         IdempotencyKey = string.IsNullOrEmpty(idempotencyKey) ? $"{instanceId}/{taskId}" : idempotencyKey;
         LoopIteration = loopIteration;
         WorkflowName = workflowName;
@@ -50,6 +54,16 @@ public sealed class TaskContext
 
     /// <summary>The service scope of this attempt (one scope per attempt).</summary>
     public IServiceProvider Services { get; }
+
+    /// <summary>
+    /// A logger for this attempt. What it writes goes to the silo's logging (category
+    /// <c>Sayiir.Task.{workflow}.{taskId}</c>, in a scope naming the instance id, task and attempt) and is also kept
+    /// with the run: each line at or above <c>SayiirOptions.TaskLogMinimumLevel</c> becomes a
+    /// <see cref="RunEventKind.TaskLog"/> event of the run's history, saved with the attempt's outcome. The lines kept
+    /// per attempt are bounded (<c>SayiirOptions.TaskLogMaxLines</c>, <c>TaskLogMaxBytes</c>); the lines of an attempt
+    /// lost with its silo are lost with it.
+    /// </summary>
+    public ILogger Logger { get; }
 
     /// <summary>Fires when the run is cancelled, the attempt times out, or the silo shuts down.</summary>
     public CancellationToken CancellationToken { get; }

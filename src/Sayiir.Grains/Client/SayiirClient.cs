@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime.Messaging;
 using Sayiir.Hosting;
+using Sayiir.Observability;
 using Sayiir.Runtime;
 
 namespace Sayiir.Client;
@@ -217,6 +218,41 @@ internal sealed class SayiirClient : ISayiirClient
     }
 
     // Resolving a reference by interface type costs a type lookup per call; resolve the run grain's types once.
+    // wall clock: a call deadline for each silo's figures.
+    private static readonly TimeSpan SiloLoadTimeout = TimeSpan.FromSeconds(5);
+
+    public async Task<IReadOnlyList<SiloInfo>> GetClusterAsync(CancellationToken cancellationToken = default)
+    {
+        var hosts = await _grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(false, cancellationToken);
+        var live = hosts.Where(h => h.Status is not (SiloStatus.Dead or SiloStatus.None)).OrderBy(h => h.SiloAddress.ToParsableString(), StringComparer.Ordinal).ToList();
+        var loads = await Task.WhenAll(live.Select(h => LoadOfAsync(h, cancellationToken)));
+        return [.. live.Zip(loads, (host, load) => new SiloInfo
+        {
+            Address = host.SiloAddress.ToParsableString(),
+            Name = host.SiloName,
+            HostName = host.HostName,
+            Status = host.Status.ToString(),
+            StartedAt = host.StartTime == default ? null : new DateTimeOffset(DateTime.SpecifyKind(host.StartTime, DateTimeKind.Utc)),
+            ActiveRuns = load?.ActiveRuns,
+            AttemptsInFlight = load?.AttemptsInFlight,
+        })];
+    }
+
+    private async Task<SiloLoad?> LoadOfAsync(MembershipEntry host, CancellationToken cancellationToken)
+    {
+        if (host.Status != SiloStatus.Active) return null;
+        try
+        {
+            return await _grains.GetGrain<ISiloLoadGrain>(host.SiloAddress.ToParsableString()).GetLoadAsync()
+                .WaitAsync(SiloLoadTimeout, TimeProvider.System, cancellationToken); // wall clock: a call deadline
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Unreachable, stopping or just gone: shown without figures.
+            return null;
+        }
+    }
+
     private IWorkflowGrain Run(string instanceId)
     {
         var (grainType, interfaceType) = _runGrainTypes ??= ResolveRunGrainTypes();

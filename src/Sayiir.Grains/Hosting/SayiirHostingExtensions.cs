@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Serialization;
 using Orleans.Configuration;
 using Sayiir.Client;
+using Sayiir.Observability;
 using Sayiir.Persistence;
 using Sayiir.Runtime;
 
@@ -53,6 +54,9 @@ public static class SayiirHostingExtensions
         foreach (var workflow in newWorkflows) services.AddSingleton(new WorkflowRegistration(workflow));
         if (sayiir.ConfigureOptions is { } configureOptions) services.Configure(configureOptions);
         foreach (var filter in sayiir.TaskFilters) services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(ITaskFilter), filter));
+        foreach (var observer in sayiir.RunObservers) services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IRunObserver), observer));
+        foreach (var webhook in sayiir.Webhooks)
+            services.AddSingleton<IRunObserver>(sp => new WebhookNotifier(webhook, sp.GetRequiredService<ILogger<WebhookNotifier>>()));
         if (earlier is not null) return builder;
         services.AddSingleton(new SayiirSiloRegistration(sayiir.Storage));
 
@@ -74,6 +78,8 @@ public static class SayiirHostingExtensions
             if (collection.DeactivationTimeout < needed) collection.DeactivationTimeout = needed;
         });
         services.TryAddSingleton<LocalWorkers>();
+        services.TryAddSingleton<RunObservers>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<RunObservers>());
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, RecoveryWatcher>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, TaskServicesCheck>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DefinitionCatalog>();

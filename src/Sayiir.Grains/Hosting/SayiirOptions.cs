@@ -57,6 +57,40 @@ public sealed class SayiirOptions
     /// </summary>
     public TimeSpan HandoffTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How many lines a task attempt's <see cref="TaskContext.Logger"/> keeps with the run (as
+    /// <see cref="RunEventKind.TaskLog"/> events); later lines still reach the silo's logging, and a last kept line
+    /// says how many were dropped. Must be within [1, 10,000].
+    /// <para>Default: 100.</para>
+    /// </summary>
+    public int TaskLogMaxLines { get; set; } = 100;
+
+    /// <summary>
+    /// How many bytes (UTF-8, messages and exception summaries) of a task attempt's log lines are kept with the run:
+    /// the line that crosses the bound is cut, later ones are dropped (and counted). Must be within [1 KB, 1 MB].
+    /// <para>Default: 16 KB (16,384).</para>
+    /// </summary>
+    public int TaskLogMaxBytes { get; set; } = 16 * 1024;
+
+    /// <summary>
+    /// The lowest level of the task log lines kept with the run (lower ones only reach the silo's logging);
+    /// <see cref="Microsoft.Extensions.Logging.LogLevel.None"/> keeps none.
+    /// <para>Default: <see cref="Microsoft.Extensions.Logging.LogLevel.Information"/>.</para>
+    /// </summary>
+    public Microsoft.Extensions.Logging.LogLevel TaskLogMinimumLevel { get; set; } = Microsoft.Extensions.Logging.LogLevel.Information;
+
+    /// <summary>
+    /// How many run changes wait for each <see cref="IRunObserver"/> on a silo; a change that finds its queue full is
+    /// dropped for that observer (and logged), so a slow observer never holds runs back. Must be within [1, 1,000,000].
+    /// <para>Default: 10,000.</para>
+    /// </summary>
+    public int RunObserverQueueCapacity { get; set; } = 10_000;
+
+    internal const int MaxTaskLogLines = 10_000;
+    internal const int MinTaskLogBytes = 1024;
+    internal const int MaxTaskLogBytes = 1024 * 1024;
+    internal const int MaxRunObserverQueueCapacity = 1_000_000;
+
     /// <summary>The largest accepted <see cref="HandoffTimeout"/>.</summary>
     internal static readonly TimeSpan MaxHandoffTimeout = TimeSpan.FromMinutes(10);
 

@@ -41,12 +41,22 @@ internal sealed class SayiirOptionsValidator(IOptions<ReminderOptions> reminders
         Positive(nameof(SayiirOptions.PurgeInterval), options.PurgeInterval, failures);
         if (options.PurgeBatchSize is < 1 or > 1000)
             failures.Add($"{nameof(SayiirOptions)}.{nameof(SayiirOptions.PurgeBatchSize)} must be within [1, 1000] (was {options.PurgeBatchSize}).");
+        Within(nameof(SayiirOptions.TaskLogMaxLines), options.TaskLogMaxLines, 1, SayiirOptions.MaxTaskLogLines, failures);
+        Within(nameof(SayiirOptions.TaskLogMaxBytes), options.TaskLogMaxBytes, SayiirOptions.MinTaskLogBytes, SayiirOptions.MaxTaskLogBytes, failures);
+        Within(nameof(SayiirOptions.RunObserverQueueCapacity), options.RunObserverQueueCapacity, 1, SayiirOptions.MaxRunObserverQueueCapacity, failures);
+        if (!Enum.IsDefined(options.TaskLogMinimumLevel))
+            failures.Add($"{nameof(SayiirOptions)}.{nameof(SayiirOptions.TaskLogMinimumLevel)} is not a log level (was {(int)options.TaskLogMinimumLevel}).");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
     private static void PositiveIfSet(string option, TimeSpan? value, List<string> failures)
     {
         if (value is { } set) Positive(option, set, failures);
+    }
+
+    private static void Within(string option, int value, int min, int max, List<string> failures)
+    {
+        if (value < min || value > max) failures.Add($"{nameof(SayiirOptions)}.{option} must be within [{min}, {max}] (was {value}).");
     }
 
     private static void Positive(string option, TimeSpan value, List<string> failures)

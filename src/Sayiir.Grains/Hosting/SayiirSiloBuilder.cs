@@ -16,6 +16,10 @@ public sealed class SayiirSiloBuilder
 
     internal List<Type> TaskFilters { get; } = [];
 
+    internal List<Type> RunObservers { get; } = [];
+
+    internal List<WebhookNotifierOptions> Webhooks { get; } = [];
+
     /// <summary>Registers a workflow. Every silo of a cluster must register the same workflows.</summary>
     public SayiirSiloBuilder AddWorkflow(WorkflowDefinition workflow)
     {
@@ -53,6 +57,33 @@ public sealed class SayiirSiloBuilder
     public SayiirSiloBuilder AddTaskFilter<TFilter>() where TFilter : class, ITaskFilter
     {
         if (!TaskFilters.Contains(typeof(TFilter))) TaskFilters.Add(typeof(TFilter));
+        return this;
+    }
+
+    /// <summary>
+    /// Tells <typeparamref name="TObserver"/> about every durable state change of the runs this silo drives (see
+    /// <see cref="IRunObserver"/> for when and how often). The observer is a singleton resolved from the silo's services
+    /// once; registering the same type again (from this or another <c>AddSayiir</c> call) changes nothing.
+    /// </summary>
+    public SayiirSiloBuilder AddRunObserver<TObserver>() where TObserver : class, IRunObserver
+    {
+        if (!RunObservers.Contains(typeof(TObserver))) RunObservers.Add(typeof(TObserver));
+        return this;
+    }
+
+    /// <summary>
+    /// POSTs a JSON body to a URL when a run of this silo changes to one of <see cref="WebhookNotifierOptions.States"/>
+    /// (by default: it failed or was cancelled), optionally only for some workflows. A failed POST (network error,
+    /// timeout, non-2xx answer) is retried with exponential backoff; runs never wait for it. It is an
+    /// <see cref="IRunObserver"/>, with the same at-most-once guarantee. Each call adds one notifier.
+    /// </summary>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid (the message names it).</exception>
+    public SayiirSiloBuilder AddWebhookNotifier(Action<WebhookNotifierOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        var options = new WebhookNotifierOptions();
+        configure(options);
+        Webhooks.Add(options.Validated());
         return this;
     }
 

@@ -172,4 +172,7 @@ internal sealed record TaskAttemptResult
     [Id(3)] public bool Retryable { get; init; }
 
     [Id(4)] public double DurationMs { get; init; }
+
+    // What the attempt wrote through TaskContext.Logger, bounded (null: nothing).
+    [Id(5)] public TaskLogLine[]? Logs { get; init; }
 }

@@ -180,6 +180,6 @@ internal sealed class RewindPlan
     }
 
     private static bool IsNodeOutcome(RunHistoryEvent e) => e.TaskId is not null && e.Kind is RunEventKind.TaskStarted
-        or RunEventKind.TaskCompleted or RunEventKind.TaskFailed or RunEventKind.RetryScheduled or RunEventKind.DelayStarted
+        or RunEventKind.TaskCompleted or RunEventKind.TaskFailed or RunEventKind.RetryScheduled or RunEventKind.TaskLog or RunEventKind.DelayStarted
         or RunEventKind.DelayWoken or RunEventKind.SignalAwaited or RunEventKind.SignalReceived or RunEventKind.SignalConsumed;
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Orleans.Configuration;
@@ -95,12 +96,17 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
     private readonly IPayloadCodec _codec;
     private readonly TaskFilterPipeline _filters;
     private readonly TimeSpan _inlineWindow;
+    private readonly ILoggerFactory _loggers;
+    private readonly TaskLogLimits _logLimits;
     // Engine time: task timeouts, failure instants and attempt durations (a test may register a fake).
     private readonly TimeProvider _time;
 
     public TaskWorkerGrain(WorkflowRegistry registry, RunningAttempts running, IServiceScopeFactory scopes, IPayloadCodec codec,
-        TaskFilterPipeline filters, IOptions<SayiirOptions> options, IOptions<SiloMessagingOptions> messaging, [FromKeyedServices(SayiirOptions.TimeProviderKey)] TimeProvider time)
+        TaskFilterPipeline filters, IOptions<SayiirOptions> options, IOptions<SiloMessagingOptions> messaging, [FromKeyedServices(SayiirOptions.TimeProviderKey)] TimeProvider time,
+        ILoggerFactory loggers)
     {
+        _loggers = loggers;
+        _logLimits = new TaskLogLimits(options.Value.TaskLogMaxLines, options.Value.TaskLogMaxBytes, options.Value.TaskLogMinimumLevel);
         _time = time;
         _registry = registry;
         _running = running;
@@ -155,8 +161,10 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
         activity?.SetTag("sayiir.instance_id", request.InstanceId);
         activity?.SetTag("sayiir.task_id", node.Id);
         activity?.SetTag("sayiir.attempt", request.Attempt);
+        var logger = new TaskAttemptLogger(_loggers.CreateLogger($"Sayiir.Task.{request.WorkflowName}.{node.Id}"), _time, _logLimits,
+            new TaskLogScope(request.WorkflowName, request.InstanceId, node.Id, request.Attempt));
         var started = _time.GetTimestamp();
-        var result = await RunUserCodeAsync(request, node, input, cancellationToken);
+        var result = await RunUserCodeAsync(request, node, input, logger, cancellationToken);
         var elapsed = _time.GetElapsedTime(started).TotalMilliseconds;
         activity?.SetTag("sayiir.outcome", result.Outcome.ToString());
         if (result.Failure is { } failure)
@@ -168,10 +176,12 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
         var tags = new TagList { SayiirTelemetry.WorkflowTag(request.WorkflowName), { "sayiir.outcome", result.Outcome.ToString() } };
         SayiirTelemetry.TasksExecuted.Add(1, tags);
         SayiirTelemetry.TaskDuration.Record(elapsed, tags);
-        return result with { DurationMs = elapsed };
+        // An abandoned attempt reports nothing to its run, its lines included.
+        return result with { DurationMs = elapsed, Logs = result.Outcome == AttemptOutcome.Abandoned ? null : logger.Drain() };
     }
 
-    private async Task<TaskAttemptResult> RunUserCodeAsync(TaskAttemptRequest request, TaskNode node, object? input, CancellationToken cancellationToken)
+    private async Task<TaskAttemptResult> RunUserCodeAsync(TaskAttemptRequest request, TaskNode node, object? input, TaskAttemptLogger logger,
+        CancellationToken cancellationToken)
     {
         var timeout = node.Settings.Timeout;
         // The task's timeout runs on the engine's clock; the attempt's token also fires on shutdown or the run's cancel.
@@ -181,7 +191,7 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
             : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutCts.Token);
         await using var scope = _scopes.CreateAsyncScope();
         var context = new TaskContext(request.WorkflowName, request.InstanceId, node.Id, request.Attempt,
-            request.Metadata ?? EmptyMetadata, scope.ServiceProvider, attemptCts.Token, request.IdempotencyKey, request.LoopIteration);
+            request.Metadata ?? EmptyMetadata, scope.ServiceProvider, attemptCts.Token, request.IdempotencyKey, request.LoopIteration, logger);
         object? output;
         try
         {

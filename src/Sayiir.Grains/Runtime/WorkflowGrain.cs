@@ -41,6 +41,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     private readonly IRunJournal _journal;
     private readonly LocalWorkers _workers;
     private readonly IRunOwnership _ownership;
+    private readonly RunObservers _observers;
     // Engine time: delays, retry backoffs, signal and task timeouts, wake instants, timestamps (a test may register a fake).
     private readonly TimeProvider _time;
 
@@ -78,8 +79,10 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     public WorkflowGrain(
         [PersistentState(RunStateStorage.StateName, SayiirOptions.StorageName)] IPersistentState<WorkflowRunState> store,
         WorkflowRegistry registry, RunningAttempts attempts, IPayloadCodec codec, IOptions<SayiirOptions> options, IRunJournal journal,
-        LocalWorkers workers, IRunOwnership ownership, [FromKeyedServices(SayiirOptions.TimeProviderKey)] TimeProvider time, ILogger<WorkflowGrain> logger)
+        LocalWorkers workers, IRunOwnership ownership, RunObservers observers, [FromKeyedServices(SayiirOptions.TimeProviderKey)] TimeProvider time,
+        ILogger<WorkflowGrain> logger)
     {
+        _observers = observers;
         _time = time;
         _journal = journal;
         _workers = workers;
@@ -180,8 +183,25 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         // Signals buffered for a run that has not started are listed too (not shown by listings), so retention finds them.
         var buffering = !snapshot.Exists && snapshot.Signals.Count > 0;
         if (snapshot.Status == _listedState && snapshot.DefinitionHash == _listedHash && !buffering) return;
+        var previous = _listedState;
         _listedState = snapshot.Status;
         _listedHash = snapshot.DefinitionHash;
+        // The write has landed: the observers hear of it (queued, never awaited here).
+        if (snapshot.Status != previous)
+        {
+            _observers.Notify(new RunChange
+            {
+                InstanceId = InstanceId,
+                WorkflowName = snapshot.WorkflowName ?? "",
+                WorkflowVersion = snapshot.WorkflowVersion,
+                DefinitionHash = snapshot.DefinitionHash,
+                State = snapshot.Status,
+                PreviousState = previous,
+                At = snapshot.UpdatedAt ?? _time.GetUtcNow(),
+                Failure = snapshot.Failure,
+                Cancellation = snapshot.Cancellation,
+            });
+        }
         await _journal.RunChangedAsync(new RunSummary
         {
             InstanceId = InstanceId,
@@ -827,6 +847,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             try
             {
                 var result = await DispatchAsync(task, input, attempt, attemptId, processed, epoch);
+                // Saved by the write that saves the attempt's outcome, just before its event.
+                RecordLogs(task.Id, attempt, result.Logs);
                 if (result.Outcome == AttemptOutcome.Completed)
                 {
                     _run.Retries.Remove(task.Id);
@@ -1276,6 +1298,24 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             ErrorType = errorType,
             Message = message,
         });
+
+    private void RecordLogs(string taskId, int attempt, TaskLogLine[]? lines)
+    {
+        if (lines is null) return;
+        foreach (var line in lines)
+        {
+            _writer.Record(new RunHistoryEvent
+            {
+                At = line.At,
+                Kind = RunEventKind.TaskLog,
+                TaskId = taskId,
+                Attempt = attempt,
+                Detail = line.Message,
+                ErrorType = line.LevelName,
+                Message = line.Exception,
+            });
+        }
+    }
 
     private static string? FormatActor(string? reason, string? by) =>
         reason is null && by is null ? null : $"{by ?? "(unknown)"}: {reason ?? "(no reason)"}";

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Sayiir.Tests.Samples;
 
 namespace Sayiir.Tests.Infrastructure;
@@ -19,7 +20,13 @@ public static class SharedClusters
     public static ClusterSettings Settings() => new()
     {
         Workflows = [.. SayiirCluster.TestWorkflows, .. SampleCluster.Workflows],
-        SiloServices = SampleCluster.AddServices,
+        SiloServices = services =>
+        {
+            SampleCluster.AddServices(services);
+            services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider, TaskLogRecorder>();
+        },
+        // The throwing and blocking observers act only on runs of their own id prefix; the recording one sees all.
+        Sayiir = s => s.AddRunObserver<ThrowingRunObserver>().AddRunObserver<BlockingRunObserver>().AddRunObserver<RecordingRunObserver>(),
     };
 }
 
