@@ -6,9 +6,16 @@ using Microsoft.Extensions.Options;
 
 namespace Sayiir.Dashboard.Tests;
 
-/// <summary>The JSON API over a real cluster, through a real socket.</summary>
+/// <summary>The JSON API on the in-memory backend.</summary>
 [Collection(DashboardGroup.Name)]
-public sealed class ApiTests(DashboardFixture fixture)
+public sealed class ApiTests(DashboardFixture fixture) : ApiScenarios(fixture);
+
+/// <summary>The JSON API on PostgreSQL (a fresh database on the SAYIIR_TEST_POSTGRES server; never skipped).</summary>
+[Collection(PostgresDashboardGroup.Name)]
+public sealed class PostgresApiTests(PostgresDashboardFixture fixture) : ApiScenarios(fixture);
+
+/// <summary>The JSON API over a real cluster, through a real socket.</summary>
+public abstract class ApiScenarios(DashboardFixture fixture)
 {
     private HttpClient Http => fixture.App.Http;
 

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Playwright;
+using Npgsql;
 using Sayiir.Testing;
 
 namespace Sayiir.Dashboard.Tests;
@@ -18,11 +19,50 @@ public sealed class DashboardGroup : ICollectionFixture<DashboardFixture>
     public const string Name = "Dashboard";
 }
 
+[CollectionDefinition(Name)]
+public sealed class PostgresDashboardGroup : ICollectionFixture<PostgresDashboardFixture>
+{
+    public const string Name = "Dashboard on PostgreSQL";
+}
+
+/// <summary>The same, with the cluster on PostgreSQL: a fresh database, dropped at the end.</summary>
+public sealed class PostgresDashboardFixture : DashboardFixture
+{
+    private string? _database;
+
+    protected override async Task<string?> PostgresAsync()
+    {
+        var admin = Environment.GetEnvironmentVariable("SAYIIR_TEST_POSTGRES");
+        if (string.IsNullOrWhiteSpace(admin))
+            throw new InvalidOperationException("SAYIIR_TEST_POSTGRES is not set: run the tests with `bash eng/test.sh`, which provisions PostgreSQL.");
+        var name = $"sayiir_dashboard_{Guid.NewGuid():n}"[..40];
+        await using (var connection = new NpgsqlConnection(admin))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+        _database = name;
+        return new NpgsqlConnectionStringBuilder(admin) { Database = name, ConnectionIdleLifetime = 5, ConnectionPruningInterval = 1 }.ConnectionString;
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_database is null) return;
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(Environment.GetEnvironmentVariable("SAYIIR_TEST_POSTGRES"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
+
 /// <summary>
 /// One in-process cluster (Sayiir.Testing) with the test workflows, a dashboard app with the default options on a real
 /// Kestrel socket, and (on first use) Debian's Chromium driven by Playwright.
 /// </summary>
-public sealed class DashboardFixture : IAsyncLifetime
+public class DashboardFixture : IAsyncLifetime
 {
     private readonly Lazy<Task<IBrowser>> _browser;
     private IPlaywright? _playwright;
@@ -35,11 +75,16 @@ public sealed class DashboardFixture : IAsyncLifetime
 
     public ISayiirClient Client => Env.Client;
 
+    /// <summary>The PostgreSQL connection string of the cluster's database; null for the in-memory backend.</summary>
+    protected virtual Task<string?> PostgresAsync() => Task.FromResult<string?>(null);
+
     public async Task InitializeAsync()
     {
+        var postgres = await PostgresAsync();
         Env = await SayiirTestEnvironment.StartAsync(o =>
         {
             foreach (var workflow in Workflows.All) o.AddWorkflow(workflow);
+            o.PostgresConnectionString = postgres;
         });
         Workflows.Clock = Env.Time;
         App = await DashboardApp.StartAsync(Env.Client);
@@ -75,7 +120,7 @@ public sealed class DashboardFixture : IAsyncLifetime
         return status;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_browser.IsValueCreated && _browser.Value.IsCompletedSuccessfully) await (await _browser.Value).DisposeAsync();
         _playwright?.Dispose();
