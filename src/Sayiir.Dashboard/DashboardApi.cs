@@ -180,7 +180,7 @@ internal static class DashboardApi
     private static async Task<IResult> ActAsync(HttpContext http, Func<JsonElement, CancellationToken, Task<WorkflowStatus>> action, int statusCode = StatusCodes.Status200OK)
     {
         JsonElement body;
-        using (var reader = new StreamReader(http.Request.Body))
+        using (var reader = new StreamReader(http.Request.Body, leaveOpen: true))
         {
             var text = await reader.ReadToEndAsync(http.RequestAborted).ConfigureAwait(false);
             try

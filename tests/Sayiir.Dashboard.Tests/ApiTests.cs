@@ -191,6 +191,18 @@ public abstract class ApiScenarios(DashboardFixture fixture)
     }
 
     [Fact]
+    public async Task GetRun_InstanceIdWithSlashAndSpace_IsFoundThroughItsEncodedPath()
+    {
+        var id = "team/a b-" + Guid.NewGuid().ToString("n");
+        await fixture.Client.StartAsync(Workflows.Order.Name, 4, id);
+        await fixture.WaitForStateAsync(id, WorkflowState.Completed);
+        var (status, body) = await GetAsync(Http, Run(id));
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(id, body.GetProperty("status").GetProperty("instanceId").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(Http, Run(id) + "/tasks/ship/output")).Status);
+    }
+
+    [Fact]
     public async Task UnknownRun_ReadsAndActions_Return404Problem()
     {
         var id = Wait.NewId("missing");
