@@ -104,6 +104,8 @@ public class DashboardFixture : IAsyncLifetime
                     "'apt-get install -y --no-install-recommends chromium' (as root; eng/test.sh does this itself), " +
                     "or set CHROMIUM_PATH to a Chromium executable.");
             }
+            // eng/test.sh runs this project beside the engine's tests on a small machine: be patient with a busy CPU.
+            Assertions.SetDefaultExpectTimeout(15_000);
             _playwright = await Playwright.CreateAsync();
             return await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = path, Headless = true });
         }
