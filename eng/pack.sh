@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # eng/pack.sh - packs Sayiir's NuGet packages: every project under src/ whose .csproj does not say
-# <IsPackable>false</IsPackable> (today Sayiir.Abstractions, Sayiir.Grains and Sayiir.Testing), each as a .nupkg and a .snupkg
+# <IsPackable>false</IsPackable> (today Sayiir.Abstractions, Sayiir.Grains, Sayiir.Testing and Sayiir.Dashboard), each as a .nupkg and a .snupkg
 # (symbols), Release configuration. Package metadata lives in src/Directory.Build.props.
 #
 #   bash eng/pack.sh [extra `dotnet pack` args]     e.g. bash eng/pack.sh -p:Version=0.2.0-preview.1

@@ -8,6 +8,10 @@
 # (default 55432) and stopped again at exit if this script started it. Missing PostgreSQL binaries are installed
 # with apt-get when running as root. PostgreSQL tests never skip: without SAYIIR_TEST_POSTGRES they fail.
 #
+# Browser: the dashboard's browser tests (tests/Sayiir.Dashboard.Tests) drive Debian's Chromium with Playwright for .NET
+# (no browser download). If neither CHROMIUM_PATH nor `chromium` exists it is installed with apt-get when running as
+# root (`apt-get install -y --no-install-recommends chromium`); otherwise those tests fail, saying how to install it.
+#
 # After `dotnet test`, eng/package-test.sh packs the NuGet packages and builds and runs a small app that installs them
 # by package; it counts as one test (SAYIIR_SKIP_PACKAGE_TEST=1 skips it).
 # Then eng/cluster-test.sh runs real processes (two silos, the ClusterClient sample, kill -9 of
@@ -49,6 +53,24 @@ or set PG_BIN to their directory, or set SAYIIR_TEST_POSTGRES to a server where 
   fi
 }
 
+have_chromium() {
+  if [[ -n "${CHROMIUM_PATH:-}" ]]; then [[ -x "$CHROMIUM_PATH" ]]; return; fi
+  command -v chromium >/dev/null 2>&1
+}
+
+ensure_chromium() {
+  have_chromium && return 0
+  if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    say "Chromium not found; installing it with apt-get (for the dashboard's browser tests)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
+    have_chromium || die "apt-get installed chromium but it is still not found"
+  else
+    say "warning: Chromium not found and not root: the dashboard's browser tests will fail. Install it with
+'sudo apt-get install -y --no-install-recommends chromium', or set CHROMIUM_PATH to a Chromium executable."
+  fi
+}
+
 STARTED_PG=0
 cleanup() {
   if [[ $STARTED_PG == 1 ]]; then
@@ -70,6 +92,8 @@ if [[ -z "${SAYIIR_TEST_POSTGRES:-}" ]]; then
 else
   say "using PostgreSQL from SAYIIR_TEST_POSTGRES"
 fi
+
+ensure_chromium
 
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"

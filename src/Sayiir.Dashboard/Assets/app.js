@@ -1,0 +1,514 @@
+// Sayiir dashboard: a small page over the JSON API under ./api/. Every value from the server is inserted as text
+// (textContent / createElement), never as HTML, so a task output containing markup shows as that markup's text.
+'use strict';
+
+const STATES = ['Running', 'Waiting', 'AwaitingSignal', 'Paused', 'Completed', 'Failed', 'Cancelled'];
+const ACTION_HEADER = 'X-Sayiir-Dashboard';
+let config = { readOnly: false, actionsAllowed: false, refreshMilliseconds: 2000, pageSize: 50 };
+let timer = null;
+let routeVersion = 0;
+
+// ---- helpers ------------------------------------------------------------------------------------------------------
+
+function el(tag, props, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'class') node.className = value;
+    else if (key === 'text') node.textContent = String(value);
+    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else if (key === 'dataset') Object.assign(node.dataset, value);
+    else node.setAttribute(key, value === true ? '' : String(value));
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
+
+class ApiError extends Error {
+  constructor(status, problem, fallback) {
+    super(problem && (problem.title || problem.detail)
+      ? [problem.title, problem.detail].filter(Boolean).join(' — ')
+      : fallback);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+async function api(path, options) {
+  const response = await fetch('api/' + path, options);
+  const text = await response.text();
+  let body = null;
+  if (text) {
+    try { body = JSON.parse(text); } catch { body = null; }
+  }
+  if (!response.ok) throw new ApiError(response.status, body, `HTTP ${response.status}`);
+  return body;
+}
+
+function action(path, body) {
+  return api(path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', [ACTION_HEADER]: '1' },
+    body: JSON.stringify(body || {}),
+  });
+}
+
+function parseJsonField(text, what) {
+  if (!text.trim()) return null;
+  try { return JSON.parse(text); } catch (e) { throw new Error(`${what} is not valid JSON: ${e.message}`); }
+}
+
+function stateBadge(state) { return el('span', { class: `state state-${state}`, text: state }); }
+
+function when(value) { return value ? new Date(value).toISOString().replace('T', ' ').replace('Z', ' UTC') : ''; }
+
+function duration(ms) {
+  if (ms === null || ms === undefined) return '';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60000) return `${(ms / 1000).toFixed(2)} s`;
+  return `${(ms / 60000).toFixed(1)} min`;
+}
+
+function json(value) { return JSON.stringify(value, null, 2); }
+
+function runLink(id) { return '#/runs/' + encodeURIComponent(id); }
+
+function runPath(id) { return 'runs/' + encodeURIComponent(id); }
+
+function message(target, text, ok) {
+  clear(target).append(el('div', { class: `message ${ok ? 'ok' : 'error'}`, role: ok ? 'status' : 'alert', text }));
+}
+
+function every(ms, fn) {
+  stopTimer();
+  timer = setInterval(fn, ms);
+}
+
+function stopTimer() { if (timer) { clearInterval(timer); timer = null; } }
+
+// ---- routing ------------------------------------------------------------------------------------------------------
+
+function route() {
+  stopTimer();
+  routeVersion++;
+  const hash = location.hash || '#/runs';
+  const [path, query] = hash.slice(1).split('?');
+  const params = new URLSearchParams(query || '');
+  const app = clear(document.getElementById('app'));
+  for (const a of document.querySelectorAll('header nav a')) a.classList.remove('active');
+  if (path.startsWith('/runs/')) {
+    document.getElementById('nav-runs').classList.add('active');
+    runPage(app, decodeURIComponent(path.slice('/runs/'.length)));
+  } else if (path === '/workflows') {
+    document.getElementById('nav-workflows').classList.add('active');
+    workflowsPage(app);
+  } else {
+    document.getElementById('nav-runs').classList.add('active');
+    runsPage(app, params);
+  }
+}
+
+// ---- runs page ----------------------------------------------------------------------------------------------------
+
+function runsPage(app, params) {
+  const version = routeVersion;
+  const workflow = el('select', { id: 'filter-workflow' }, el('option', { value: '', text: 'any' }));
+  const initialWorkflow = params.get('workflow') || '';
+  if (initialWorkflow) workflow.append(el('option', { value: initialWorkflow, text: initialWorkflow }));
+  workflow.value = initialWorkflow;
+  const initialStates = (params.get('state') || '').split(',').filter(Boolean);
+  const stateBoxes = STATES.map(s => el('label', {},
+    el('input', { type: 'checkbox', value: s, class: 'filter-state', id: `filter-state-${s}`, checked: initialStates.includes(s) }), s));
+  const from = el('input', { type: 'datetime-local', id: 'filter-from', step: '1' });
+  const before = el('input', { type: 'datetime-local', id: 'filter-before', step: '1' });
+  const tbody = el('tbody');
+  const pageInfo = el('span', { id: 'page-info', class: 'muted' });
+  const counts = el('span', { id: 'page-counts', class: 'muted' });
+  const errors = el('div', { id: 'runs-error' });
+  const next = el('button', { id: 'next-page', class: 'secondary', type: 'button', text: 'Next page →' });
+  const first = el('button', { id: 'first-page', class: 'secondary', type: 'button', text: '⇤ Newest' });
+  const tokens = [null];
+
+  const query = () => {
+    const q = new URLSearchParams();
+    if (workflow.value) q.set('workflow', workflow.value);
+    const states = stateBoxes.map(l => l.firstChild).filter(c => c.checked).map(c => c.value);
+    if (states.length) q.set('state', states.join(','));
+    if (from.value) q.set('from', from.value + 'Z');
+    if (before.value) q.set('before', before.value + 'Z');
+    q.set('pageSize', String(config.pageSize));
+    const token = tokens[tokens.length - 1];
+    if (token) q.set('continuationToken', token);
+    return q;
+  };
+
+  let lastToken = null;
+  const load = async () => {
+    try {
+      const page = await api('runs?' + query());
+      if (version !== routeVersion) return;
+      clear(errors);
+      clear(tbody);
+      for (const run of page.runs) {
+        tbody.append(el('tr', { dataset: { instanceId: run.instanceId } },
+          el('td', { class: 'mono' }, el('a', { href: runLink(run.instanceId), text: run.instanceId })),
+          el('td', { text: run.workflowName }),
+          el('td', { class: 'mono', text: run.workflowVersion || '' }),
+          el('td', {}, stateBadge(run.state)),
+          el('td', { text: when(run.createdAt) }),
+          el('td', { text: when(run.updatedAt) })));
+      }
+      if (page.runs.length === 0) tbody.append(el('tr', {}, el('td', { colspan: '6', class: 'muted', text: 'No runs match.' })));
+      lastToken = page.continuationToken || null;
+      next.disabled = !lastToken;
+      first.disabled = tokens.length === 1;
+      pageInfo.textContent = `Page ${tokens.length}`;
+      const parts = Object.entries(page.pageCounts || {}).map(([s, n]) => `${s} ${n}`);
+      counts.textContent = parts.length ? `On this page: ${parts.join(', ')}` : '';
+    } catch (e) {
+      if (version === routeVersion) message(errors, `Cannot list runs: ${e.message}`);
+    }
+  };
+  const reset = () => { tokens.length = 1; load(); };
+  next.addEventListener('click', () => { if (lastToken) { tokens.push(lastToken); load(); } });
+  first.addEventListener('click', reset);
+  for (const input of [workflow, from, before, ...stateBoxes.map(l => l.firstChild)]) input.addEventListener('change', reset);
+
+  app.append(
+    el('h1', { text: 'Runs' }),
+    el('div', { class: 'panel filters' },
+      el('label', {}, 'Workflow', workflow),
+      el('label', {}, 'State', el('span', { class: 'states' }, stateBoxes)),
+      el('label', {}, 'Created from (UTC)', from),
+      el('label', {}, 'Created before (UTC)', before)),
+    errors,
+    el('div', { class: 'pager' }, first, next, pageInfo, counts),
+    el('table', { id: 'runs-table' },
+      el('thead', {}, el('tr', {}, ['Instance id', 'Workflow', 'Version', 'State', 'Created', 'Updated'].map(h => el('th', { text: h })))),
+      tbody),
+    startPanel());
+
+  api('workflows').then(versions => {
+    if (version !== routeVersion) return;
+    for (const name of [...new Set(versions.map(v => v.workflowName))].sort()) {
+      if (name !== initialWorkflow) workflow.append(el('option', { value: name, text: name }));
+    }
+    const select = document.getElementById('start-workflow');
+    if (select) for (const v of versions.filter(v => v.isRegistered)) {
+      const label = v.version ? `${v.workflowName} (${v.version}${v.isLatest ? ', latest' : ''})` : v.workflowName;
+      select.append(el('option', { value: JSON.stringify([v.workflowName, v.isLatest ? null : v.version]), text: label }));
+    }
+  }).catch(() => { /* the listing still works without the workflow names */ });
+
+  load();
+  every(config.refreshMilliseconds, load);
+}
+
+function startPanel() {
+  if (!config.actionsAllowed) return null;
+  const workflow = el('select', { id: 'start-workflow' });
+  const input = el('textarea', { id: 'start-input', placeholder: 'input as JSON, e.g. 42 or {"orderId": "A-1"}' });
+  const instance = el('input', { id: 'start-instance', placeholder: 'instance id (optional)' });
+  const result = el('div', { id: 'start-result' });
+  const form = el('form', {
+    id: 'start-form',
+    onsubmit: async (event) => {
+      event.preventDefault();
+      try {
+        const [name, version] = JSON.parse(workflow.value || '[null,null]');
+        const status = await action('runs', { workflow: name, version, input: parseJsonField(input.value, 'The input'), instanceId: instance.value || null });
+        clear(result).append(el('div', { class: 'message ok', role: 'status' }, 'Started ', el('a', { href: runLink(status.instanceId), text: status.instanceId })));
+      } catch (e) {
+        message(result, `Cannot start: ${e.message}`);
+      }
+    },
+  }, el('div', { class: 'row' }, workflow, instance, el('button', { id: 'start-button', type: 'submit', text: 'Start run' })), input);
+  return el('div', { class: 'panel actions' }, el('h2', { text: 'Start a run' }), form, result);
+}
+
+// ---- run page -----------------------------------------------------------------------------------------------------
+
+function runPage(app, instanceId) {
+  const version = routeVersion;
+  const title = el('h1', {}, 'Run ', el('span', { class: 'mono', id: 'run-id', text: instanceId }));
+  const errors = el('div', { id: 'run-error' });
+  const statusBox = el('div', { class: 'panel', id: 'run-status' });
+  const failureBox = el('div', { id: 'failure-box' });
+  const outputBox = el('div', { id: 'output-box' });
+  const timeline = el('div', { class: 'timeline', id: 'timeline' });
+  const taskOutput = el('div', { id: 'task-output-box' });
+  const historyBody = el('tbody');
+  const actionsBox = actionsPanel(instanceId, () => load());
+  app.append(title, errors,
+    el('div', { class: 'grid' },
+      el('div', {}, statusBox, failureBox, outputBox,
+        el('div', { class: 'panel' }, el('h2', { text: 'Timeline' }),
+          el('p', { class: 'muted', text: 'Each attempt is a bar; gaps are retries, delays and waits. Click a completed task to read its output.' }),
+          timeline, taskOutput),
+        el('div', { class: 'panel' }, el('h2', { text: 'History' }),
+          el('table', { id: 'history-table' },
+            el('thead', {}, el('tr', {}, ['#', 'At', 'Event', 'Step', 'Attempt', 'Duration', 'Detail'].map(h => el('th', { text: h })))),
+            historyBody))),
+      el('div', {}, actionsBox)));
+
+  let lastKey = '';
+  const load = async () => {
+    try {
+      const [detail, history] = await Promise.all([api(runPath(instanceId)), api(runPath(instanceId) + '/history')]);
+      if (version !== routeVersion) return;
+      clear(errors);
+      // Redraw only on change, so an open task output or a selection survives the polling.
+      const key = JSON.stringify([detail, history]);
+      if (key === lastKey) return;
+      lastKey = key;
+      renderStatus(statusBox, detail.status);
+      renderFailure(failureBox, detail.status.failure);
+      renderOutput(outputBox, detail);
+      renderTimeline(timeline, taskOutput, instanceId, detail.status, history);
+      renderHistory(historyBody, history);
+    } catch (e) {
+      if (version === routeVersion) message(errors, e.status === 404 ? `No run '${instanceId}'.` : `Cannot load the run: ${e.message}`);
+    }
+  };
+  load();
+  every(config.refreshMilliseconds, load);
+}
+
+function renderStatus(box, s) {
+  const rows = [
+    ['State', stateBadge(s.state)],
+    ['Workflow', s.workflowName],
+    ['Version', s.workflowVersion],
+    ['Definition', s.definitionHash],
+    ['Current step', s.currentTaskId],
+    ['Wakes at', when(s.wakeAt)],
+    ['Awaits signal', s.signalName],
+    ['Signal timeout at', when(s.signalTimeoutAt)],
+    ['Task timeout at', when(s.taskTimeoutAt)],
+    ['Paused', s.pause && `${when(s.pause.at)}${s.pause.by ? ' by ' + s.pause.by : ''}${s.pause.reason ? ': ' + s.pause.reason : ''}`],
+    ['Cancelled', s.cancellation && `${when(s.cancellation.at)}${s.cancellation.by ? ' by ' + s.cancellation.by : ''}${s.cancellation.reason ? ': ' + s.cancellation.reason : ''}`],
+    ['Created', when(s.createdAt)],
+    ['Updated', when(s.updatedAt)],
+  ].filter(([, v]) => v);
+  clear(box).append(el('dl', { class: 'status' },
+    rows.map(([k, v]) => [el('dt', { text: k }), el('dd', { id: k === 'State' ? 'run-state' : null, dataset: k === 'State' ? { state: s.state } : null }, v)])));
+}
+
+function renderFailure(box, failure) {
+  clear(box);
+  if (!failure) return;
+  const chain = [];
+  for (let inner = failure.innerFailure; inner; inner = inner.innerFailure) chain.push(inner);
+  box.append(el('div', { class: 'panel failure', id: 'failure' },
+    el('h3', { text: 'Failure' }),
+    el('dl', { class: 'status' },
+      el('dt', { text: 'Step' }), el('dd', { class: 'mono', text: failure.taskId }),
+      el('dt', { text: 'Attempt' }), el('dd', { text: failure.attempt }),
+      el('dt', { text: 'Error' }), el('dd', { class: 'mono', id: 'failure-type', text: failure.errorType }),
+      el('dt', { text: 'Message' }), el('dd', { id: 'failure-message', text: failure.message }),
+      el('dt', { text: 'At' }), el('dd', { text: when(failure.at) })),
+    failure.stackTrace ? el('pre', { id: 'failure-stack', text: failure.stackTrace }) : el('p', { class: 'muted', text: 'No stack trace.' }),
+    chain.map((inner, i) => el('div', { class: 'inner-failure' },
+      el('h3', { text: `Caused by (${i + 1}): ${inner.errorType}` }),
+      el('p', { text: inner.message }),
+      inner.stackTrace ? el('pre', { text: inner.stackTrace }) : null))));
+}
+
+function renderOutput(box, detail) {
+  clear(box);
+  if (detail.status.state !== 'Completed') return;
+  box.append(el('div', { class: 'panel' }, el('h2', { text: 'Output' }),
+    detail.outputError ? el('p', { class: 'message error', text: detail.outputError }) : el('pre', { id: 'run-output', text: json(detail.output) })));
+}
+
+// Bars from the history: a task attempt spans TaskStarted → TaskCompleted/TaskFailed; delays and signal waits get their
+// own lighter bars. Time runs left to right from the first event to the last (or the run's last update).
+function timelineItems(history, status) {
+  const items = [];
+  const open = new Map();
+  const begin = (key, item) => { items.push(item); open.set(key, item); };
+  const end = (key, at, props, fallback) => {
+    let item = open.get(key);
+    if (!item && fallback) { item = fallback(); items.push(item); }
+    if (!item) return;
+    open.delete(key);
+    Object.assign(item, { end: at }, props);
+  };
+  for (const e of history) {
+    const at = Date.parse(e.at);
+    switch (e.kind) {
+      case 'TaskStarted':
+        begin(`task:${e.taskId}#${e.attempt}`, { kind: 'task', taskId: e.taskId, attempt: e.attempt, start: at, outcome: 'running', superseded: e.superseded });
+        break;
+      case 'TaskCompleted':
+      case 'TaskFailed': {
+        const outcome = e.kind === 'TaskCompleted' ? 'completed' : 'failed';
+        end(`task:${e.taskId}#${e.attempt}`, at, { outcome, durationMs: e.durationMs, message: e.message, superseded: e.superseded },
+          () => ({ kind: 'task', taskId: e.taskId, attempt: e.attempt, start: at - (e.durationMs || 0) }));
+        break;
+      }
+      case 'DelayStarted':
+        begin(`delay:${e.taskId}`, { kind: 'delay', taskId: e.taskId, start: at, outcome: 'delay', superseded: e.superseded });
+        break;
+      case 'DelayWoken':
+        end(`delay:${e.taskId}`, at, {});
+        break;
+      case 'SignalAwaited':
+        begin(`wait:${e.taskId}`, { kind: 'wait', taskId: e.taskId, signal: e.detail, start: at, outcome: 'wait', superseded: e.superseded });
+        break;
+      case 'SignalConsumed':
+        end(`wait:${e.taskId}`, at, {});
+        break;
+      default:
+        break;
+    }
+  }
+  const times = history.map(e => Date.parse(e.at));
+  if (status.updatedAt) times.push(Date.parse(status.updatedAt));
+  const t0 = Math.min(...times);
+  const t1 = Math.max(...times);
+  for (const item of items) if (item.end === undefined) item.end = t1;
+  return { items, t0, t1 };
+}
+
+function renderTimeline(box, outputBox, instanceId, status, history) {
+  clear(box);
+  if (history.length === 0) { box.append(el('p', { class: 'muted', text: 'No history yet.' })); return; }
+  const { items, t0, t1 } = timelineItems(history, status);
+  const span = Math.max(t1 - t0, 1);
+  box.append(el('div', { class: 'axis' }, el('span'), el('span', { class: 'ticks' }, el('span', { text: '0' }), el('span', { text: duration(span) })), el('span')));
+  for (const item of items) {
+    const label = item.kind === 'task' ? `${item.taskId} #${item.attempt}`
+      : item.kind === 'delay' ? `${item.taskId} (delay)` : `${item.taskId} (signal ${item.signal || ''})`;
+    const bar = el(item.kind === 'task' && item.outcome === 'completed' ? 'button' : 'span', {
+      class: `bar ${item.outcome}`,
+      type: item.kind === 'task' && item.outcome === 'completed' ? 'button' : null,
+      title: `${label}: ${item.outcome}${item.message ? ' — ' + item.message : ''}`,
+      'aria-label': `${label} ${item.outcome}`,
+    });
+    bar.style.left = `${((item.start - t0) / span) * 100}%`;
+    bar.style.width = `${Math.max(((item.end - item.start) / span) * 100, 0.4)}%`;
+    if (bar.tagName === 'BUTTON') bar.addEventListener('click', () => showTaskOutput(outputBox, instanceId, item.taskId));
+    const shown = item.kind === 'task' && item.durationMs !== undefined && item.durationMs !== null ? item.durationMs : item.end - item.start;
+    box.append(el('div', {
+      class: `timeline-row ${item.kind}${item.superseded ? ' superseded' : ''}`,
+      dataset: { taskId: item.taskId, attempt: item.attempt || '', outcome: item.outcome },
+    }, el('span', { class: 'label mono', title: label, text: label }), el('span', { class: 'track' }, bar),
+    el('span', { class: 'dur', text: item.outcome === 'running' ? 'running' : duration(shown) })));
+  }
+}
+
+async function showTaskOutput(box, instanceId, taskId) {
+  try {
+    const output = await api(`${runPath(instanceId)}/tasks/${encodeURIComponent(taskId)}/output`);
+    clear(box).append(el('h2', {}, 'Output of ', el('span', { class: 'mono', text: taskId })), el('pre', { id: 'task-output', text: json(output) }));
+  } catch (e) {
+    message(box, `No output for ${taskId}: ${e.message}`);
+  }
+}
+
+function renderHistory(tbody, history) {
+  clear(tbody);
+  for (const e of history) {
+    tbody.append(el('tr', { class: e.superseded ? 'muted' : null },
+      el('td', { text: e.sequence }),
+      el('td', { text: when(e.at) }),
+      el('td', { text: e.kind + (e.superseded ? ' (superseded)' : '') }),
+      el('td', { class: 'mono', text: e.taskId || '' }),
+      el('td', { text: e.attempt || '' }),
+      el('td', { text: duration(e.durationMs) }),
+      el('td', { text: [e.detail, e.errorType, e.message].filter(Boolean).join(' — ') })));
+  }
+}
+
+function actionsPanel(instanceId, reload) {
+  if (!config.actionsAllowed) {
+    return el('div', { class: 'panel', id: 'actions-disabled' }, el('h2', { text: 'Actions' }),
+      el('p', { class: 'muted', text: config.actionsRefusal || 'Actions are disabled.' }));
+  }
+  const result = el('div', { id: 'action-message' });
+  const run = (name, path, body) => async () => {
+    try {
+      const status = await action(`${runPath(instanceId)}/${path}`, body ? body() : {});
+      message(result, `${name}: the run is ${status.state}.`, true);
+    } catch (e) {
+      message(result, `Cannot ${name.toLowerCase()}: ${e.message}`);
+    }
+    reload();
+  };
+  const cancelReason = el('input', { id: 'cancel-reason', placeholder: 'reason (optional)' });
+  const pauseReason = el('input', { id: 'pause-reason', placeholder: 'reason (optional)' });
+  const signalName = el('input', { id: 'signal-name', placeholder: 'signal name' });
+  const signalPayload = el('textarea', { id: 'signal-payload', placeholder: 'payload as JSON, e.g. {"approved": true}' });
+  const button = (id, text, onclick, cls) => el('button', { id, type: 'button', class: cls, text, onclick });
+  return el('div', { class: 'panel actions', id: 'actions' }, el('h2', { text: 'Actions' }),
+    el('div', { class: 'row' }, cancelReason, button('cancel-button', 'Cancel', run('Cancel', 'cancel', () => ({ reason: cancelReason.value || null })), 'danger')),
+    el('div', { class: 'row' }, pauseReason, button('pause-button', 'Pause', run('Pause', 'pause', () => ({ reason: pauseReason.value || null })))),
+    el('div', { class: 'row' },
+      button('unpause-button', 'Unpause', run('Unpause', 'unpause')),
+      button('resume-button', 'Resume', run('Resume', 'resume'), 'secondary')),
+    el('h2', { text: 'Signal' }),
+    el('div', { class: 'row' }, signalName, button('signal-button', 'Send signal', async () => {
+      let payload;
+      try { payload = parseJsonField(signalPayload.value, 'The payload'); } catch (e) { message(result, e.message); return; }
+      await run('Signal', 'signal', () => ({ name: signalName.value, payload }))();
+    })),
+    signalPayload,
+    result);
+}
+
+// ---- workflows page -----------------------------------------------------------------------------------------------
+
+function workflowsPage(app) {
+  const version = routeVersion;
+  const tbody = el('tbody');
+  const errors = el('div');
+  app.append(el('h1', { text: 'Workflows' }), errors,
+    el('table', { id: 'workflows-table' },
+      el('thead', {}, el('tr', {}, ['Workflow', 'Version', 'Definition hash', 'Registered', 'Latest', 'Active runs', ''].map(h => el('th', { text: h })))),
+      tbody));
+  const load = async () => {
+    try {
+      const versions = await api('workflows');
+      if (version !== routeVersion) return;
+      clear(errors);
+      clear(tbody);
+      for (const v of versions) {
+        tbody.append(el('tr', { dataset: { workflow: v.workflowName } },
+          el('td', { text: v.workflowName }),
+          el('td', { class: 'mono', text: v.version || '(unversioned)' }),
+          el('td', { class: 'mono', title: v.definitionHash, text: v.definitionHash.slice(0, 16) }),
+          el('td', { text: v.isRegistered ? 'yes' : 'no' }),
+          el('td', { text: v.isLatest ? 'yes' : '' }),
+          el('td', { class: 'active-runs', text: v.activeRuns }),
+          el('td', {}, el('a', { href: '#/runs?workflow=' + encodeURIComponent(v.workflowName), text: 'runs' }))));
+      }
+      if (versions.length === 0) tbody.append(el('tr', {}, el('td', { colspan: '7', class: 'muted', text: 'No workflows registered.' })));
+    } catch (e) {
+      if (version === routeVersion) message(errors, `Cannot list workflows: ${e.message}`);
+    }
+  };
+  load();
+  every(config.refreshMilliseconds, load);
+}
+
+// ---- start --------------------------------------------------------------------------------------------------------
+
+async function main() {
+  try {
+    config = await api('config');
+  } catch (e) {
+    message(clear(document.getElementById('app')), `Cannot reach the dashboard API: ${e.message}`);
+    return;
+  }
+  document.getElementById('mode').textContent = config.readOnly ? 'read-only' : config.actionsAllowed ? '' : 'actions disabled';
+  window.addEventListener('hashchange', route);
+  route();
+}
+
+main();

@@ -1,0 +1,202 @@
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Sayiir.Dashboard.Tests;
+
+/// <summary>
+/// The pages in a real browser: Debian's Chromium driven by Playwright, against the dashboard on a real socket. A missing
+/// Chromium fails these tests (it never skips them) with the command that installs it.
+/// </summary>
+[Collection(DashboardGroup.Name)]
+public sealed class BrowserTests(DashboardFixture fixture)
+{
+    private async Task<(IBrowserContext Context, IPage Page)> OpenAsync(string hash)
+    {
+        var browser = await fixture.BrowserAsync();
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1360, Height = 900 } });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(15_000);
+        await page.GotoAsync(fixture.App.Root + hash);
+        return (context, page);
+    }
+
+    private static string RunHash(string id) => "#/runs/" + Uri.EscapeDataString(id);
+
+    /// <summary>The repository's artifacts/ folder (the test runs from tests/…/bin/…).</summary>
+    internal static string ArtifactsDirectory()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Sayiir.sln"))) dir = dir.Parent;
+        var path = Path.Combine(dir?.FullName ?? AppContext.BaseDirectory, "artifacts", "dashboard");
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    [Fact]
+    public async Task RunsPage_RunStartedAfterLoad_AppearsWithoutReload()
+    {
+        var (context, page) = await OpenAsync("#/runs");
+        await using var _ = context;
+        await Expect(page.Locator("#runs-table")).ToBeVisibleAsync();
+        var marker = await page.EvaluateAsync<double>("() => { window.__loadedOnce = Math.random(); return window.__loadedOnce; }");
+
+        var id = Wait.NewId("live");
+        await fixture.Client.StartAsync(Workflows.Order.Name, 2, id);
+
+        var row = page.Locator($"#runs-table tr[data-instance-id='{id}']");
+        await Expect(row).ToBeVisibleAsync();
+        await Expect(row.Locator(".state")).ToHaveTextAsync("Completed");
+        Assert.Equal(marker, await page.EvaluateAsync<double>("() => window.__loadedOnce")); // same document: no reload
+
+        await row.Locator("a").ClickAsync();
+        await Expect(page.Locator("#run-state")).ToHaveTextAsync("Completed");
+    }
+
+    [Fact]
+    public async Task RunsPage_StateFilter_ShowsOnlyThatState()
+    {
+        var failed = Wait.NewId("filter-failed");
+        await fixture.Client.StartAsync(Workflows.Failing.Name, "x", failed);
+        await fixture.WaitForStateAsync(failed, WorkflowState.Failed);
+        var (context, page) = await OpenAsync("#/runs");
+        await using var _ = context;
+        await page.Locator("#filter-state-Failed").CheckAsync();
+        await Expect(page.Locator($"#runs-table tr[data-instance-id='{failed}']")).ToBeVisibleAsync();
+        await Expect(page.Locator("#runs-table tbody .state").First).ToHaveTextAsync("Failed");
+        var states = await page.Locator("#runs-table tbody .state").AllTextContentsAsync();
+        Assert.All(states, s => Assert.Equal("Failed", s));
+    }
+
+    [Fact]
+    public async Task RunPage_Timeline_ShowsTasksInOrder_AndTaskOutputOnClick()
+    {
+        var id = Wait.NewId("timeline");
+        await fixture.Client.StartAsync(Workflows.Order.Name, 42, id);
+        await fixture.WaitForStateAsync(id, WorkflowState.Completed);
+        var (context, page) = await OpenAsync(RunHash(id));
+        await using var _ = context;
+        await Expect(page.Locator("#run-state")).ToHaveTextAsync("Completed");
+        await Expect(page.Locator("#timeline .timeline-row")).ToHaveCountAsync(3);
+        var tasks = await page.Locator("#timeline .timeline-row").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.taskId)");
+        Assert.Equal(["validate", "charge", "ship"], tasks);
+        await Expect(page.Locator("#timeline .timeline-row[data-task-id='charge'] .dur")).ToHaveTextAsync("120 ms");
+        await Expect(page.Locator("#run-output")).ToHaveTextAsync("\"shipped 42\"");
+
+        await page.Locator("#timeline .timeline-row[data-task-id='charge'] .bar").ClickAsync();
+        await Expect(page.Locator("#task-output")).ToContainTextAsync("\"status\": \"paid\"");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory(), "run-page.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task RunPage_FailedRun_ShowsTheStackAndInnerFailure()
+    {
+        var id = Wait.NewId("stack");
+        await fixture.Client.StartAsync(Workflows.Failing.Name, "x", id);
+        await fixture.WaitForStateAsync(id, WorkflowState.Failed);
+        var (context, page) = await OpenAsync(RunHash(id));
+        await using var _ = context;
+        await Expect(page.Locator("#run-state")).ToHaveTextAsync("Failed");
+        await Expect(page.Locator("#failure-type")).ToHaveTextAsync("System.InvalidOperationException");
+        await Expect(page.Locator("#failure-message")).ToHaveTextAsync("payment declined");
+        await Expect(page.Locator("#failure-stack")).ToContainTextAsync("at Sayiir.Dashboard.Tests.Workflows");
+        await Expect(page.Locator(".inner-failure")).ToContainTextAsync("gateway timed out");
+        await Expect(page.Locator("#timeline .timeline-row[data-task-id='pay']")).ToHaveAttributeAsync("data-outcome", "failed");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory(), "failed-run-page.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task RunPage_CancelButton_CancelsTheRun()
+    {
+        var id = Wait.NewId("ui-cancel");
+        await fixture.Client.StartAsync("approval", "x", id, new StartOptions { Version = "1" });
+        await fixture.WaitForStateAsync(id, WorkflowState.AwaitingSignal);
+        var (context, page) = await OpenAsync(RunHash(id));
+        await using var _ = context;
+        await Expect(page.Locator("#run-state")).ToHaveTextAsync("AwaitingSignal");
+        await page.Locator("#cancel-reason").FillAsync("duplicate order");
+        await page.Locator("#cancel-button").ClickAsync();
+        await Expect(page.Locator("#run-state")).ToHaveTextAsync("Cancelled");
+        await Expect(page.Locator("#action-message")).ToContainTextAsync("the run is Cancelled");
+        Assert.Equal("duplicate order", (await fixture.Client.GetStatusAsync(id)).Cancellation!.Reason);
+    }
+
+    [Fact]
+    public async Task RunPage_SignalForm_CompletesTheRun_PauseWhenCompletedShowsReadableError()
+    {
+        var id = Wait.NewId("ui-signal");
+        await fixture.Client.StartAsync("approval", "x", id, new StartOptions { Version = "1" });
+        await fixture.WaitForStateAsync(id, WorkflowState.AwaitingSignal);
+        var (context, page) = await OpenAsync(RunHash(id));
+        await using var _ = context;
+        await Expect(page.Locator("#run-state")).ToHaveTextAsync("AwaitingSignal");
+        await page.Locator("#signal-payload").FillAsync("{\"approved\": tru");
+        await page.Locator("#signal-name").FillAsync("decision");
+        await page.Locator("#signal-button").ClickAsync();
+        await Expect(page.Locator("#action-message")).ToContainTextAsync("The payload is not valid JSON");
+        await page.Locator("#signal-payload").FillAsync("{\"approved\": true, \"by\": \"the browser\"}");
+        await page.Locator("#signal-button").ClickAsync();
+        await Expect(page.Locator("#run-state")).ToHaveTextAsync("Completed");
+        await Expect(page.Locator("#run-output")).ToHaveTextAsync("\"approved by the browser\"");
+
+        await page.Locator("#pause-button").ClickAsync();
+        await Expect(page.Locator("#action-message")).ToContainTextAsync("Cannot pause");
+        await Expect(page.Locator("#action-message")).ToContainTextAsync("the run is Completed");
+    }
+
+    [Fact]
+    public async Task RunPage_OutputWithMarkup_IsShownAsText()
+    {
+        var id = Wait.NewId("markup");
+        await fixture.Client.StartAsync(Workflows.MarkupOutput.Name, "x", id);
+        await fixture.WaitForStateAsync(id, WorkflowState.Completed);
+        var (context, page) = await OpenAsync(RunHash(id));
+        await using var _ = context;
+        await Expect(page.Locator("#run-output")).ToContainTextAsync("<script>window.__sayiirXss = 1</script>");
+        await page.Locator("#timeline .timeline-row[data-task-id='render'] .bar").ClickAsync();
+        await Expect(page.Locator("#task-output")).ToContainTextAsync("<img src=x onerror=");
+        Assert.Equal(0, await page.Locator("main script, main img, main b").CountAsync());
+        Assert.True(await page.EvaluateAsync<bool>("() => window.__sayiirXss === undefined"));
+    }
+
+    [Fact]
+    public async Task WorkflowsPage_ListsVersionsAndLinksToTheirRuns()
+    {
+        var (context, page) = await OpenAsync("#/workflows");
+        await using var _ = context;
+        await Expect(page.Locator("#workflows-table tr[data-workflow='approval']")).ToHaveCountAsync(3);
+        await page.Locator("#workflows-table tr[data-workflow='order'] a").ClickAsync();
+        await Expect(page.Locator("#filter-workflow")).ToHaveValueAsync("order");
+        await Expect(page.Locator("#runs-table tbody tr").First).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task RunsPage_StartForm_StartsARunAndLinksToIt()
+    {
+        var id = Wait.NewId("ui-start");
+        var (context, page) = await OpenAsync("#/runs");
+        await using var _ = context;
+        await Expect(page.Locator("#start-workflow option", new() { HasText = "order" })).ToHaveCountAsync(1);
+        await page.Locator("#start-workflow").SelectOptionAsync(new SelectOptionValue { Label = "order" });
+        await page.Locator("#start-input").FillAsync("17");
+        await page.Locator("#start-instance").FillAsync(id);
+        await page.Locator("#start-button").ClickAsync();
+        await page.Locator("#start-result a").ClickAsync();
+        await Expect(page.Locator("#run-state")).ToHaveTextAsync("Completed");
+        await Expect(page.Locator("#run-output")).ToHaveTextAsync("\"shipped 17\"");
+    }
+
+    [Fact]
+    public async Task RunPage_ReadOnlyDashboard_HidesActions()
+    {
+        await using var app = await DashboardApp.StartAsync(fixture.Client, o => o.ReadOnly = true);
+        var id = Wait.NewId("ui-readonly");
+        await fixture.Client.StartAsync(Workflows.Order.Name, 1, id);
+        var browser = await fixture.BrowserAsync();
+        await using var context = await browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(app.Root + RunHash(id));
+        await Expect(page.Locator("#actions-disabled")).ToContainTextAsync("read-only");
+        Assert.Equal(0, await page.Locator("#cancel-button").CountAsync());
+        await Expect(page.Locator("#mode")).ToHaveTextAsync("read-only");
+    }
+}

@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Time.Testing;
+
+namespace Sayiir.Dashboard.Tests;
+
+/// <summary>The workflows the dashboard tests run.</summary>
+public static class Workflows
+{
+    /// <summary>Set by the fixture: tasks advance it so that attempts have durations on the timeline.</summary>
+    public static FakeTimeProvider? Clock { get; set; }
+
+    /// <summary>Whether the "flaky" workflow's task fails (flipped by the resume test).</summary>
+    public static bool FlakyFails { get => Volatile.Read(ref _flakyFails); set => Volatile.Write(ref _flakyFails, value); }
+
+    private static bool _flakyFails = true;
+
+    public const string Markup = "<script>window.__sayiirXss = 1</script><img src=x onerror=\"window.__sayiirXss = 2\"><b>bold</b>";
+
+    private static void Work(int milliseconds) => Clock?.Advance(TimeSpan.FromMilliseconds(milliseconds));
+
+    public static readonly WorkflowDefinition<int, string> Order = Flow.Create<int>("order")
+        .Then("validate", (int amount) => { Work(40); return amount; })
+        .Then("charge", (int amount) => { Work(120); return new Receipt(amount, "paid"); })
+        .Then("ship", (Receipt receipt) => { Work(60); return $"shipped {receipt.Amount}"; })
+        .Build();
+
+    public static readonly WorkflowDefinition<string, string> Failing = Flow.Create<string>("failing")
+        .Then("prepare", (string s) => s)
+        .Then("pay", Pay)
+        .Build();
+
+    public static readonly WorkflowDefinition<string, string> Flaky = Flow.Create<string>("flaky")
+        .Then("step", (string s) => FlakyFails ? throw new InvalidOperationException("flaky failure") : s + " ok")
+        .Build();
+
+    public static readonly WorkflowDefinition<string, string> MarkupOutput = Flow.Create<string>("markup")
+        .Then("render", (string _) => Markup)
+        .Build();
+
+    public static WorkflowDefinition<string, string> Approval(string version, string firstStep = "prepare") =>
+        Flow.Create<string>("approval", version)
+            .Then(firstStep, (string s) => s)
+            .WaitForSignal<Decision>("approve", "decision")
+            .Then("finish", (Decision d) => d.Approved ? $"approved by {d.By}" : "rejected")
+            .Build();
+
+    private static string Pay(string input) =>
+        throw new InvalidOperationException("payment declined", new TimeoutException($"gateway timed out for {input.Length}"));
+
+    public static IEnumerable<WorkflowDefinition> All =>
+        [Order, Failing, Flaky, MarkupOutput, Approval("1"), Approval("2"), Approval("3", firstStep: "prepare_v3")];
+}
+
+public sealed record Receipt(int Amount, string Status);
+
+public sealed record Decision(bool Approved, string By);
