@@ -9,11 +9,11 @@
 #    XML docs and an MIT license expression) and a .snupkg.
 # 2. Copies tests/PackageConsumer (not in Sayiir.sln, none of the repository's build settings or central package
 #    versions) to the temporary folder with a nuget.config adding the packed folder as a package source; the feeds
-#    configured on the machine still serve Orleans and the rest. It references Sayiir.Grains and Sayiir.Testing BY
+#    configured on the machine still serve Orleans and the rest. It references Sayiir.Grains, Sayiir.Testing and Sayiir.Dashboard BY
 #    PACKAGE at exactly that version (Sayiir.Abstractions comes as their dependency) and is built with warnings as errors.
 # 3. Checks the restore took Sayiir.* as packages of that version from the packed folder, then runs the app: a
 #    co-hosted silo on the in-memory default runs a two-step flow, then a Sayiir.Testing environment runs a one-day
-#    delay on virtual time, and it must print "package-consumer: PASS".
+#    delay on virtual time, then a web app serves the dashboard whose API lists a run; it must print "package-consumer: PASS".
 #
 # Settings (environment):
 #   SAYIIR_PACKAGE_NO_BUILD=1   pack the existing Release build output instead of building first (eng/test.sh)
@@ -100,7 +100,7 @@ cat >"$CONSUMER/nuget.config" <<'CONFIG'
 </configuration>
 CONFIG
 
-say "building the consumer app (Sayiir.Grains and Sayiir.Testing $VERSION by package)"
+say "building the consumer app (Sayiir.Grains, Sayiir.Testing and Sayiir.Dashboard $VERSION by package)"
 dotnet build "$CONSUMER/PackageConsumer.csproj" -c Release --nologo -p:SayiirPackageVersion="$VERSION" >"$WORK/consumer-build.log" 2>&1 \
   || { cat "$WORK/consumer-build.log"; fail "the consumer app did not build"; }
 
