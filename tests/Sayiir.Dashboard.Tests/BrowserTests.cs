@@ -88,6 +88,36 @@ public sealed class BrowserTests(DashboardFixture fixture)
     }
 
     [Fact]
+    public async Task RunPage_TaskLogs_ShownUnderTheirAttempt_AndInTheHistory()
+    {
+        var id = Wait.NewId("task-logs");
+        await fixture.Client.StartAsync(Workflows.Logged.Name, "ada", id);
+        await fixture.WaitForStateAsync(id, WorkflowState.Completed);
+        var (context, page) = await OpenAsync(RunHash(id));
+        await using var _ = context;
+        await Expect(page.Locator("#run-state")).ToHaveTextAsync("Completed");
+        var logs = page.Locator("#timeline .task-logs[data-task-id='talk'][data-attempt='1'] .log-line");
+        await Expect(logs).ToHaveCountAsync(2);
+        await Expect(logs.Nth(0).Locator(".log-level")).ToHaveTextAsync("Information");
+        await Expect(logs.Nth(0).Locator(".log-message")).ToHaveTextAsync("looking up customer ada");
+        await Expect(logs.Nth(1).Locator(".log-level")).ToHaveTextAsync("Warning");
+        await Expect(logs.Nth(1).Locator(".log-message")).ToHaveTextAsync("customer ada not cached");
+        await Expect(logs.Nth(1).Locator(".log-exception")).ToContainTextAsync("cache <b>miss</b>");
+        Assert.Matches(@"^\d\d:\d\d:\d\d\.\d{3}$", await logs.Nth(0).Locator(".log-at").TextContentAsync());
+        // Right under the bar of that attempt, and nowhere else.
+        Assert.Equal("talk", await page.Locator("#timeline .task-logs").EvaluateAsync<string>("l => l.previousElementSibling.dataset.taskId"));
+        Assert.Equal(1, await page.Locator("#timeline .task-logs").CountAsync());
+        Assert.Equal(0, await page.Locator("main b").CountAsync());
+
+        var rows = page.Locator("#history-table tr[data-kind='TaskLog']");
+        await Expect(rows).ToHaveCountAsync(2);
+        await Expect(rows.Nth(0).Locator("td").Nth(2)).ToHaveTextAsync("Log Information");
+        await Expect(rows.Nth(0).Locator("td").Nth(3)).ToHaveTextAsync("talk");
+        await Expect(rows.Nth(1).Locator("td").Nth(6)).ToContainTextAsync("customer ada not cached — System.InvalidOperationException");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory(), "task-logs.png"), FullPage = true });
+    }
+
+    [Fact]
     public async Task RunPage_FailedRun_ShowsTheStackAndInnerFailure()
     {
         var id = Wait.NewId("stack");

@@ -1,3 +1,6 @@
+// The logging task logs the way applications do, with the ILogger extension methods (not source-generated messages).
+#pragma warning disable CA1848, CA1873
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Sayiir.Dashboard.Tests;
@@ -36,6 +39,17 @@ public static class Workflows
         .Then("render", (string _) => Markup)
         .Build();
 
+    /// <summary>Task "talk" writes two lines (the second a warning with an exception) through its logger.</summary>
+    public static readonly WorkflowDefinition<string, string> Logged = Flow.Create<string>("logged")
+        .Then("prepare", (string s) => s)
+        .Then("talk", (string s, TaskContext ctx) =>
+        {
+            ctx.Logger.LogInformation("looking up customer {Customer}", s);
+            ctx.Logger.LogWarning(new InvalidOperationException("cache <b>miss</b>"), "customer {Customer} not cached", s);
+            return Task.FromResult(s + " talked");
+        })
+        .Build();
+
     public static WorkflowDefinition<string, string> Approval(string version, string firstStep = "prepare") =>
         Flow.Create<string>("approval", version)
             .Then(firstStep, (string s) => s)
@@ -47,7 +61,7 @@ public static class Workflows
         throw new InvalidOperationException("payment declined", new TimeoutException($"gateway timed out for {input.Length}"));
 
     public static IEnumerable<WorkflowDefinition> All =>
-        [Order, Failing, Flaky, MarkupOutput, Approval("1"), Approval("2"), Approval("3", firstStep: "prepare_v3")];
+        [Order, Failing, Flaky, MarkupOutput, Logged, Approval("1"), Approval("2"), Approval("3", firstStep: "prepare_v3")];
 }
 
 public sealed record Receipt(int Amount, string Status);

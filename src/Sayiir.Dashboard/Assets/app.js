@@ -331,6 +331,7 @@ function renderOutput(box, detail) {
 function timelineItems(history, status) {
   const items = [];
   const open = new Map();
+  const logs = new Map();
   const begin = (key, item) => { items.push(item); open.set(key, item); };
   const end = (key, at, props, fallback) => {
     let item = open.get(key);
@@ -364,6 +365,13 @@ function timelineItems(history, status) {
       case 'SignalConsumed':
         end(`wait:${e.taskId}`, at, {});
         break;
+      case 'TaskLog': {
+        // An attempt's lines are saved just before its outcome, while its bar is still open.
+        const key = `${e.taskId}#${e.attempt}`;
+        if (!logs.has(key)) logs.set(key, []);
+        logs.get(key).push(e);
+        break;
+      }
       default:
         break;
     }
@@ -372,7 +380,10 @@ function timelineItems(history, status) {
   if (status.updatedAt) times.push(Date.parse(status.updatedAt));
   const t0 = Math.min(...times);
   const t1 = Math.max(...times);
-  for (const item of items) if (item.end === undefined) item.end = t1;
+  for (const item of items) {
+    if (item.end === undefined) item.end = t1;
+    if (item.kind === 'task') item.logs = logs.get(`${item.taskId}#${item.attempt}`) || [];
+  }
   return { items, t0, t1 };
 }
 
@@ -400,8 +411,24 @@ function renderTimeline(box, outputBox, instanceId, status, history) {
       dataset: { taskId: item.taskId, attempt: item.attempt || '', outcome: item.outcome },
     }, el('span', { class: 'label mono', title: label, text: label }), el('span', { class: 'track' }, bar),
     el('span', { class: 'dur', text: item.outcome === 'running' ? 'running' : duration(shown) })));
+    if (item.logs && item.logs.length) box.append(renderTaskLogs(item));
   }
 }
+
+// The lines an attempt wrote through TaskContext.Logger, under its bar.
+function renderTaskLogs(item) {
+  return el('ol', {
+    class: `task-logs${item.superseded ? ' superseded' : ''}`,
+    dataset: { taskId: item.taskId, attempt: item.attempt },
+    'aria-label': `log of ${item.taskId} attempt ${item.attempt}`,
+  }, item.logs.map(line => el('li', { class: `log-line level-${line.errorType || 'None'}` },
+    el('span', { class: 'log-at mono', text: logTime(line.at) }),
+    el('span', { class: 'log-level', text: line.errorType || '' }),
+    el('span', { class: 'log-message', text: line.detail || '' }),
+    line.message ? el('span', { class: 'log-exception mono', text: line.message }) : null)));
+}
+
+function logTime(value) { return value ? new Date(value).toISOString().slice(11, 23) : ''; }
 
 async function showTaskOutput(box, instanceId, taskId) {
   try {
@@ -415,14 +442,18 @@ async function showTaskOutput(box, instanceId, taskId) {
 function renderHistory(tbody, history) {
   clear(tbody);
   for (const e of history) {
-    tbody.append(el('tr', { class: e.superseded ? 'muted' : null },
+    // A log line's level travels in errorType: show it beside the kind, and the line (then its exception) as the detail.
+    const log = e.kind === 'TaskLog';
+    const kind = log ? `Log ${e.errorType || ''}`.trim() : e.kind;
+    const detail = log ? [e.detail, e.message] : [e.detail, e.errorType, e.message];
+    tbody.append(el('tr', { class: [e.superseded ? 'muted' : null, log ? `history-log level-${e.errorType || 'None'}` : null].filter(Boolean).join(' ') || null, dataset: { kind: e.kind } },
       el('td', { text: e.sequence }),
       el('td', { text: when(e.at) }),
-      el('td', { text: e.kind + (e.superseded ? ' (superseded)' : '') }),
+      el('td', { text: kind + (e.superseded ? ' (superseded)' : '') }),
       el('td', { class: 'mono', text: e.taskId || '' }),
       el('td', { text: e.attempt || '' }),
       el('td', { text: duration(e.durationMs) }),
-      el('td', { text: [e.detail, e.errorType, e.message].filter(Boolean).join(' — ') })));
+      el('td', { text: detail.filter(Boolean).join(' — ') })));
   }
 }
 
