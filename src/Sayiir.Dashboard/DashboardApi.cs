@@ -65,6 +65,11 @@ internal static class DashboardApi
             .WithSummary("Registered workflow versions and the versions active runs use, with their active run counts.")
             .Produces<List<WorkflowVersionInfo>>();
 
+        api.MapGet("/cluster", async (ISayiirClient client, CancellationToken cancellationToken) =>
+                Results.Json(await client.GetClusterAsync(cancellationToken).ConfigureAwait(false), Json))
+            .WithSummary("The live silos: address, name, host, membership status, start time, the runs each drives and its task attempts in flight.")
+            .Produces<List<SiloInfo>>();
+
         reads.MapOpenApi("/api/openapi/{documentName:regex(^" + DocumentName + "$)}.json");
     }
 

@@ -228,6 +228,25 @@ public abstract class ApiScenarios(DashboardFixture fixture)
     }
 
     [Fact]
+    public async Task Cluster_ListsTheLiveSilosWithTheirFigures()
+    {
+        // A run parked on its signal is driven by the silo whose activation holds it.
+        var id = await StartAsync(Workflows.Approval("1"), "x", "cluster", version: "1");
+        await fixture.WaitForStateAsync(id, WorkflowState.AwaitingSignal);
+        var (status, body) = await GetAsync(Http, "api/cluster");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var silos = body.EnumerateArray().ToList();
+        var expected = await fixture.Client.GetClusterAsync();
+        Assert.Equal(expected.Select(s => s.Address).Order(), silos.Select(s => s.GetProperty("address").GetString()).Order());
+        Assert.All(silos, s =>
+        {
+            Assert.Equal("Active", s.GetProperty("status").GetString());
+            Assert.True(s.GetProperty("attemptsInFlight").GetInt32() >= 0);
+        });
+        Assert.True(silos.Sum(s => s.GetProperty("activeRuns").GetInt32()) >= 1, body.ToString());
+    }
+
+    [Fact]
     public async Task Start_ByNameWithJsonInput_Returns201AndTheRunCompletes()
     {
         var id = Wait.NewId("start");
@@ -439,6 +458,7 @@ public abstract class ApiScenarios(DashboardFixture fixture)
         Assert.Contains("/sayiir/api/runs", paths);
         Assert.Contains("/sayiir/api/runs/{instanceId}/signal", paths);
         Assert.Contains("/sayiir/api/workflows", paths);
+        Assert.Contains("/sayiir/api/cluster", paths);
         Assert.DoesNotContain(paths, p => p.EndsWith("app.js", StringComparison.Ordinal));
         Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(Http, "api/openapi/v1.json")).Status);
     }

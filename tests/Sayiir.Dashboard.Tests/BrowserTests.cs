@@ -200,6 +200,28 @@ public sealed class BrowserTests(DashboardFixture fixture)
     }
 
     [Fact]
+    public async Task ClusterPage_ListsTheSilosWithTheirFigures()
+    {
+        var silos = await fixture.Client.GetClusterAsync();
+        Assert.NotEmpty(silos);
+        var (context, page) = await OpenAsync("#/runs");
+        await using var _ = context;
+        await page.Locator("#nav-cluster").ClickAsync();
+        await Expect(page.Locator("#cluster-table tbody tr[data-address]")).ToHaveCountAsync(silos.Count);
+        foreach (var silo in silos)
+        {
+            var row = page.Locator($"#cluster-table tr[data-address='{silo.Address}']");
+            await Expect(row.Locator("td").First).ToHaveTextAsync(silo.Address);
+            await Expect(row.Locator(".silo-status")).ToHaveTextAsync("Active");
+            await Expect(row.Locator(".active-runs")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+$"));
+            await Expect(row.Locator(".attempts-in-flight")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+$"));
+        }
+        await Expect(page.Locator("#cluster-totals")).ToContainTextAsync($"{silos.Count} silo");
+        await Expect(page.Locator("#nav-cluster")).ToHaveClassAsync("active");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory(), "cluster-page.png"), FullPage = true });
+    }
+
+    [Fact]
     public async Task RunsPage_StartForm_StartsARunAndLinksToIt()
     {
         var id = Wait.NewId("ui-start");

@@ -104,6 +104,9 @@ function route() {
   if (path.startsWith('/runs/')) {
     document.getElementById('nav-runs').classList.add('active');
     runPage(app, decodeURIComponent(path.slice('/runs/'.length)));
+  } else if (path === '/cluster') {
+    document.getElementById('nav-cluster').classList.add('active');
+    clusterPage(app);
   } else if (path === '/workflows') {
     document.getElementById('nav-workflows').classList.add('active');
     workflowsPage(app);
@@ -522,6 +525,47 @@ function workflowsPage(app) {
       if (versions.length === 0) tbody.append(el('tr', {}, el('td', { colspan: '7', class: 'muted', text: 'No workflows registered.' })));
     } catch (e) {
       if (version === routeVersion) message(errors, `Cannot list workflows: ${e.message}`);
+    }
+  };
+  load();
+  every(config.refreshMilliseconds, load);
+}
+
+// ---- cluster page -------------------------------------------------------------------------------------------------
+
+function clusterPage(app) {
+  const version = routeVersion;
+  const tbody = el('tbody');
+  const errors = el('div');
+  const totals = el('p', { id: 'cluster-totals', class: 'muted' });
+  app.append(el('h1', { text: 'Cluster' }), errors,
+    el('p', { class: 'muted', text: 'Silos that are not dead. Active runs: runs a silo drives (running a task, or parked on a delay, a signal or a pause while loaded). A dash: the silo did not answer in time, or is not active.' }),
+    el('table', { id: 'cluster-table' },
+      el('thead', {}, el('tr', {}, ['Address', 'Name', 'Host', 'Status', 'Started', 'Active runs', 'Attempts in flight'].map(h => el('th', { text: h })))),
+      tbody),
+    totals);
+  const figure = (n) => (n === null || n === undefined ? '—' : n);
+  const load = async () => {
+    try {
+      const silos = await api('cluster');
+      if (version !== routeVersion) return;
+      clear(errors);
+      clear(tbody);
+      for (const s of silos) {
+        tbody.append(el('tr', { dataset: { address: s.address, status: s.status } },
+          el('td', { class: 'mono', text: s.address }),
+          el('td', { text: s.name || '' }),
+          el('td', { text: s.hostName || '' }),
+          el('td', {}, el('span', { class: `silo-status silo-${s.status}`, text: s.status })),
+          el('td', { text: when(s.startedAt) }),
+          el('td', { class: 'active-runs', text: figure(s.activeRuns) }),
+          el('td', { class: 'attempts-in-flight', text: figure(s.attemptsInFlight) })));
+      }
+      if (silos.length === 0) tbody.append(el('tr', {}, el('td', { colspan: '7', class: 'muted', text: 'No live silo.' })));
+      const sum = (f) => silos.reduce((n, s) => n + (s[f] || 0), 0);
+      totals.textContent = `${silos.length} silo${silos.length === 1 ? '' : 's'}, ${sum('activeRuns')} active runs, ${sum('attemptsInFlight')} attempts in flight.`;
+    } catch (e) {
+      if (version === routeVersion) message(errors, `Cannot read the cluster: ${e.message}`);
     }
   };
   load();
