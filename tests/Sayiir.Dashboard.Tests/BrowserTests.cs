@@ -200,6 +200,70 @@ public sealed class BrowserTests(DashboardFixture fixture)
     }
 
     [Fact]
+    public async Task RunPage_FlowGraph_CompletedForkRun_ShowsEveryNodeCompleted_BranchesSideBySide()
+    {
+        var id = Wait.NewId("graph");
+        await fixture.Client.StartAsync(Workflows.Forked.Name, 5, id);
+        await fixture.WaitForStateAsync(id, WorkflowState.Completed);
+        var (context, page) = await OpenAsync(RunHash(id));
+        await using var _ = context;
+        await Expect(page.Locator("#run-output")).ToHaveTextAsync("36");
+        var graph = page.Locator("#flow-graph");
+        await Expect(graph.Locator(".graph-node")).ToHaveCountAsync(6);
+        foreach (var node in new[] { "start", "split", "l1", "r1", "r2", "merge" })
+            await Expect(graph.Locator($".graph-node[data-node-id='{node}']")).ToHaveAttributeAsync("data-state", "completed");
+        var fork = graph.Locator(".graph-node[data-node-id='split']");
+        await Expect(fork.Locator(".branch")).ToHaveCountAsync(2);
+        await Expect(fork.Locator(".branch[data-branch='right'] .graph-node")).ToHaveCountAsync(2);
+        var left = await fork.Locator(".branch[data-branch='left']").BoundingBoxAsync();
+        var right = await fork.Locator(".branch[data-branch='right']").BoundingBoxAsync();
+        Assert.NotNull(left);
+        Assert.NotNull(right);
+        Assert.Equal(left.Y, right.Y);        // side by side,
+        Assert.True(right.X > left.X + left.Width - 1, $"left {left.X}+{left.Width}, right {right.X}"); // not overlapping
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory(), "flow-graph.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task RunPage_FlowGraph_WaitingAndFailedRuns_ColorTheirNodes()
+    {
+        var waiting = Wait.NewId("graph-wait");
+        await fixture.Client.StartAsync("approval", "x", waiting, new StartOptions { Version = "2" });
+        await fixture.WaitForStateAsync(waiting, WorkflowState.AwaitingSignal);
+        var failed = Wait.NewId("graph-failed");
+        await fixture.Client.StartAsync(Workflows.Failing.Name, "x", failed);
+        await fixture.WaitForStateAsync(failed, WorkflowState.Failed);
+        var (context, page) = await OpenAsync(RunHash(waiting));
+        await using var _ = context;
+        var graph = page.Locator("#flow-graph");
+        await Expect(graph.Locator(".graph-node[data-node-id='prepare']")).ToHaveAttributeAsync("data-state", "completed");
+        await Expect(graph.Locator(".graph-node[data-node-id='approve']")).ToHaveAttributeAsync("data-state", "waiting");
+        await Expect(graph.Locator(".graph-node[data-node-id='approve'] .node-facts")).ToContainTextAsync("signal decision");
+        await Expect(graph.Locator(".graph-node[data-node-id='finish']")).ToHaveAttributeAsync("data-state", "not-reached");
+
+        await page.GotoAsync(fixture.App.Root + RunHash(failed));
+        await Expect(page.Locator("#run-state")).ToHaveTextAsync("Failed");
+        await Expect(graph.Locator(".graph-node[data-node-id='prepare']")).ToHaveAttributeAsync("data-state", "completed");
+        await Expect(graph.Locator(".graph-node[data-node-id='pay']")).ToHaveAttributeAsync("data-state", "failed");
+    }
+
+    [Fact]
+    public async Task WorkflowsPage_FlowButton_ShowsThatVersionsGraph()
+    {
+        var (context, page) = await OpenAsync("#/workflows");
+        await using var _ = context;
+        await page.Locator("#workflows-table tr[data-workflow='approval'][data-version='3'] .graph-toggle").ClickAsync();
+        var graph = page.Locator("#workflows-table tr.graph-row[data-graph-of='approval'][data-version='3']");
+        await Expect(graph.Locator(".graph-node")).ToHaveCountAsync(3);
+        await Expect(graph.Locator(".graph-node").First).ToHaveAttributeAsync("data-node-id", "prepare_v3");
+        await Expect(graph.Locator(".graph-node[data-node-id='approve']")).ToHaveAttributeAsync("data-state", "definition");
+        // Still open after the page's next refresh.
+        await page.WaitForResponseAsync(r => r.Url.EndsWith("/api/workflows", StringComparison.Ordinal));
+        await Expect(graph.Locator(".graph-node")).ToHaveCountAsync(3);
+        await Expect(page.Locator("#workflows-table tr[data-workflow='approval']")).ToHaveCountAsync(3);
+    }
+
+    [Fact]
     public async Task ClusterPage_ListsTheSilosWithTheirFigures()
     {
         var silos = await fixture.Client.GetClusterAsync();

@@ -50,6 +50,15 @@ public static class Workflows
         })
         .Build();
 
+    /// <summary>A task, a fork of two branches (one of two steps) and a join: 5 → (5 + 1) + (5 × 2 × 3) = 36.</summary>
+    public static readonly WorkflowDefinition<int, int> Forked = Flow.Create<int>("forked")
+        .Then("start", (int x) => x)
+        .Fork("split", f => f
+            .Branch("left", b => b.Then("l1", (int x) => x + 1))
+            .Branch("right", b => b.Then("r1", (int x) => x * 2).Then("r2", (int x) => x * 3)))
+        .Join("merge", (BranchResults r) => r.Get<int>("left") + r.Get<int>("right"))
+        .Build();
+
     public static WorkflowDefinition<string, string> Approval(string version, string firstStep = "prepare") =>
         Flow.Create<string>("approval", version)
             .Then(firstStep, (string s) => s)
@@ -61,7 +70,7 @@ public static class Workflows
         throw new InvalidOperationException("payment declined", new TimeoutException($"gateway timed out for {input.Length}"));
 
     public static IEnumerable<WorkflowDefinition> All =>
-        [Order, Failing, Flaky, MarkupOutput, Logged, Approval("1"), Approval("2"), Approval("3", firstStep: "prepare_v3")];
+        [Order, Failing, Flaky, MarkupOutput, Logged, Forked, Approval("1"), Approval("2"), Approval("3", firstStep: "prepare_v3")];
 }
 
 public sealed record Receipt(int Amount, string Status);

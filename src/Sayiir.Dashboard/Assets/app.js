@@ -246,10 +246,17 @@ function runPage(app, instanceId) {
   const timeline = el('div', { class: 'timeline', id: 'timeline' });
   const taskOutput = el('div', { id: 'task-output-box' });
   const historyBody = el('tbody');
+  const flowBox = el('div', { id: 'flow-graph', class: 'graph' });
   const actionsBox = actionsPanel(instanceId, () => load());
+  // The graph depends on the run's workflow and version (which an upgrade changes): fetched once per pair.
+  let graphKey = null;
+  let graph = null;
   app.append(title, errors,
     el('div', { class: 'grid' },
       el('div', {}, statusBox, failureBox, outputBox,
+        el('div', { class: 'panel' }, el('h2', { text: 'Flow' }),
+          el('p', { class: 'muted', text: 'The definition this run follows, each node colored by its state in this run.' }),
+          graphLegend(), flowBox),
         el('div', { class: 'panel' }, el('h2', { text: 'Timeline' }),
           el('p', { class: 'muted', text: 'Each attempt is a bar; gaps are retries, delays and waits. Click a completed task to read its output.' }),
           timeline, taskOutput),
@@ -274,6 +281,18 @@ function runPage(app, instanceId) {
       renderOutput(outputBox, detail);
       renderTimeline(timeline, taskOutput, instanceId, detail.status, history);
       renderHistory(historyBody, history);
+      const wanted = JSON.stringify([detail.status.workflowName, detail.status.workflowVersion || null]);
+      if (wanted !== graphKey) {
+        try {
+          graph = await api(graphPath(detail.status.workflowName, detail.status.workflowVersion));
+        } catch (e) {
+          graph = null;
+          message(flowBox, `Cannot draw the flow: ${e.message}`);
+        }
+        if (version !== routeVersion) return;
+        graphKey = wanted;
+      }
+      if (graph) renderGraph(flowBox, graph, nodeStates(history, detail.status));
     } catch (e) {
       if (version === routeVersion) message(errors, e.status === 404 ? `No run '${instanceId}'.` : `Cannot load the run: ${e.message}`);
     }
@@ -506,6 +525,7 @@ function workflowsPage(app) {
     el('table', { id: 'workflows-table' },
       el('thead', {}, el('tr', {}, ['Workflow', 'Version', 'Definition hash', 'Registered', 'Latest', 'Active runs', ''].map(h => el('th', { text: h })))),
       tbody));
+  const open = new Map(); // key → its graph row, kept across refreshes
   const load = async () => {
     try {
       const versions = await api('workflows');
@@ -513,14 +533,27 @@ function workflowsPage(app) {
       clear(errors);
       clear(tbody);
       for (const v of versions) {
-        tbody.append(el('tr', { dataset: { workflow: v.workflowName } },
+        const key = JSON.stringify([v.workflowName, v.version || null]);
+        const toggle = v.isRegistered ? el('button', {
+          type: 'button', class: 'secondary graph-toggle', text: open.has(key) ? 'hide flow' : 'flow',
+          onclick: (event) => {
+            const tr = event.target.closest('tr');
+            if (open.has(key)) { open.get(key).remove(); open.delete(key); event.target.textContent = 'flow'; return; }
+            const graphRow = workflowGraphRow(v, 7);
+            open.set(key, graphRow);
+            tr.after(graphRow);
+            event.target.textContent = 'hide flow';
+          },
+        }) : null;
+        tbody.append(el('tr', { dataset: { workflow: v.workflowName, version: v.version || '' } },
           el('td', { text: v.workflowName }),
           el('td', { class: 'mono', text: v.version || '(unversioned)' }),
           el('td', { class: 'mono', title: v.definitionHash, text: v.definitionHash.slice(0, 16) }),
           el('td', { text: v.isRegistered ? 'yes' : 'no' }),
           el('td', { text: v.isLatest ? 'yes' : '' }),
           el('td', { class: 'active-runs', text: v.activeRuns }),
-          el('td', {}, el('a', { href: '#/runs?workflow=' + encodeURIComponent(v.workflowName), text: 'runs' }))));
+          el('td', {}, el('a', { href: '#/runs?workflow=' + encodeURIComponent(v.workflowName), text: 'runs' }), ' ', toggle)));
+        if (open.has(key)) tbody.append(open.get(key));
       }
       if (versions.length === 0) tbody.append(el('tr', {}, el('td', { colspan: '7', class: 'muted', text: 'No workflows registered.' })));
     } catch (e) {
@@ -529,6 +562,126 @@ function workflowsPage(app) {
   };
   load();
   every(config.refreshMilliseconds, load);
+}
+
+// ---- flow graph ---------------------------------------------------------------------------------------------------
+
+function graphPath(name, version) {
+  return `workflows/${encodeURIComponent(name)}/graph` + (version ? `?version=${encodeURIComponent(version)}` : '');
+}
+
+const NODE_STATES = ['completed', 'failed', 'running', 'waiting', 'not-reached'];
+
+function graphLegend() {
+  return el('div', { class: 'graph-legend' }, NODE_STATES.map(s => el('span', { class: `legend node-${s}`, text: s.replace('-', ' ') })));
+}
+
+// The state of each node id in this run, from its (not superseded) history: the last event of a node decides.
+function nodeStates(history, status) {
+  const states = new Map();
+  for (const e of history) {
+    if (!e.taskId || e.superseded) continue;
+    switch (e.kind) {
+      case 'TaskStarted': states.set(e.taskId, 'running'); break;
+      case 'TaskCompleted': case 'DelayWoken': case 'SignalConsumed': states.set(e.taskId, 'completed'); break;
+      case 'TaskFailed': states.set(e.taskId, 'failed'); break;
+      case 'RetryScheduled': case 'DelayStarted': case 'SignalAwaited': states.set(e.taskId, 'waiting'); break;
+      default: break;
+    }
+  }
+  // A failed attempt that will be retried is waiting; the step the run failed at is failed.
+  for (const e of history) if (e.kind === 'RetryScheduled' && !e.superseded && states.get(e.taskId) === 'failed') states.set(e.taskId, 'waiting');
+  if (status.state === 'Failed' && status.failure && status.failure.taskId) states.set(status.failure.taskId, 'failed');
+  if (status.currentTaskId && !states.has(status.currentTaskId) && ['Running', 'Waiting', 'AwaitingSignal'].includes(status.state)) {
+    states.set(status.currentTaskId, status.state === 'Running' ? 'running' : 'waiting');
+  }
+  return { states, ended: ['Completed', 'Failed', 'Cancelled'].includes(status.state), completed: status.state === 'Completed' };
+}
+
+// A composite node (fork, route, loop, child flow) takes its state from what it contains, unless it has its own.
+function compositeState(node, childStates, run) {
+  if (childStates.includes('failed')) return 'failed';
+  if (childStates.includes('running')) return 'running';
+  if (childStates.includes('waiting')) return 'waiting';
+  const reached = childStates.filter(s => s !== 'not-reached');
+  if (reached.length === 0) return 'not-reached';
+  if (node.kind === 'Route' || node.kind === 'Loop') return run.completed || reached.length === childStates.length ? 'completed' : (run.ended ? 'completed' : 'running');
+  if (reached.length === childStates.length) return 'completed';
+  return run.ended ? 'completed' : 'running';
+}
+
+function renderGraph(box, graph, run) {
+  clear(box).append(el('div', { class: 'graph-steps' }, graphSteps(graph.steps, run)));
+  box.dataset.workflow = graph.name;
+  box.dataset.version = graph.version || '';
+}
+
+function graphSteps(steps, run) { return steps.map(step => graphNode(step, run)); }
+
+function nodeFacts(node) {
+  const facts = [];
+  if (node.kind === 'Signal' && node.signalName) facts.push(`signal ${node.signalName}`);
+  if (node.signalTimeout) facts.push(`timeout ${node.signalTimeout}`);
+  if (node.delay) facts.push(`for ${node.delay}`);
+  if (node.maxAttempts && node.maxAttempts > 1) facts.push(`${node.maxAttempts} attempts`);
+  if (node.timeout) facts.push(`timeout ${node.timeout}`);
+  if (node.maxIterations) facts.push(`≤ ${node.maxIterations} iterations`);
+  if (node.childWorkflowName) facts.push(`child ${node.childWorkflowName}`);
+  if (node.taskType) facts.push(node.taskType.split('.').pop());
+  return facts.join(', ');
+}
+
+// Returns the node's element; its state is on data-state (and its class) for the caller to aggregate.
+function graphNode(node, run) {
+  const head = el('div', { class: 'node-head' }, el('span', { class: 'node-kind', text: node.kind }),
+    el('span', { class: 'node-id mono', text: node.id }), el('span', { class: 'node-facts muted', text: nodeFacts(node) }));
+  let body = null;
+  let state;
+  if (node.kind === 'Fork' || node.kind === 'Route') {
+    const branches = (node.branches || []).map(branch => {
+      const steps = graphSteps(branch.steps || [], run);
+      return { branch, steps, states: steps.map(s => s.dataset.state) };
+    });
+    const join = node.join ? graphNode(node.join, run) : null;
+    body = [el('div', { class: 'branches' }, branches.map(({ branch, steps }) => el('div', {
+      class: 'branch', dataset: { branch: branch.name },
+    }, el('div', { class: 'branch-name mono', text: branch.name + (branch.isDefault ? ' (default)' : '') }), steps))), join];
+    let childStates;
+    if (node.kind === 'Route') {
+      // Only the branch taken runs: the route is as far as that branch (or its key task) got.
+      const taken = branches.filter(b => b.states.some(s => s !== 'not-reached'));
+      childStates = taken.length ? taken[0].states : [];
+      if (run.states.has(node.id)) childStates = [run.states.get(node.id) === 'completed' && taken.length ? 'completed' : run.states.get(node.id), ...childStates];
+    } else {
+      childStates = branches.flatMap(b => b.states);
+      if (join) childStates.push(join.dataset.state);
+    }
+    state = compositeState(node, childStates, run);
+    if (node.kind === 'Route' && run.states.get(node.id) === 'completed' && childStates.length === 1 && !run.ended) state = 'running';
+  } else if ((node.steps || []).length) {
+    const steps = graphSteps(node.steps, run);
+    body = el('div', { class: 'node-body' }, steps);
+    state = run.states.get(node.id) || compositeState(node, steps.map(s => s.dataset.state), run);
+  } else {
+    state = run.states.get(node.id) || 'not-reached';
+  }
+  // On the Workflows page there is no run: the definition alone, without states.
+  if (run.definitionOnly) state = 'definition';
+  return el('div', {
+    class: `graph-node kind-${node.kind} node-${state}`,
+    dataset: { nodeId: node.id, kind: node.kind, state },
+    title: `${node.kind} ${node.id}${run.definitionOnly ? '' : ': ' + state.replace('-', ' ')}`,
+  }, head, body);
+}
+
+function workflowGraphRow(v, columns) {
+  const box = el('div', { class: 'graph' });
+  const row = el('tr', { class: 'graph-row', dataset: { graphOf: v.workflowName, version: v.version || '' } },
+    el('td', { colspan: String(columns) }, box));
+  api(graphPath(v.workflowName, v.version))
+    .then(graph => renderGraph(box, graph, { states: new Map(), ended: false, completed: false, definitionOnly: true }))
+    .catch(e => message(box, `Cannot draw the flow: ${e.message}`));
+  return row;
 }
 
 // ---- cluster page -------------------------------------------------------------------------------------------------
