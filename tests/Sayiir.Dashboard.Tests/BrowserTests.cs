@@ -248,6 +248,31 @@ public sealed class BrowserTests(DashboardFixture fixture)
     }
 
     [Fact]
+    public async Task RunPage_FlowGraph_RouteLoopAndDelay_ShowTakenBranchIterationsAndTheWait()
+    {
+        var id = Wait.NewId("graph-shapes");
+        await fixture.Client.StartAsync(Workflows.Shapes.Name, 3, id);
+        await fixture.WaitForStateAsync(id, WorkflowState.Waiting);
+        var (context, page) = await OpenAsync(RunHash(id));
+        await using var _ = context;
+        var graph = page.Locator("#flow-graph");
+        await Expect(graph.Locator(".graph-node[data-node-id='nap']")).ToHaveAttributeAsync("data-state", "waiting");
+        await Expect(graph.Locator(".graph-node[data-node-id='size']")).ToHaveAttributeAsync("data-kind", "Route");
+        await Expect(graph.Locator(".graph-node[data-node-id='size']")).ToHaveAttributeAsync("data-state", "completed");
+        await Expect(graph.Locator(".graph-node[data-node-id='small_task']")).ToHaveAttributeAsync("data-state", "completed");
+        await Expect(graph.Locator(".graph-node[data-node-id='big_task']")).ToHaveAttributeAsync("data-state", "not-reached");
+        await Expect(graph.Locator(".graph-node[data-node-id='other_task']")).ToHaveAttributeAsync("data-state", "not-reached");
+        await Expect(graph.Locator(".graph-node[data-node-id='size'] .branch-name")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex[] { new("^big$"), new("^small$"), new(@"\(default\)$") });
+        await Expect(graph.Locator(".graph-node[data-node-id='count']")).ToHaveAttributeAsync("data-kind", "Loop");
+        await Expect(graph.Locator(".graph-node[data-node-id='count']")).ToHaveAttributeAsync("data-state", "completed");
+        await Expect(graph.Locator(".graph-node[data-node-id='count'] .graph-node[data-node-id='tick']")).ToHaveAttributeAsync("data-state", "completed");
+        await Expect(graph.Locator(".graph-node[data-node-id='nap'] .node-facts")).ToContainTextAsync("for 1.00:00:00");
+        await Expect(graph.Locator(".graph-node[data-node-id='after']")).ToHaveAttributeAsync("data-state", "not-reached");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory(), "flow-graph-shapes.png"), FullPage = true });
+        await fixture.Client.CancelAsync(id, "test done");
+    }
+
+    [Fact]
     public async Task WorkflowsPage_FlowButton_ShowsThatVersionsGraph()
     {
         var (context, page) = await OpenAsync("#/workflows");

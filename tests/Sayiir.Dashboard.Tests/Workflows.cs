@@ -59,6 +59,17 @@ public static class Workflows
         .Join("merge", (BranchResults r) => r.Get<int>("left") + r.Get<int>("right"))
         .Build();
 
+    /// <summary>A route (input 3 takes "small"), a countdown loop, then a delay of a day (nothing advances the clock that far).</summary>
+    public static readonly WorkflowDefinition<int, string> Shapes = Flow.Create<int>("shapes")
+        .Route<int>("size", (int x) => x > 10 ? "big" : "small", r => r
+            .Branch("big", b => b.Then("big_task", (int x) => x))
+            .Branch("small", b => b.Then("small_task", (int x) => x))
+            .Default(b => b.Then("other_task", (int x) => x)))
+        .Loop("count", body => body.Then("tick", (int x) => x > 0 ? LoopOutcome.Again(x - 1) : LoopOutcome.Done(x)), maxIterations: 20)
+        .Delay("nap", TimeSpan.FromDays(1))
+        .Then("after", (int x) => $"after {x}")
+        .Build();
+
     public static WorkflowDefinition<string, string> Approval(string version, string firstStep = "prepare") =>
         Flow.Create<string>("approval", version)
             .Then(firstStep, (string s) => s)
@@ -70,7 +81,7 @@ public static class Workflows
         throw new InvalidOperationException("payment declined", new TimeoutException($"gateway timed out for {input.Length}"));
 
     public static IEnumerable<WorkflowDefinition> All =>
-        [Order, Failing, Flaky, MarkupOutput, Logged, Forked, Approval("1"), Approval("2"), Approval("3", firstStep: "prepare_v3")];
+        [Order, Failing, Flaky, MarkupOutput, Logged, Forked, Shapes, Approval("1"), Approval("2"), Approval("3", firstStep: "prepare_v3")];
 }
 
 public sealed record Receipt(int Amount, string Status);

@@ -645,7 +645,7 @@ function graphNode(node, run) {
     const join = node.join ? graphNode(node.join, run) : null;
     body = [el('div', { class: 'branches' }, branches.map(({ branch, steps }) => el('div', {
       class: 'branch', dataset: { branch: branch.name },
-    }, el('div', { class: 'branch-name mono', text: branch.name + (branch.isDefault ? ' (default)' : '') }), steps))), join];
+    }, el('div', { class: 'branch-name mono', text: branch.isDefault && !branch.name.includes('default') ? `${branch.name} (default)` : branch.name }), steps))), join];
     let childStates;
     if (node.kind === 'Route') {
       // Only the branch taken runs: the route is as far as that branch (or its key task) got.
