@@ -266,6 +266,7 @@ public sealed class BrowserTests(DashboardFixture fixture)
         await Expect(graph.Locator(".graph-node[data-node-id='count']")).ToHaveAttributeAsync("data-kind", "Loop");
         await Expect(graph.Locator(".graph-node[data-node-id='count']")).ToHaveAttributeAsync("data-state", "completed");
         await Expect(graph.Locator(".graph-node[data-node-id='count'] .graph-node[data-node-id='tick']")).ToHaveAttributeAsync("data-state", "completed");
+        await Expect(graph.Locator(".graph-node[data-node-id='count'] > .node-head .node-iterations")).ToHaveTextAsync("4 iterations run"); // 3, 2, 1, 0
         await Expect(graph.Locator(".graph-node[data-node-id='nap'] .node-facts")).ToContainTextAsync("for 1.00:00:00");
         await Expect(graph.Locator(".graph-node[data-node-id='after']")).ToHaveAttributeAsync("data-state", "not-reached");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory(), "flow-graph-shapes.png"), FullPage = true });

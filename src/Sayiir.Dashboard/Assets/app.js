@@ -579,10 +579,11 @@ function graphLegend() {
 // The state of each node id in this run, from its (not superseded) history: the last event of a node decides.
 function nodeStates(history, status) {
   const states = new Map();
+  const starts = new Map(); // attempts started per node (a loop's iterations are its first body step's starts)
   for (const e of history) {
     if (!e.taskId || e.superseded) continue;
     switch (e.kind) {
-      case 'TaskStarted': states.set(e.taskId, 'running'); break;
+      case 'TaskStarted': states.set(e.taskId, 'running'); starts.set(e.taskId, (starts.get(e.taskId) || 0) + 1); break;
       case 'TaskCompleted': case 'DelayWoken': case 'SignalConsumed': states.set(e.taskId, 'completed'); break;
       case 'TaskFailed': states.set(e.taskId, 'failed'); break;
       case 'RetryScheduled': case 'DelayStarted': case 'SignalAwaited': states.set(e.taskId, 'waiting'); break;
@@ -595,7 +596,7 @@ function nodeStates(history, status) {
   if (status.currentTaskId && !states.has(status.currentTaskId) && ['Running', 'Waiting', 'AwaitingSignal'].includes(status.state)) {
     states.set(status.currentTaskId, status.state === 'Running' ? 'running' : 'waiting');
   }
-  return { states, ended: ['Completed', 'Failed', 'Cancelled'].includes(status.state), completed: status.state === 'Completed' };
+  return { states, starts, ended: ['Completed', 'Failed', 'Cancelled'].includes(status.state), completed: status.state === 'Completed' };
 }
 
 // A composite node (fork, route, loop, child flow) takes its state from what it contains, unless it has its own.
@@ -633,8 +634,11 @@ function nodeFacts(node) {
 
 // Returns the node's element; its state is on data-state (and its class) for the caller to aggregate.
 function graphNode(node, run) {
+  const first = node.kind === 'Loop' && run.starts && (node.steps || [])[0];
+  const iterations = first && first.kind === 'Task' ? run.starts.get(first.id) || 0 : 0;
   const head = el('div', { class: 'node-head' }, el('span', { class: 'node-kind', text: node.kind }),
-    el('span', { class: 'node-id mono', text: node.id }), el('span', { class: 'node-facts muted', text: nodeFacts(node) }));
+    el('span', { class: 'node-id mono', text: node.id }), el('span', { class: 'node-facts muted', text: nodeFacts(node) }),
+    iterations ? el('span', { class: 'node-iterations', text: `${iterations} iteration${iterations === 1 ? '' : 's'} run` }) : null);
   let body = null;
   let state;
   if (node.kind === 'Fork' || node.kind === 'Route') {
