@@ -65,6 +65,16 @@ internal static class DashboardApi
             .WithSummary("Registered workflow versions and the versions active runs use, with their active run counts.")
             .Produces<List<WorkflowVersionInfo>>();
 
+        api.MapGet("/workflows/{workflowName}/graph", async (string workflowName, string? version, ISayiirClient client, CancellationToken cancellationToken) =>
+                Results.Json(await client.GetWorkflowGraphAsync(Id(workflowName), string.IsNullOrEmpty(version) ? null : version, cancellationToken).ConfigureAwait(false), Json))
+            .WithSummary("The graph of a registered workflow version (the latest when version is omitted): its nodes with ids, kinds, branches, joins, bodies and options.")
+            .Produces<WorkflowGraph>().ProducesProblem(404);
+
+        api.MapGet("/cluster", async (ISayiirClient client, CancellationToken cancellationToken) =>
+                Results.Json(await client.GetClusterAsync(cancellationToken).ConfigureAwait(false), Json))
+            .WithSummary("The live silos: address, name, host, membership status, start time, the runs each drives and its task attempts in flight.")
+            .Produces<List<SiloInfo>>();
+
         reads.MapOpenApi("/api/openapi/{documentName:regex(^" + DocumentName + "$)}.json");
     }
 

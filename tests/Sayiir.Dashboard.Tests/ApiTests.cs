@@ -228,6 +228,51 @@ public abstract class ApiScenarios(DashboardFixture fixture)
     }
 
     [Fact]
+    public async Task WorkflowGraph_ReturnsNodesBranchesAndJoin_UnknownWorkflowOrVersion404()
+    {
+        var (status, body) = await GetAsync(Http, "api/workflows/forked/graph");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("forked", body.GetProperty("name").GetString());
+        var steps = body.GetProperty("steps").EnumerateArray().ToList();
+        Assert.Equal(["start", "split"], steps.Select(n => n.GetProperty("id").GetString()));
+        Assert.Equal(["Task", "Fork"], steps.Select(n => n.GetProperty("kind").GetString()));
+        var branches = steps[1].GetProperty("branches").EnumerateArray().ToList();
+        Assert.Equal(["left", "right"], branches.Select(b => b.GetProperty("name").GetString()));
+        Assert.Equal(["r1", "r2"], branches[1].GetProperty("steps").EnumerateArray().Select(n => n.GetProperty("id").GetString()));
+        Assert.Equal("merge", steps[1].GetProperty("join").GetProperty("id").GetString());
+
+        var (v2, approval) = await GetAsync(Http, "api/workflows/approval/graph?version=2");
+        Assert.Equal(HttpStatusCode.OK, v2);
+        Assert.Equal("2", approval.GetProperty("version").GetString());
+        var decision = approval.GetProperty("steps")[1];
+        Assert.Equal("Signal", decision.GetProperty("kind").GetString());
+        Assert.Equal("decision", decision.GetProperty("signalName").GetString());
+        Assert.Equal("3", (await GetAsync(Http, "api/workflows/approval/graph")).Body.GetProperty("version").GetString());
+
+        AssertProblem(HttpStatusCode.NotFound, await GetAsync(Http, "api/workflows/nope/graph"));
+        AssertProblem(HttpStatusCode.NotFound, await GetAsync(Http, "api/workflows/approval/graph?version=9"));
+    }
+
+    [Fact]
+    public async Task Cluster_ListsTheLiveSilosWithTheirFigures()
+    {
+        // A run parked on its signal is driven by the silo whose activation holds it.
+        var id = await StartAsync(Workflows.Approval("1"), "x", "cluster", version: "1");
+        await fixture.WaitForStateAsync(id, WorkflowState.AwaitingSignal);
+        var (status, body) = await GetAsync(Http, "api/cluster");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var silos = body.EnumerateArray().ToList();
+        var expected = await fixture.Client.GetClusterAsync();
+        Assert.Equal(expected.Select(s => s.Address).Order(), silos.Select(s => s.GetProperty("address").GetString()).Order());
+        Assert.All(silos, s =>
+        {
+            Assert.Equal("Active", s.GetProperty("status").GetString());
+            Assert.True(s.GetProperty("attemptsInFlight").GetInt32() >= 0);
+        });
+        Assert.True(silos.Sum(s => s.GetProperty("activeRuns").GetInt32()) >= 1, body.ToString());
+    }
+
+    [Fact]
     public async Task Start_ByNameWithJsonInput_Returns201AndTheRunCompletes()
     {
         var id = Wait.NewId("start");
@@ -439,6 +484,8 @@ public abstract class ApiScenarios(DashboardFixture fixture)
         Assert.Contains("/sayiir/api/runs", paths);
         Assert.Contains("/sayiir/api/runs/{instanceId}/signal", paths);
         Assert.Contains("/sayiir/api/workflows", paths);
+        Assert.Contains("/sayiir/api/cluster", paths);
+        Assert.Contains("/sayiir/api/workflows/{workflowName}/graph", paths);
         Assert.DoesNotContain(paths, p => p.EndsWith("app.js", StringComparison.Ordinal));
         Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(Http, "api/openapi/v1.json")).Status);
     }

@@ -88,6 +88,36 @@ public sealed class BrowserTests(DashboardFixture fixture)
     }
 
     [Fact]
+    public async Task RunPage_TaskLogs_ShownUnderTheirAttempt_AndInTheHistory()
+    {
+        var id = Wait.NewId("task-logs");
+        await fixture.Client.StartAsync(Workflows.Logged.Name, "ada", id);
+        await fixture.WaitForStateAsync(id, WorkflowState.Completed);
+        var (context, page) = await OpenAsync(RunHash(id));
+        await using var _ = context;
+        await Expect(page.Locator("#run-state")).ToHaveTextAsync("Completed");
+        var logs = page.Locator("#timeline .task-logs[data-task-id='talk'][data-attempt='1'] .log-line");
+        await Expect(logs).ToHaveCountAsync(2);
+        await Expect(logs.Nth(0).Locator(".log-level")).ToHaveTextAsync("Information");
+        await Expect(logs.Nth(0).Locator(".log-message")).ToHaveTextAsync("looking up customer ada");
+        await Expect(logs.Nth(1).Locator(".log-level")).ToHaveTextAsync("Warning");
+        await Expect(logs.Nth(1).Locator(".log-message")).ToHaveTextAsync("customer ada not cached");
+        await Expect(logs.Nth(1).Locator(".log-exception")).ToContainTextAsync("cache <b>miss</b>");
+        Assert.Matches(@"^\d\d:\d\d:\d\d\.\d{3}$", await logs.Nth(0).Locator(".log-at").TextContentAsync());
+        // Right under the bar of that attempt, and nowhere else.
+        Assert.Equal("talk", await page.Locator("#timeline .task-logs").EvaluateAsync<string>("l => l.previousElementSibling.dataset.taskId"));
+        Assert.Equal(1, await page.Locator("#timeline .task-logs").CountAsync());
+        Assert.Equal(0, await page.Locator("main b").CountAsync());
+
+        var rows = page.Locator("#history-table tr[data-kind='TaskLog']");
+        await Expect(rows).ToHaveCountAsync(2);
+        await Expect(rows.Nth(0).Locator("td").Nth(2)).ToHaveTextAsync("Log Information");
+        await Expect(rows.Nth(0).Locator("td").Nth(3)).ToHaveTextAsync("talk");
+        await Expect(rows.Nth(1).Locator("td").Nth(6)).ToContainTextAsync("customer ada not cached — System.InvalidOperationException");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory(), "task-logs.png"), FullPage = true });
+    }
+
+    [Fact]
     public async Task RunPage_FailedRun_ShowsTheStackAndInnerFailure()
     {
         var id = Wait.NewId("stack");
@@ -167,6 +197,118 @@ public sealed class BrowserTests(DashboardFixture fixture)
         await page.Locator("#workflows-table tr[data-workflow='order'] a").ClickAsync();
         await Expect(page.Locator("#filter-workflow")).ToHaveValueAsync("order");
         await Expect(page.Locator("#runs-table tbody tr").First).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task RunPage_FlowGraph_CompletedForkRun_ShowsEveryNodeCompleted_BranchesSideBySide()
+    {
+        var id = Wait.NewId("graph");
+        await fixture.Client.StartAsync(Workflows.Forked.Name, 5, id);
+        await fixture.WaitForStateAsync(id, WorkflowState.Completed);
+        var (context, page) = await OpenAsync(RunHash(id));
+        await using var _ = context;
+        await Expect(page.Locator("#run-output")).ToHaveTextAsync("36");
+        var graph = page.Locator("#flow-graph");
+        await Expect(graph.Locator(".graph-node")).ToHaveCountAsync(6);
+        foreach (var node in new[] { "start", "split", "l1", "r1", "r2", "merge" })
+            await Expect(graph.Locator($".graph-node[data-node-id='{node}']")).ToHaveAttributeAsync("data-state", "completed");
+        var fork = graph.Locator(".graph-node[data-node-id='split']");
+        await Expect(fork.Locator(".branch")).ToHaveCountAsync(2);
+        await Expect(fork.Locator(".branch[data-branch='right'] .graph-node")).ToHaveCountAsync(2);
+        var left = await fork.Locator(".branch[data-branch='left']").BoundingBoxAsync();
+        var right = await fork.Locator(".branch[data-branch='right']").BoundingBoxAsync();
+        Assert.NotNull(left);
+        Assert.NotNull(right);
+        Assert.Equal(left.Y, right.Y);        // side by side,
+        Assert.True(right.X > left.X + left.Width - 1, $"left {left.X}+{left.Width}, right {right.X}"); // not overlapping
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory(), "flow-graph.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task RunPage_FlowGraph_WaitingAndFailedRuns_ColorTheirNodes()
+    {
+        var waiting = Wait.NewId("graph-wait");
+        await fixture.Client.StartAsync("approval", "x", waiting, new StartOptions { Version = "2" });
+        await fixture.WaitForStateAsync(waiting, WorkflowState.AwaitingSignal);
+        var failed = Wait.NewId("graph-failed");
+        await fixture.Client.StartAsync(Workflows.Failing.Name, "x", failed);
+        await fixture.WaitForStateAsync(failed, WorkflowState.Failed);
+        var (context, page) = await OpenAsync(RunHash(waiting));
+        await using var _ = context;
+        var graph = page.Locator("#flow-graph");
+        await Expect(graph.Locator(".graph-node[data-node-id='prepare']")).ToHaveAttributeAsync("data-state", "completed");
+        await Expect(graph.Locator(".graph-node[data-node-id='approve']")).ToHaveAttributeAsync("data-state", "waiting");
+        await Expect(graph.Locator(".graph-node[data-node-id='approve'] .node-facts")).ToContainTextAsync("signal decision");
+        await Expect(graph.Locator(".graph-node[data-node-id='finish']")).ToHaveAttributeAsync("data-state", "not-reached");
+
+        await page.GotoAsync(fixture.App.Root + RunHash(failed));
+        await Expect(page.Locator("#run-state")).ToHaveTextAsync("Failed");
+        await Expect(graph.Locator(".graph-node[data-node-id='prepare']")).ToHaveAttributeAsync("data-state", "completed");
+        await Expect(graph.Locator(".graph-node[data-node-id='pay']")).ToHaveAttributeAsync("data-state", "failed");
+    }
+
+    [Fact]
+    public async Task RunPage_FlowGraph_RouteLoopAndDelay_ShowTakenBranchIterationsAndTheWait()
+    {
+        var id = Wait.NewId("graph-shapes");
+        await fixture.Client.StartAsync(Workflows.Shapes.Name, 3, id);
+        await fixture.WaitForStateAsync(id, WorkflowState.Waiting);
+        var (context, page) = await OpenAsync(RunHash(id));
+        await using var _ = context;
+        var graph = page.Locator("#flow-graph");
+        await Expect(graph.Locator(".graph-node[data-node-id='nap']")).ToHaveAttributeAsync("data-state", "waiting");
+        await Expect(graph.Locator(".graph-node[data-node-id='size']")).ToHaveAttributeAsync("data-kind", "Route");
+        await Expect(graph.Locator(".graph-node[data-node-id='size']")).ToHaveAttributeAsync("data-state", "completed");
+        await Expect(graph.Locator(".graph-node[data-node-id='small_task']")).ToHaveAttributeAsync("data-state", "completed");
+        await Expect(graph.Locator(".graph-node[data-node-id='big_task']")).ToHaveAttributeAsync("data-state", "not-reached");
+        await Expect(graph.Locator(".graph-node[data-node-id='other_task']")).ToHaveAttributeAsync("data-state", "not-reached");
+        await Expect(graph.Locator(".graph-node[data-node-id='size'] .branch-name")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex[] { new("^big$"), new("^small$"), new(@"\(default\)$") });
+        await Expect(graph.Locator(".graph-node[data-node-id='count']")).ToHaveAttributeAsync("data-kind", "Loop");
+        await Expect(graph.Locator(".graph-node[data-node-id='count']")).ToHaveAttributeAsync("data-state", "completed");
+        await Expect(graph.Locator(".graph-node[data-node-id='count'] .graph-node[data-node-id='tick']")).ToHaveAttributeAsync("data-state", "completed");
+        await Expect(graph.Locator(".graph-node[data-node-id='count'] > .node-head .node-iterations")).ToHaveTextAsync("4 iterations run"); // 3, 2, 1, 0
+        await Expect(graph.Locator(".graph-node[data-node-id='nap'] .node-facts")).ToContainTextAsync("for 1.00:00:00");
+        await Expect(graph.Locator(".graph-node[data-node-id='after']")).ToHaveAttributeAsync("data-state", "not-reached");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory(), "flow-graph-shapes.png"), FullPage = true });
+        await fixture.Client.CancelAsync(id, "test done");
+    }
+
+    [Fact]
+    public async Task WorkflowsPage_FlowButton_ShowsThatVersionsGraph()
+    {
+        var (context, page) = await OpenAsync("#/workflows");
+        await using var _ = context;
+        await page.Locator("#workflows-table tr[data-workflow='approval'][data-version='3'] .graph-toggle").ClickAsync();
+        var graph = page.Locator("#workflows-table tr.graph-row[data-graph-of='approval'][data-version='3']");
+        await Expect(graph.Locator(".graph-node")).ToHaveCountAsync(3);
+        await Expect(graph.Locator(".graph-node").First).ToHaveAttributeAsync("data-node-id", "prepare_v3");
+        await Expect(graph.Locator(".graph-node[data-node-id='approve']")).ToHaveAttributeAsync("data-state", "definition");
+        // Still open after the page's next refresh.
+        await page.WaitForResponseAsync(r => r.Url.EndsWith("/api/workflows", StringComparison.Ordinal));
+        await Expect(graph.Locator(".graph-node")).ToHaveCountAsync(3);
+        await Expect(page.Locator("#workflows-table tr[data-workflow='approval']")).ToHaveCountAsync(3);
+    }
+
+    [Fact]
+    public async Task ClusterPage_ListsTheSilosWithTheirFigures()
+    {
+        var silos = await fixture.Client.GetClusterAsync();
+        Assert.NotEmpty(silos);
+        var (context, page) = await OpenAsync("#/runs");
+        await using var _ = context;
+        await page.Locator("#nav-cluster").ClickAsync();
+        await Expect(page.Locator("#cluster-table tbody tr[data-address]")).ToHaveCountAsync(silos.Count);
+        foreach (var silo in silos)
+        {
+            var row = page.Locator($"#cluster-table tr[data-address='{silo.Address}']");
+            await Expect(row.Locator("td").First).ToHaveTextAsync(silo.Address);
+            await Expect(row.Locator(".silo-status")).ToHaveTextAsync("Active");
+            await Expect(row.Locator(".active-runs")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+$"));
+            await Expect(row.Locator(".attempts-in-flight")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+$"));
+        }
+        await Expect(page.Locator("#cluster-totals")).ToContainTextAsync($"{silos.Count} silo");
+        await Expect(page.Locator("#nav-cluster")).ToHaveClassAsync("active");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory(), "cluster-page.png"), FullPage = true });
     }
 
     [Fact]

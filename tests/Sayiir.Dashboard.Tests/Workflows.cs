@@ -1,3 +1,6 @@
+// The logging task logs the way applications do, with the ILogger extension methods (not source-generated messages).
+#pragma warning disable CA1848, CA1873
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Sayiir.Dashboard.Tests;
@@ -36,6 +39,37 @@ public static class Workflows
         .Then("render", (string _) => Markup)
         .Build();
 
+    /// <summary>Task "talk" writes two lines (the second a warning with an exception) through its logger.</summary>
+    public static readonly WorkflowDefinition<string, string> Logged = Flow.Create<string>("logged")
+        .Then("prepare", (string s) => s)
+        .Then("talk", (string s, TaskContext ctx) =>
+        {
+            ctx.Logger.LogInformation("looking up customer {Customer}", s);
+            ctx.Logger.LogWarning(new InvalidOperationException("cache <b>miss</b>"), "customer {Customer} not cached", s);
+            return Task.FromResult(s + " talked");
+        })
+        .Build();
+
+    /// <summary>A task, a fork of two branches (one of two steps) and a join: 5 → (5 + 1) + (5 × 2 × 3) = 36.</summary>
+    public static readonly WorkflowDefinition<int, int> Forked = Flow.Create<int>("forked")
+        .Then("start", (int x) => x)
+        .Fork("split", f => f
+            .Branch("left", b => b.Then("l1", (int x) => x + 1))
+            .Branch("right", b => b.Then("r1", (int x) => x * 2).Then("r2", (int x) => x * 3)))
+        .Join("merge", (BranchResults r) => r.Get<int>("left") + r.Get<int>("right"))
+        .Build();
+
+    /// <summary>A route (input 3 takes "small"), a countdown loop, then a delay of a day (nothing advances the clock that far).</summary>
+    public static readonly WorkflowDefinition<int, string> Shapes = Flow.Create<int>("shapes")
+        .Route<int>("size", (int x) => x > 10 ? "big" : "small", r => r
+            .Branch("big", b => b.Then("big_task", (int x) => x))
+            .Branch("small", b => b.Then("small_task", (int x) => x))
+            .Default(b => b.Then("other_task", (int x) => x)))
+        .Loop("count", body => body.Then("tick", (int x) => x > 0 ? LoopOutcome.Again(x - 1) : LoopOutcome.Done(x)), maxIterations: 20)
+        .Delay("nap", TimeSpan.FromDays(1))
+        .Then("after", (int x) => $"after {x}")
+        .Build();
+
     public static WorkflowDefinition<string, string> Approval(string version, string firstStep = "prepare") =>
         Flow.Create<string>("approval", version)
             .Then(firstStep, (string s) => s)
@@ -47,7 +81,7 @@ public static class Workflows
         throw new InvalidOperationException("payment declined", new TimeoutException($"gateway timed out for {input.Length}"));
 
     public static IEnumerable<WorkflowDefinition> All =>
-        [Order, Failing, Flaky, MarkupOutput, Approval("1"), Approval("2"), Approval("3", firstStep: "prepare_v3")];
+        [Order, Failing, Flaky, MarkupOutput, Logged, Forked, Shapes, Approval("1"), Approval("2"), Approval("3", firstStep: "prepare_v3")];
 }
 
 public sealed record Receipt(int Amount, string Status);

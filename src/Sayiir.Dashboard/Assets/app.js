@@ -104,6 +104,9 @@ function route() {
   if (path.startsWith('/runs/')) {
     document.getElementById('nav-runs').classList.add('active');
     runPage(app, decodeURIComponent(path.slice('/runs/'.length)));
+  } else if (path === '/cluster') {
+    document.getElementById('nav-cluster').classList.add('active');
+    clusterPage(app);
   } else if (path === '/workflows') {
     document.getElementById('nav-workflows').classList.add('active');
     workflowsPage(app);
@@ -243,10 +246,17 @@ function runPage(app, instanceId) {
   const timeline = el('div', { class: 'timeline', id: 'timeline' });
   const taskOutput = el('div', { id: 'task-output-box' });
   const historyBody = el('tbody');
+  const flowBox = el('div', { id: 'flow-graph', class: 'graph' });
   const actionsBox = actionsPanel(instanceId, () => load());
+  // The graph depends on the run's workflow and version (which an upgrade changes): fetched once per pair.
+  let graphKey = null;
+  let graph = null;
   app.append(title, errors,
     el('div', { class: 'grid' },
       el('div', {}, statusBox, failureBox, outputBox,
+        el('div', { class: 'panel' }, el('h2', { text: 'Flow' }),
+          el('p', { class: 'muted', text: 'The definition this run follows, each node colored by its state in this run.' }),
+          graphLegend(), flowBox),
         el('div', { class: 'panel' }, el('h2', { text: 'Timeline' }),
           el('p', { class: 'muted', text: 'Each attempt is a bar; gaps are retries, delays and waits. Click a completed task to read its output.' }),
           timeline, taskOutput),
@@ -271,6 +281,18 @@ function runPage(app, instanceId) {
       renderOutput(outputBox, detail);
       renderTimeline(timeline, taskOutput, instanceId, detail.status, history);
       renderHistory(historyBody, history);
+      const wanted = JSON.stringify([detail.status.workflowName, detail.status.workflowVersion || null]);
+      if (wanted !== graphKey) {
+        try {
+          graph = await api(graphPath(detail.status.workflowName, detail.status.workflowVersion));
+        } catch (e) {
+          graph = null;
+          message(flowBox, `Cannot draw the flow: ${e.message}`);
+        }
+        if (version !== routeVersion) return;
+        graphKey = wanted;
+      }
+      if (graph) renderGraph(flowBox, graph, nodeStates(history, detail.status));
     } catch (e) {
       if (version === routeVersion) message(errors, e.status === 404 ? `No run '${instanceId}'.` : `Cannot load the run: ${e.message}`);
     }
@@ -331,6 +353,7 @@ function renderOutput(box, detail) {
 function timelineItems(history, status) {
   const items = [];
   const open = new Map();
+  const logs = new Map();
   const begin = (key, item) => { items.push(item); open.set(key, item); };
   const end = (key, at, props, fallback) => {
     let item = open.get(key);
@@ -364,6 +387,13 @@ function timelineItems(history, status) {
       case 'SignalConsumed':
         end(`wait:${e.taskId}`, at, {});
         break;
+      case 'TaskLog': {
+        // An attempt's lines are saved just before its outcome, while its bar is still open.
+        const key = `${e.taskId}#${e.attempt}`;
+        if (!logs.has(key)) logs.set(key, []);
+        logs.get(key).push(e);
+        break;
+      }
       default:
         break;
     }
@@ -372,7 +402,10 @@ function timelineItems(history, status) {
   if (status.updatedAt) times.push(Date.parse(status.updatedAt));
   const t0 = Math.min(...times);
   const t1 = Math.max(...times);
-  for (const item of items) if (item.end === undefined) item.end = t1;
+  for (const item of items) {
+    if (item.end === undefined) item.end = t1;
+    if (item.kind === 'task') item.logs = logs.get(`${item.taskId}#${item.attempt}`) || [];
+  }
   return { items, t0, t1 };
 }
 
@@ -400,8 +433,24 @@ function renderTimeline(box, outputBox, instanceId, status, history) {
       dataset: { taskId: item.taskId, attempt: item.attempt || '', outcome: item.outcome },
     }, el('span', { class: 'label mono', title: label, text: label }), el('span', { class: 'track' }, bar),
     el('span', { class: 'dur', text: item.outcome === 'running' ? 'running' : duration(shown) })));
+    if (item.logs && item.logs.length) box.append(renderTaskLogs(item));
   }
 }
+
+// The lines an attempt wrote through TaskContext.Logger, under its bar.
+function renderTaskLogs(item) {
+  return el('ol', {
+    class: `task-logs${item.superseded ? ' superseded' : ''}`,
+    dataset: { taskId: item.taskId, attempt: item.attempt },
+    'aria-label': `log of ${item.taskId} attempt ${item.attempt}`,
+  }, item.logs.map(line => el('li', { class: `log-line level-${line.errorType || 'None'}` },
+    el('span', { class: 'log-at mono', text: logTime(line.at) }),
+    el('span', { class: 'log-level', text: line.errorType || '' }),
+    el('span', { class: 'log-message', text: line.detail || '' }),
+    line.message ? el('span', { class: 'log-exception mono', text: line.message }) : null)));
+}
+
+function logTime(value) { return value ? new Date(value).toISOString().slice(11, 23) : ''; }
 
 async function showTaskOutput(box, instanceId, taskId) {
   try {
@@ -415,14 +464,18 @@ async function showTaskOutput(box, instanceId, taskId) {
 function renderHistory(tbody, history) {
   clear(tbody);
   for (const e of history) {
-    tbody.append(el('tr', { class: e.superseded ? 'muted' : null },
+    // A log line's level travels in errorType: show it beside the kind, and the line (then its exception) as the detail.
+    const log = e.kind === 'TaskLog';
+    const kind = log ? `Log ${e.errorType || ''}`.trim() : e.kind;
+    const detail = log ? [e.detail, e.message] : [e.detail, e.errorType, e.message];
+    tbody.append(el('tr', { class: [e.superseded ? 'muted' : null, log ? `history-log level-${e.errorType || 'None'}` : null].filter(Boolean).join(' ') || null, dataset: { kind: e.kind } },
       el('td', { text: e.sequence }),
       el('td', { text: when(e.at) }),
-      el('td', { text: e.kind + (e.superseded ? ' (superseded)' : '') }),
+      el('td', { text: kind + (e.superseded ? ' (superseded)' : '') }),
       el('td', { class: 'mono', text: e.taskId || '' }),
       el('td', { text: e.attempt || '' }),
       el('td', { text: duration(e.durationMs) }),
-      el('td', { text: [e.detail, e.errorType, e.message].filter(Boolean).join(' — ') })));
+      el('td', { text: detail.filter(Boolean).join(' — ') })));
   }
 }
 
@@ -472,6 +525,7 @@ function workflowsPage(app) {
     el('table', { id: 'workflows-table' },
       el('thead', {}, el('tr', {}, ['Workflow', 'Version', 'Definition hash', 'Registered', 'Latest', 'Active runs', ''].map(h => el('th', { text: h })))),
       tbody));
+  const open = new Map(); // key → its graph row, kept across refreshes
   const load = async () => {
     try {
       const versions = await api('workflows');
@@ -479,18 +533,196 @@ function workflowsPage(app) {
       clear(errors);
       clear(tbody);
       for (const v of versions) {
-        tbody.append(el('tr', { dataset: { workflow: v.workflowName } },
+        const key = JSON.stringify([v.workflowName, v.version || null]);
+        const toggle = v.isRegistered ? el('button', {
+          type: 'button', class: 'secondary graph-toggle', text: open.has(key) ? 'hide flow' : 'flow',
+          onclick: (event) => {
+            const tr = event.target.closest('tr');
+            if (open.has(key)) { open.get(key).remove(); open.delete(key); event.target.textContent = 'flow'; return; }
+            const graphRow = workflowGraphRow(v, 7);
+            open.set(key, graphRow);
+            tr.after(graphRow);
+            event.target.textContent = 'hide flow';
+          },
+        }) : null;
+        tbody.append(el('tr', { dataset: { workflow: v.workflowName, version: v.version || '' } },
           el('td', { text: v.workflowName }),
           el('td', { class: 'mono', text: v.version || '(unversioned)' }),
           el('td', { class: 'mono', title: v.definitionHash, text: v.definitionHash.slice(0, 16) }),
           el('td', { text: v.isRegistered ? 'yes' : 'no' }),
           el('td', { text: v.isLatest ? 'yes' : '' }),
           el('td', { class: 'active-runs', text: v.activeRuns }),
-          el('td', {}, el('a', { href: '#/runs?workflow=' + encodeURIComponent(v.workflowName), text: 'runs' }))));
+          el('td', {}, el('a', { href: '#/runs?workflow=' + encodeURIComponent(v.workflowName), text: 'runs' }), ' ', toggle)));
+        if (open.has(key)) tbody.append(open.get(key));
       }
       if (versions.length === 0) tbody.append(el('tr', {}, el('td', { colspan: '7', class: 'muted', text: 'No workflows registered.' })));
     } catch (e) {
       if (version === routeVersion) message(errors, `Cannot list workflows: ${e.message}`);
+    }
+  };
+  load();
+  every(config.refreshMilliseconds, load);
+}
+
+// ---- flow graph ---------------------------------------------------------------------------------------------------
+
+function graphPath(name, version) {
+  return `workflows/${encodeURIComponent(name)}/graph` + (version ? `?version=${encodeURIComponent(version)}` : '');
+}
+
+const NODE_STATES = ['completed', 'failed', 'running', 'waiting', 'not-reached'];
+
+function graphLegend() {
+  return el('div', { class: 'graph-legend' }, NODE_STATES.map(s => el('span', { class: `legend node-${s}`, text: s.replace('-', ' ') })));
+}
+
+// The state of each node id in this run, from its (not superseded) history: the last event of a node decides.
+function nodeStates(history, status) {
+  const states = new Map();
+  const starts = new Map(); // attempts started per node (a loop's iterations are its first body step's starts)
+  for (const e of history) {
+    if (!e.taskId || e.superseded) continue;
+    switch (e.kind) {
+      case 'TaskStarted': states.set(e.taskId, 'running'); starts.set(e.taskId, (starts.get(e.taskId) || 0) + 1); break;
+      case 'TaskCompleted': case 'DelayWoken': case 'SignalConsumed': states.set(e.taskId, 'completed'); break;
+      case 'TaskFailed': states.set(e.taskId, 'failed'); break;
+      case 'RetryScheduled': case 'DelayStarted': case 'SignalAwaited': states.set(e.taskId, 'waiting'); break;
+      default: break;
+    }
+  }
+  // A failed attempt that will be retried is waiting; the step the run failed at is failed.
+  for (const e of history) if (e.kind === 'RetryScheduled' && !e.superseded && states.get(e.taskId) === 'failed') states.set(e.taskId, 'waiting');
+  if (status.state === 'Failed' && status.failure && status.failure.taskId) states.set(status.failure.taskId, 'failed');
+  if (status.currentTaskId && !states.has(status.currentTaskId) && ['Running', 'Waiting', 'AwaitingSignal'].includes(status.state)) {
+    states.set(status.currentTaskId, status.state === 'Running' ? 'running' : 'waiting');
+  }
+  return { states, starts, ended: ['Completed', 'Failed', 'Cancelled'].includes(status.state), completed: status.state === 'Completed' };
+}
+
+// A composite node (fork, route, loop, child flow) takes its state from what it contains, unless it has its own.
+function compositeState(node, childStates, run) {
+  if (childStates.includes('failed')) return 'failed';
+  if (childStates.includes('running')) return 'running';
+  if (childStates.includes('waiting')) return 'waiting';
+  const reached = childStates.filter(s => s !== 'not-reached');
+  if (reached.length === 0) return 'not-reached';
+  if (node.kind === 'Route' || node.kind === 'Loop') return run.completed || reached.length === childStates.length ? 'completed' : (run.ended ? 'completed' : 'running');
+  if (reached.length === childStates.length) return 'completed';
+  return run.ended ? 'completed' : 'running';
+}
+
+function renderGraph(box, graph, run) {
+  clear(box).append(el('div', { class: 'graph-steps' }, graphSteps(graph.steps, run)));
+  box.dataset.workflow = graph.name;
+  box.dataset.version = graph.version || '';
+}
+
+function graphSteps(steps, run) { return steps.map(step => graphNode(step, run)); }
+
+function nodeFacts(node) {
+  const facts = [];
+  if (node.kind === 'Signal' && node.signalName) facts.push(`signal ${node.signalName}`);
+  if (node.signalTimeout) facts.push(`timeout ${node.signalTimeout}`);
+  if (node.delay) facts.push(`for ${node.delay}`);
+  if (node.maxAttempts && node.maxAttempts > 1) facts.push(`${node.maxAttempts} attempts`);
+  if (node.timeout) facts.push(`timeout ${node.timeout}`);
+  if (node.maxIterations) facts.push(`≤ ${node.maxIterations} iterations`);
+  if (node.childWorkflowName) facts.push(`child ${node.childWorkflowName}`);
+  if (node.taskType) facts.push(node.taskType.split('.').pop());
+  return facts.join(', ');
+}
+
+// Returns the node's element; its state is on data-state (and its class) for the caller to aggregate.
+function graphNode(node, run) {
+  const first = node.kind === 'Loop' && run.starts && (node.steps || [])[0];
+  const iterations = first && first.kind === 'Task' ? run.starts.get(first.id) || 0 : 0;
+  const head = el('div', { class: 'node-head' }, el('span', { class: 'node-kind', text: node.kind }),
+    el('span', { class: 'node-id mono', text: node.id }), el('span', { class: 'node-facts muted', text: nodeFacts(node) }),
+    iterations ? el('span', { class: 'node-iterations', text: `${iterations} iteration${iterations === 1 ? '' : 's'} run` }) : null);
+  let body = null;
+  let state;
+  if (node.kind === 'Fork' || node.kind === 'Route') {
+    const branches = (node.branches || []).map(branch => {
+      const steps = graphSteps(branch.steps || [], run);
+      return { branch, steps, states: steps.map(s => s.dataset.state) };
+    });
+    const join = node.join ? graphNode(node.join, run) : null;
+    body = [el('div', { class: 'branches' }, branches.map(({ branch, steps }) => el('div', {
+      class: 'branch', dataset: { branch: branch.name },
+    }, el('div', { class: 'branch-name mono', text: branch.isDefault && !branch.name.includes('default') ? `${branch.name} (default)` : branch.name }), steps))), join];
+    let childStates;
+    if (node.kind === 'Route') {
+      // Only the branch taken runs: the route is as far as that branch (or its key task) got.
+      const taken = branches.filter(b => b.states.some(s => s !== 'not-reached'));
+      childStates = taken.length ? taken[0].states : [];
+      if (run.states.has(node.id)) childStates = [run.states.get(node.id) === 'completed' && taken.length ? 'completed' : run.states.get(node.id), ...childStates];
+    } else {
+      childStates = branches.flatMap(b => b.states);
+      if (join) childStates.push(join.dataset.state);
+    }
+    state = compositeState(node, childStates, run);
+    if (node.kind === 'Route' && run.states.get(node.id) === 'completed' && childStates.length === 1 && !run.ended) state = 'running';
+  } else if ((node.steps || []).length) {
+    const steps = graphSteps(node.steps, run);
+    body = el('div', { class: 'node-body' }, steps);
+    state = run.states.get(node.id) || compositeState(node, steps.map(s => s.dataset.state), run);
+  } else {
+    state = run.states.get(node.id) || 'not-reached';
+  }
+  // On the Workflows page there is no run: the definition alone, without states.
+  if (run.definitionOnly) state = 'definition';
+  return el('div', {
+    class: `graph-node kind-${node.kind} node-${state}`,
+    dataset: { nodeId: node.id, kind: node.kind, state },
+    title: `${node.kind} ${node.id}${run.definitionOnly ? '' : ': ' + state.replace('-', ' ')}`,
+  }, head, body);
+}
+
+function workflowGraphRow(v, columns) {
+  const box = el('div', { class: 'graph' });
+  const row = el('tr', { class: 'graph-row', dataset: { graphOf: v.workflowName, version: v.version || '' } },
+    el('td', { colspan: String(columns) }, box));
+  api(graphPath(v.workflowName, v.version))
+    .then(graph => renderGraph(box, graph, { states: new Map(), ended: false, completed: false, definitionOnly: true }))
+    .catch(e => message(box, `Cannot draw the flow: ${e.message}`));
+  return row;
+}
+
+// ---- cluster page -------------------------------------------------------------------------------------------------
+
+function clusterPage(app) {
+  const version = routeVersion;
+  const tbody = el('tbody');
+  const errors = el('div');
+  const totals = el('p', { id: 'cluster-totals', class: 'muted' });
+  app.append(el('h1', { text: 'Cluster' }), errors,
+    el('p', { class: 'muted', text: 'Silos that are not dead. Active runs: runs a silo drives (running a task, or parked on a delay, a signal or a pause while loaded). A dash: the silo did not answer in time, or is not active.' }),
+    el('table', { id: 'cluster-table' },
+      el('thead', {}, el('tr', {}, ['Address', 'Name', 'Host', 'Status', 'Started', 'Active runs', 'Attempts in flight'].map(h => el('th', { text: h })))),
+      tbody),
+    totals);
+  const figure = (n) => (n === null || n === undefined ? '—' : n);
+  const load = async () => {
+    try {
+      const silos = await api('cluster');
+      if (version !== routeVersion) return;
+      clear(errors);
+      clear(tbody);
+      for (const s of silos) {
+        tbody.append(el('tr', { dataset: { address: s.address, status: s.status } },
+          el('td', { class: 'mono', text: s.address }),
+          el('td', { text: s.name || '' }),
+          el('td', { text: s.hostName || '' }),
+          el('td', {}, el('span', { class: `silo-status silo-${s.status}`, text: s.status })),
+          el('td', { text: when(s.startedAt) }),
+          el('td', { class: 'active-runs', text: figure(s.activeRuns) }),
+          el('td', { class: 'attempts-in-flight', text: figure(s.attemptsInFlight) })));
+      }
+      if (silos.length === 0) tbody.append(el('tr', {}, el('td', { colspan: '7', class: 'muted', text: 'No live silo.' })));
+      const sum = (f) => silos.reduce((n, s) => n + (s[f] || 0), 0);
+      totals.textContent = `${silos.length} silo${silos.length === 1 ? '' : 's'}, ${sum('activeRuns')} active runs, ${sum('attemptsInFlight')} attempts in flight.`;
+    } catch (e) {
+      if (version === routeVersion) message(errors, `Cannot read the cluster: ${e.message}`);
     }
   };
   load();
