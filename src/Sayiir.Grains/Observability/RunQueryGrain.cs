@@ -11,23 +11,14 @@ internal sealed class RunQueryGrain(IRunJournal journal, WorkflowRegistry regist
     {
         query.Validate();
         var page = await journal.ListAsync(query);
-        var purged = 0L;
-        foreach (var chunk in page.Runs.Where(r => r.State is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled).Chunk(16))
-        {
-            var results = await Task.WhenAll(chunk.Select(r => GrainFactory.GetGrain<IWorkflowGrain>(r.InstanceId).PurgeAsync(null)));
-            purged += results.Count(removed => removed);
-        }
+        var ended = page.Runs.Where(r => r.State is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled).Select(r => r.InstanceId);
+        // An explicit purge reports a failing run to its caller.
+        var purged = await RunPurgeGrain.PurgeRunsAsync(GrainFactory, [.. ended], endedBefore: null, onFailure: null);
         return new PurgeStep(purged, page.ContinuationToken);
     }
 
-    public Task<WorkflowGraph> GraphAsync(string workflowName, string? version)
-    {
-        var versions = registry.Versions(workflowName);
-        if (versions.Count == 0) throw new WorkflowNotFoundException(workflowName);
-        var definition = version is null ? versions[^1] : registry.Find(workflowName, version)
-            ?? throw new WorkflowNotFoundException(workflowName, version, [.. versions.Select(v => v.Version)]);
-        return Task.FromResult(WorkflowGraph.From(definition));
-    }
+    public Task<WorkflowGraph> GraphAsync(string workflowName, string? version) =>
+        Task.FromResult(WorkflowGraph.From(registry.Resolve(workflowName, version)));
 
     public async Task<List<WorkflowVersionInfo>> VersionsAsync(string? workflowName)
     {

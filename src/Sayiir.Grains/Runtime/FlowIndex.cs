@@ -13,6 +13,7 @@ internal sealed class FlowIndex
 
     private readonly Dictionary<FlowNode, FlowNode?> _predecessor = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FlowNode, FlowNode?> _owner = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<FlowNode, (ImmutableArray<FlowNode> Chain, int Position)> _chain = new(ReferenceEqualityComparer.Instance);
 
     private FlowIndex(WorkflowDefinition definition) => Walk(definition.Steps, null);
 
@@ -24,6 +25,9 @@ internal sealed class FlowIndex
     /// <summary>The fork, route, loop or child flow whose chain holds <paramref name="node"/> (null at the top level).</summary>
     public FlowNode? Owner(FlowNode node) => _owner.GetValueOrDefault(node);
 
+    /// <summary>The chain that holds <paramref name="node"/> and its position there (none for a fork's join).</summary>
+    public (ImmutableArray<FlowNode> Chain, int Position)? ChainOf(FlowNode node) => _chain.TryGetValue(node, out var at) ? at : null;
+
     private void Walk(ImmutableArray<FlowNode> steps, FlowNode? owner)
     {
         for (var i = 0; i < steps.Length; i++)
@@ -31,6 +35,7 @@ internal sealed class FlowIndex
             var node = steps[i];
             _predecessor[node] = i > 0 ? steps[i - 1] : null;
             _owner[node] = owner;
+            _chain[node] = (steps, i);
             switch (node)
             {
                 case ForkNode fork:

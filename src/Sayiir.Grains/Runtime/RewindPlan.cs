@@ -43,7 +43,7 @@ internal sealed class RewindPlan
         if (!valid.Contains(stepId, StringComparer.Ordinal))
             throw new InvalidRewindStepException(instanceId, stepId, valid,
                 step is RouteNode ? "the run has not chosen that route's branch yet." : "the run has not completed that step.");
-        return new RewindPlan(step, Later(definition, index, step));
+        return new RewindPlan(step, Later(index, step));
     }
 
     /// <summary>The steps the run can be rewound before, in flow order: completed leaves outside loop bodies, and routes whose key is chosen.</summary>
@@ -81,7 +81,7 @@ internal sealed class RewindPlan
     }
 
     // The step with its descendants, then, going up, the later nodes of each enclosing chain (and a fork's join).
-    private static List<FlowNode> Later(WorkflowDefinition definition, FlowIndex index, FlowNode step)
+    private static List<FlowNode> Later(FlowIndex index, FlowNode step)
     {
         var superseded = new List<FlowNode>();
         var seen = new HashSet<FlowNode>(ReferenceEqualityComparer.Instance);
@@ -97,45 +97,15 @@ internal sealed class RewindPlan
         for (var node = step; ;)
         {
             var owner = index.Owner(node);
-            // A fork's join follows every branch; nothing inside the fork comes after it.
-            if (owner is not ForkNode { Join: { } joinNode } || !ReferenceEquals(joinNode, node))
+            // A fork's join follows every branch; nothing inside the fork comes after it (a join is in no chain).
+            if (index.ChainOf(node) is (var chain, var at))
             {
-                var chain = ChainOf(definition, owner, node);
-                var at = IndexOf(chain, node);
                 for (var i = at + 1; i < chain.Length; i++) Add(chain[i]);
                 if (owner is ForkNode { Join: { } join }) Add(join);
             }
             if (owner is null) return superseded;
             node = owner;
         }
-    }
-
-    private static ImmutableArray<FlowNode> ChainOf(WorkflowDefinition definition, FlowNode? owner, FlowNode node)
-    {
-        IEnumerable<ImmutableArray<FlowNode>> chains = owner switch
-        {
-            null => [definition.Steps],
-            ForkNode fork => fork.Branches.Select(b => b.Steps),
-            RouteNode route => route.Branches.Select(b => b.Steps).Concat(route.Default is { } d ? [d.Steps] : []),
-            LoopNode loop => [loop.Body],
-            ChildFlowNode child => [child.Steps],
-            _ => [],
-        };
-        foreach (var chain in chains)
-        {
-            if (IndexOf(chain, node) >= 0) return chain;
-        }
-        throw new InvalidOperationException($"Node '{node.Id}' is in no chain of its owner '{owner?.Id}'.");
-    }
-
-    // By reference: nodes are records, and value equality would compare whole subtrees.
-    private static int IndexOf(ImmutableArray<FlowNode> chain, FlowNode node)
-    {
-        for (var i = 0; i < chain.Length; i++)
-        {
-            if (ReferenceEquals(chain[i], node)) return i;
-        }
-        return -1;
     }
 
     // ----- the Rewound event --------------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ internal sealed partial class RunPurgeGrain(
             {
                 if (batches++ >= MaxBatchesPerRound) return Report(purged, more: true);
                 var due = await journal.ExpiredRunsAsync(workflow, overridden, states, cutoff, batch);
-                var removed = await PurgeAsync(due, cutoff);
+                var removed = await PurgeRunsAsync(GrainFactory, due, cutoff, (id, ex) => LogPurgeFailed(logger, ex, id));
                 purged += removed;
                 // A run that could not be removed now (its end still being saved) is tried again next round.
                 if (due.Count < batch || removed == 0) break;
@@ -69,8 +69,13 @@ internal sealed partial class RunPurgeGrain(
         return more;
     }
 
-    // Some runs at a time (each purge is a grain call and two deletes): live runs share the silos and the database.
-    private async Task<long> PurgeAsync(IReadOnlyList<string> ids, DateTimeOffset cutoff)
+    /// <summary>
+    /// Purges the runs (each through its own grain), some at a time: each purge is a grain call and two deletes, and live
+    /// runs share the silos and the database. A failing run is passed to <paramref name="onFailure"/> and counted as not
+    /// purged; without it the failure propagates. Returns how many were removed.
+    /// </summary>
+    internal static async Task<long> PurgeRunsAsync(IGrainFactory grains, IReadOnlyList<string> ids, DateTimeOffset? endedBefore,
+        Action<string, Exception>? onFailure)
     {
         var removed = 0L;
         foreach (var chunk in ids.Chunk(16))
@@ -79,11 +84,11 @@ internal sealed partial class RunPurgeGrain(
             {
                 try
                 {
-                    return await GrainFactory.GetGrain<IWorkflowGrain>(id).PurgeAsync(cutoff);
+                    return await grains.GetGrain<IWorkflowGrain>(id).PurgeAsync(endedBefore);
                 }
-                catch (Exception ex)
+                catch (Exception ex) when (onFailure is not null)
                 {
-                    LogPurgeFailed(logger, ex, id);
+                    onFailure(id, ex);
                     return false;
                 }
             }));

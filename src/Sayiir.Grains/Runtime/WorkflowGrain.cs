@@ -292,21 +292,17 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     /// </summary>
     private WorkflowDefinition StartDefinition(StartRequest request)
     {
-        var versions = _registry.Versions(request.WorkflowName);
-        if (versions.Count == 0) throw new WorkflowNotFoundException(request.WorkflowName);
+        var latest = _registry.Resolve(request.WorkflowName, null);
         if (request.DefinitionHash is { } callerHash)
         {
             var callers = _registry.FindByHash(callerHash);
             if (callers is null || callers.Name != request.WorkflowName)
-                throw new DefinitionMismatchException(InstanceId, request.WorkflowName, callerHash, versions[^1].Hash);
+                throw new DefinitionMismatchException(InstanceId, request.WorkflowName, callerHash, latest.Hash);
             if (request.Version is { } pinned && pinned != callers.Version)
                 throw new ArgumentException($"StartOptions.Version '{pinned}' contradicts the definition's own version {WorkflowVersions.Display(callers.Version)}.", nameof(request));
             return callers;
         }
-        if (request.Version is { } version)
-            return _registry.Find(request.WorkflowName, version)
-                ?? throw new WorkflowNotFoundException(request.WorkflowName, version, [.. versions.Select(v => v.Version)]);
-        return versions[^1];
+        return request.Version is null ? latest : _registry.Resolve(request.WorkflowName, request.Version);
     }
 
     /// <summary>The exact definition the run started with, when this silo has it registered.</summary>
@@ -515,7 +511,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     public async Task<WorkflowStatus> UpgradeAsync(string? toVersion)
     {
         if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);
-        var target = TargetVersion(toVersion);
+        var target = _registry.Resolve(_run.WorkflowName!, toVersion);
         RefuseUpgradeInState();
         await AcquireAsync();
         RefuseUpgradeInState();
@@ -542,15 +538,6 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         _blocked = null;
         if (_run.IsActive) StartDriving();
         return BuildStatus();
-    }
-
-    private WorkflowDefinition TargetVersion(string? toVersion)
-    {
-        var versions = _registry.Versions(_run.WorkflowName!);
-        if (versions.Count == 0) throw new WorkflowNotFoundException(_run.WorkflowName!);
-        if (toVersion is null) return versions[^1];
-        return _registry.Find(_run.WorkflowName!, toVersion)
-            ?? throw new WorkflowNotFoundException(_run.WorkflowName!, toVersion, [.. versions.Select(v => v.Version)]);
     }
 
     private void RefuseUpgradeInState()

@@ -44,6 +44,19 @@ internal sealed class WorkflowRegistry
     public WorkflowDefinition? Find(string name, string? version) =>
         _byName.TryGetValue(name, out var versions) ? versions.FirstOrDefault(v => v.Version == version) : null;
 
+    /// <summary>
+    /// The registered definition of <paramref name="name"/> in <paramref name="version"/> (null: the latest version).
+    /// </summary>
+    /// <exception cref="WorkflowNotFoundException">No version of the workflow, or not that version, is registered.</exception>
+    public WorkflowDefinition Resolve(string name, string? version)
+    {
+        var versions = Versions(name);
+        if (versions.Count == 0) throw new WorkflowNotFoundException(name);
+        if (version is null) return versions[^1];
+        return versions.FirstOrDefault(v => v.Version == version)
+            ?? throw new WorkflowNotFoundException(name, version, [.. versions.Select(v => v.Version)]);
+    }
+
     /// <summary>The registered versions of the workflow, oldest first (empty when none).</summary>
     public IReadOnlyList<WorkflowDefinition> Versions(string name) => _byName.TryGetValue(name, out var versions) ? versions : [];
 
