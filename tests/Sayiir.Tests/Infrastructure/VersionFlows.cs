@@ -27,4 +27,15 @@ public static class VersionFlows
         .WaitForSignal<string>("wait_go", "go")
         .Then("finish_v3", (string go, TaskContext ctx) => { Probe.Hit(ctx); return Task.FromResult(go + "|v3"); })
         .Build();
+
+    public const string HeldName = "versioned_held";
+
+    /// <summary>A task held by the test (<see cref="Probe.HoldAsync"/>), in two compatible versions.</summary>
+    public static readonly WorkflowDefinition<string, string> HeldV1 = Flow.Create<string>(HeldName, version: 1)
+        .Then("hold", async (string s, TaskContext ctx) => { await Probe.HoldAsync(ctx); return s + "|v1"; })
+        .Build();
+
+    public static readonly WorkflowDefinition<string, string> HeldV2 = Flow.Create<string>(HeldName, version: 2)
+        .Then("hold", async (string s, TaskContext ctx) => { await Probe.HoldAsync(ctx); return s + "|v2"; })
+        .Build();
 }

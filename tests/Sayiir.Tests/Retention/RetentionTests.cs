@@ -51,10 +51,26 @@ public sealed class RetentionTests(ITestOutputHelper output)
         await client.StartAsync(Parked, "p", parked);
         await Wait.UntilAsync(async () => (await client.GetStatusAsync(parked)).State == WorkflowState.AwaitingSignal, Deadline, "the parked run to wait");
         await WaitListedAsync(client, Kept.Name, 5);
+        // The purge metric, for this workflow's runs (no other test purges them).
+        long measured = 0;
+        using var meters = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Name == "sayiir.runs.purged") listener.EnableMeasurementEvents(instrument);
+            },
+        };
+        meters.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+                if (tag.Key == "sayiir.workflow" && Equals(tag.Value, Kept.Name)) Interlocked.Add(ref measured, value);
+        });
+        meters.Start();
 
         var purged = await client.PurgeRunsAsync(new RunQuery { WorkflowName = Kept.Name, PageSize = 2 });
 
         Assert.Equal(5, purged);
+        Assert.Equal(5, Interlocked.Read(ref measured));
         foreach (var id in completed)
         {
             Assert.Equal(WorkflowState.NotFound, (await client.GetStatusAsync(id)).State);

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Sayiir.Tests.Infrastructure;
 using static Sayiir.Tests.Infrastructure.TestDefaults;
 
@@ -131,6 +133,23 @@ public sealed class WorkflowVersionTests
     }
 
     [Fact]
+    public async Task UpgradeAsync_RunWithATaskRunning_RefusedAndTheTaskFinishesOnItsVersion()
+    {
+        await using var cluster = await SayiirCluster.StartAsync(Backend.Memory, Settings(VersionFlows.HeldV1, VersionFlows.HeldV2));
+        var client = cluster.Client;
+        var id = NewId("upgrade-running");
+        await client.StartAsync(VersionFlows.HeldV1, "r", id);
+        await Probe.WaitStartedAsync(id, "hold", Deadline);
+
+        var refused = await Assert.ThrowsAsync<InvalidRunStateException>(() => client.UpgradeAsync(id, "2"));
+
+        Assert.Contains("pause it first", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(VersionFlows.HeldV1.Hash, (await client.GetStatusAsync(id)).DefinitionHash);
+        Probe.Open(id, "hold");
+        Assert.Equal("r|v1", await Wait.ForAsync(client.WaitForResultAsync<string>(id), Deadline, "the run that was not upgraded"));
+    }
+
+    [Fact]
     public async Task Versions_V1RunsParkedThenV2DeployedAlongsideAcrossRestart_NewStartsRunV2AndV1RunsFinishOnV1()
     {
         await using var database = await TestDatabase.CreateAsync("sayiir_versions");
@@ -179,8 +198,16 @@ public sealed class WorkflowVersionTests
         }
 
         // v1 removed: its runs stay as stored, blocked with the typed error, and the version listing says who needs v1.
-        await using (var v2Only = await SayiirCluster.StartAsync(Backend.Postgres, settings with { Workflows = [VersionFlows.V2] }))
+        var logs = new CatalogLogRecorder();
+        await using (var v2Only = await SayiirCluster.StartAsync(Backend.Postgres, settings with
         {
+            Workflows = [VersionFlows.V2],
+            SiloServices = services => services.AddSingleton<ILoggerProvider>(logs),
+        }))
+        {
+            // The silo says at start-up which unregistered version active runs still need.
+            await Wait.UntilAsync(() => logs.Warnings.Any(w => w.Contains(VersionFlows.V1.Hash, StringComparison.Ordinal) && w.Contains("2 active run(s)", StringComparison.Ordinal)),
+                LongDeadline, "the silo's start-up warning that v1 is needed by 2 active runs");
             var blocked = await Assert.ThrowsAsync<DefinitionMismatchException>(() =>
                 Wait.ForAsync(v2Only.Client.WaitForResultAsync<string>(readded), LongDeadline, "the blocked v1 run"));
             Assert.Equal(VersionFlows.V1.Hash, blocked.StoredHash);
@@ -230,6 +257,32 @@ public sealed class WorkflowVersionTests
 
         Assert.Contains("neither registered nor catalogued", refused.Message);
         Assert.Equal(VersionFlows.V1.Hash, (await v2Only.Client.GetStatusAsync(id)).DefinitionHash);
+    }
+
+    /// <summary>Keeps the warnings the definition catalog logs at silo start-up.</summary>
+    private sealed class CatalogLogRecorder : ILoggerProvider
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _warnings = new();
+
+        public IReadOnlyList<string> Warnings => [.. _warnings];
+
+        public ILogger CreateLogger(string categoryName) => new Recorder(this, categoryName);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Recorder(CatalogLogRecorder owner, string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning && category == typeof(Sayiir.Runtime.DefinitionCatalog).FullName;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                if (IsEnabled(logLevel)) owner._warnings.Enqueue(formatter(state, exception));
+            }
+        }
     }
 
     private static async Task<bool> CataloguedAsync(string connectionString, string hash)
