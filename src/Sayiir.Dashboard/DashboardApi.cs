@@ -305,6 +305,7 @@ internal static class DashboardApi
             WorkflowRunMovedException => P(503, "Run moved to another silo: try again"),
             InvalidInstanceIdException => P(400, "Invalid instance id"),
             PayloadSerializationException => P(400, "Invalid payload"),
+            PayloadTooLargeException e => P(413, "Payload too large", new() { ["size"] = e.Size, ["limit"] = e.Limit }),
             ArgumentException => P(400, "Invalid request"),
             _ => null,
         };
