@@ -530,3 +530,24 @@ public sealed class WorkflowRunMovedException : SayiirException
     /// <summary>The request that was not applied (the client method's name, e.g. <c>Cancel</c>).</summary>
     [Id(1)] public string Operation { get; }
 }
+
+/// <summary>
+/// Stored data (a run's state, a task output or a history line) was encrypted with a key the silo's key provider does
+/// not know (<c>SayiirSiloBuilder.UseEncryption</c>): <see cref="KeyId"/> names it. Nothing is decrypted with another
+/// key and nothing is returned in its place; the data stays stored, readable again once the key is configured (it may
+/// stay inactive: any known key decrypts, only the active one encrypts).
+/// </summary>
+[GenerateSerializer, Alias("sayiir.PayloadKeyNotFoundException")]
+public sealed class PayloadKeyNotFoundException : SayiirException
+{
+    /// <summary>Creates the exception for the key <paramref name="keyId"/>.</summary>
+    public PayloadKeyNotFoundException(string keyId)
+        : base($"Stored data was encrypted with key '{keyId}', which this silo's key provider does not know. Configure the key again " +
+               $"(Sayiir:Encryption:Keys:{keyId}; it need not be the active key) to read it.")
+    {
+        KeyId = keyId;
+    }
+
+    /// <summary>The id of the missing key, as written in the stored data's header.</summary>
+    [Id(0)] public string KeyId { get; }
+}

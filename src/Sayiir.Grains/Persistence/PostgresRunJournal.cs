@@ -7,17 +7,21 @@ namespace Sayiir.Persistence;
 /// <summary>
 /// PostgreSQL: history in the append-only <c>sayiir_history</c> table (batched multi-row inserts); the listing reads
 /// the run columns that a trigger extracts from each run's state row in the same transaction as the state write, so
-/// a listed run always shows its stored state.
+/// a listed run always shows its stored state. With encryption at rest (a <see cref="PayloadSealer"/>), each event's
+/// output, detail and message are stored sealed and opened when read; rows written in clear before stay readable.
 /// </summary>
 internal sealed class PostgresRunJournal : BatchingRunJournal
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _serviceId;
+    private readonly PayloadSealer _sealer;
 
-    public PostgresRunJournal(string connectionString, string serviceId, ILogger<PostgresRunJournal> logger) : base(logger)
+    public PostgresRunJournal(string connectionString, string serviceId, ILogger<PostgresRunJournal> logger, PayloadSealer? sealer = null) : base(logger)
     {
         _dataSource = NpgsqlDataSource.Create(PostgresConnectionTuning.ForJournal(connectionString));
         _serviceId = serviceId;
+        // Without encryption a sealer still reads: it refuses a sealed row (written while encryption was on) by its key id.
+        _sealer = sealer ?? PayloadSealer.WithoutKeys;
     }
 
     public override ValueTask RunChangedAsync(RunSummary summary) => ValueTask.CompletedTask;
@@ -37,10 +41,10 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
         command.Parameters.Add(new NpgsqlParameter("tasks", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)b.Event.TaskId ?? DBNull.Value).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("attempts", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = batch.Select(b => (object?)b.Event.Attempt ?? DBNull.Value).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("durations", NpgsqlDbType.Array | NpgsqlDbType.Double) { Value = batch.Select(b => (object?)b.Event.Duration?.TotalMilliseconds ?? DBNull.Value).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("details", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)b.Event.Detail ?? DBNull.Value).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("details", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)SealText(b.Event.Detail) ?? DBNull.Value).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("types", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)b.Event.ErrorType ?? DBNull.Value).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("messages", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)b.Event.Message ?? DBNull.Value).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("outputs", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { Value = batch.Select(b => (object?)b.Output ?? DBNull.Value).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("messages", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)SealText(b.Event.Message) ?? DBNull.Value).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("outputs", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { Value = batch.Select(b => (object?)Seal(b.Output) ?? DBNull.Value).ToArray() });
         command.Parameters.AddWithValue("seqs", batch.Select(b => b.Seq).ToArray());
         await command.ExecuteNonQueryAsync();
     }
@@ -56,8 +60,17 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
         command.Parameters.AddWithValue("service", _serviceId);
         command.Parameters.AddWithValue("id", instanceId);
         command.Parameters.AddWithValue("task", taskId);
-        return await command.ExecuteScalarAsync(cancellationToken) as byte[];
+        return await command.ExecuteScalarAsync(cancellationToken) is byte[] output ? Open(output) : null;
     }
+
+    // Error types stay clear: exception type names, useful to query and not payload.
+    private byte[]? Seal(byte[]? output) => output is null || !_sealer.Seals ? output : _sealer.Seal(output);
+
+    private string? SealText(string? text) => _sealer.Seals ? _sealer.SealText(text) : text;
+
+    private byte[] Open(byte[] stored) => _sealer.Open(stored);
+
+    private string? OpenText(string? stored) => _sealer.OpenText(stored);
 
     public override async Task<IReadOnlyList<RunHistoryEvent>> ReadHistoryAsync(string instanceId, CancellationToken cancellationToken = default)
     {
@@ -80,9 +93,9 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
                 TaskId = reader.IsDBNull(2) ? null : reader.GetString(2),
                 Attempt = reader.IsDBNull(3) ? null : reader.GetInt32(3),
                 Duration = reader.IsDBNull(4) ? null : TimeSpan.FromMilliseconds(reader.GetDouble(4)),
-                Detail = reader.IsDBNull(5) ? null : reader.GetString(5),
+                Detail = reader.IsDBNull(5) ? null : OpenText(reader.GetString(5)),
                 ErrorType = reader.IsDBNull(6) ? null : reader.GetString(6),
-                Message = reader.IsDBNull(7) ? null : reader.GetString(7),
+                Message = reader.IsDBNull(7) ? null : OpenText(reader.GetString(7)),
                 Sequence = reader.IsDBNull(8) ? 0 : reader.GetInt64(8),
             });
         }
