@@ -60,6 +60,9 @@ internal sealed class BenchOptions
 
     public bool KeepDatabases { get; private set; }
 
+    /// <summary>Encryption at rest (UseEncryption with a random key) on the silo of every workload.</summary>
+    public bool Encryption { get; private set; }
+
     public bool KeepServer { get; private set; }
 
     public int PgPort { get; private set; } = 55433;
@@ -102,6 +105,7 @@ internal sealed class BenchOptions
           --pg-dir DIR          directory of the provisioned server (default /tmp/sayiir-bench-pg)
           --keep-server         leave the provisioned server running at exit
           --keep-db             keep each run's database (default: dropped after the run)
+          --encryption          encryption at rest (UseEncryption, AES-256-GCM with a random key) on every silo
           --compare-ceiling     measure pgbench one-row-upsert tps at each run's concurrency and report our
                                 checkpoints/s as a fraction of it
           --ceiling-seconds S   pgbench duration (default 10)
@@ -142,6 +146,7 @@ internal sealed class BenchOptions
                 case "--pg-dir": o.PgDir = Value(); break;
                 case "--keep-server": o.KeepServer = true; break;
                 case "--keep-db": o.KeepDatabases = true; break;
+                case "--encryption": o.Encryption = true; break;
                 case "--compare-ceiling": o.CompareCeiling = true; break;
                 case "--ceiling-seconds": o.CeilingSeconds = Double(); break;
                 case "--smoke": o.Smoke = true; break;

@@ -77,7 +77,7 @@ internal sealed class PayloadSealer
         Encoding.ASCII.GetBytes(keyId, span[(Magic.Length + 2)..]);
         var nonce = span.Slice(headerSize, NonceSize);
         RandomNumberGenerator.Fill(nonce);
-        using var aes = new AesGcm(key, TagSize);
+        var aes = Cipher(keyId, key);
         aes.Encrypt(nonce, clear, span[(headerSize + NonceSize + TagSize)..], span.Slice(headerSize + NonceSize, TagSize), span[..headerSize]);
         return sealedValue;
     }
@@ -119,10 +119,25 @@ internal sealed class PayloadSealer
         var keyId = Encoding.ASCII.GetString(stored.Slice(Magic.Length + 2, keyIdLength));
         var key = _keys?.FindKey(keyId) ?? throw new PayloadKeyNotFoundException(keyId);
         var clear = new byte[stored.Length - headerSize - NonceSize - TagSize];
-        using var aes = new AesGcm(key, TagSize);
+        var aes = Cipher(keyId, key);
         aes.Decrypt(stored.Slice(headerSize, NonceSize), stored[(headerSize + NonceSize + TagSize)..], stored.Slice(headerSize + NonceSize, TagSize),
             clear, stored[..headerSize]);
         return clear;
+    }
+
+    // An AesGcm instance is not thread-safe and costly to set up (a native cipher context per key): each thread keeps
+    // one per key id, checked against the key's bytes so that two keyrings using one id (tests, a provider that
+    // replaced a key) never share a cipher. A thread sees a handful of key ids at most.
+    [ThreadStatic] private static Dictionary<string, (byte[] Key, AesGcm Cipher)>? t_ciphers;
+
+    private static AesGcm Cipher(string keyId, byte[] key)
+    {
+        var ciphers = t_ciphers ??= new Dictionary<string, (byte[], AesGcm)>(StringComparer.Ordinal);
+        if (ciphers.TryGetValue(keyId, out var cached) && cached.Key.AsSpan().SequenceEqual(key)) return cached.Cipher;
+        cached.Cipher?.Dispose();
+        var cipher = new AesGcm(key, TagSize);
+        ciphers[keyId] = ((byte[])key.Clone(), cipher);
+        return cipher;
     }
 
     private byte[] ActiveKey(out string keyId)

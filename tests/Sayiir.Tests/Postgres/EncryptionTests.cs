@@ -71,6 +71,14 @@ public sealed class EncryptionTests
         Assert.Equal(2, listed.Runs.Count);
 
         Assert.Empty(await RawOccurrencesAsync(database.ConnectionString, marker));
+        // The listing trigger reads an envelope by its bounded prefix (the sealed bytes follow "Input"), not whole.
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            $"SELECT (sayiir_run_listing(PayloadBinary)).whole FROM OrleansStorage WHERE GrainTypeString = '{RunStateStorage.StateName}' AND GrainIdExtensionString = @id",
+            connection);
+        command.Parameters.AddWithValue("id", completed);
+        Assert.Equal(false, await command.ExecuteScalarAsync());
     }
 
     [Fact]
@@ -158,6 +166,8 @@ public sealed class EncryptionTests
         Assert.Contains("'key-a'", status.Message, StringComparison.Ordinal);
         var history = await Assert.ThrowsAsync<PayloadKeyNotFoundException>(() => after.Client.GetHistoryAsync(id));
         Assert.Equal("key-a", history.KeyId);
+        var result = await Assert.ThrowsAsync<PayloadKeyNotFoundException>(() => after.Client.WaitForResultAsync<string>(id));
+        Assert.Equal("key-a", result.KeyId);
         // The stored run is left as it was.
         Assert.Equal("key-a", await StateKeyIdAsync(database.ConnectionString, id));
     }
@@ -237,6 +247,23 @@ public sealed class EncryptionTests
         altered[^1] ^= 1;
         Assert.ThrowsAny<CryptographicException>(() => sealer.Open(altered));
         Assert.Equal("ka", Assert.Throws<PayloadKeyNotFoundException>(() => PayloadSealer.WithoutKeys.Open(sealedValue)).KeyId);
+    }
+
+    [Fact]
+    public void SealingSerializer_OtherGrainState_SealedWholeAndClearStateStillRead()
+    {
+        var sealer = new PayloadSealer(Keyring("ka", ("ka", KeyA)));
+        var serializer = RunStateStorage.CreateSerializer(sealer);
+        var state = new Dictionary<string, string> { ["secret"] = "MRK-other-state" };
+        var stored = serializer.Serialize(state).ToArray();
+        using var json = System.Text.Json.JsonDocument.Parse(stored);
+        Assert.Equal([SealingGrainStorageSerializer.SealedProperty], json.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.DoesNotContain("MRK", Encoding.UTF8.GetString(stored), StringComparison.Ordinal);
+        Assert.Equal(state, serializer.Deserialize<Dictionary<string, string>>(new BinaryData(stored)));
+        var clear = RunStateStorage.CreateSerializer().Serialize(state);
+        Assert.Equal(state, serializer.Deserialize<Dictionary<string, string>>(clear));
+        // Without keys, an envelope is refused by its key id rather than read as an empty state.
+        Assert.Equal("ka", Assert.Throws<PayloadKeyNotFoundException>(() => RunStateStorage.CreateSerializer().Deserialize<Dictionary<string, string>>(new BinaryData(stored))).KeyId);
     }
 
     // A completed run (input, outputs, a signal, a log line) and a failed one, both carrying the marker.
