@@ -229,6 +229,22 @@ public sealed class EncryptionTests
     }
 
     [Fact]
+    public void AddSayiir_SecondCallWithAnotherKeyring_ThrowsAndSameKeyringChangesNothing()
+    {
+        var keyring = Keyring("key-a", ("key-a", KeyA));
+        var silo = Hosting.TestHosts.Silo(s => s.AddSayiir(w => w.UseEncryption(keyring)));
+        var registered = silo.Builder.Services.Count;
+        silo.Silo.AddSayiir(w => w.UseEncryption(keyring));
+        Assert.Equal(registered, silo.Builder.Services.Count);
+
+        var ex = Assert.Throws<InvalidOperationException>(() => silo.Silo.AddSayiir(w => w.UseEncryption<ProviderWithoutActiveKey>()));
+        Assert.Contains("ProviderWithoutActiveKey", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(registered, silo.Builder.Services.Count);
+        var builder = new SayiirSiloBuilder().UseEncryption(keyring).UseEncryption(keyring);
+        Assert.Throws<InvalidOperationException>(() => builder.UseEncryption(Keyring("key-b", ("key-b", KeyB))));
+    }
+
+    [Fact]
     public void Seal_AlteredKeyIdOrCiphertext_FailsToOpenAndClearBytesPassThrough()
     {
         var sealer = new PayloadSealer(Keyring("ka", ("ka", KeyA), ("kb", KeyB)));
