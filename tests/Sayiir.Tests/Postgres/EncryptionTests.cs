@@ -70,6 +70,8 @@ public sealed class EncryptionTests
         var listed = await client.ListRunsAsync(new RunQuery { WorkflowName = Sealed.Name });
         Assert.Equal(2, listed.Runs.Count);
 
+        // Reading a history first writes the silo's queued history rows: every row is in the database for the scan.
+        await client.GetHistoryAsync(completed);
         Assert.Empty(await RawOccurrencesAsync(database.ConnectionString, marker));
         // The listing trigger reads an envelope by its bounded prefix (the sealed bytes follow "Input"), not whole.
         await using var connection = new NpgsqlConnection(database.ConnectionString);
@@ -137,16 +139,21 @@ public sealed class EncryptionTests
         await client.StartAsync(Sealed, "new", fresh);
         await WaitParkedAsync(client, fresh);
 
-        Assert.Equal("key-b", await StateKeyIdAsync(database.ConnectionString, old));
-        Assert.Equal("key-b", await StateKeyIdAsync(database.ConnectionString, fresh));
-        // The old run's history holds rows of both keys, and reads whole.
-        var oldKeys = await HistoryKeyIdsAsync(database.ConnectionString, old);
-        Assert.Contains("key-a", oldKeys);
-        Assert.Contains("key-b", oldKeys);
-        Assert.Equal(["key-b"], await HistoryKeyIdsAsync(database.ConnectionString, fresh));
+        // Reading a history first writes the silo's queued history rows.
         var history = await client.GetHistoryAsync(old);
         Assert.Contains(history, e => e.Kind == RunEventKind.TaskLog && (e.Detail ?? "").Contains("old", StringComparison.Ordinal));
         Assert.Contains(history, e => e.Kind == RunEventKind.Completed);
+        Assert.Contains(await client.GetHistoryAsync(fresh), e => e.Kind == RunEventKind.TaskLog && (e.Detail ?? "").Contains("new", StringComparison.Ordinal));
+
+        Assert.Equal("key-b", await StateKeyIdAsync(database.ConnectionString, old));
+        Assert.Equal("key-b", await StateKeyIdAsync(database.ConnectionString, fresh));
+        // The old run's history holds rows of both keys.
+        await Wait.UntilAsync(async () => (await HistoryKeyIdsAsync(database.ConnectionString, old)).Contains("key-b"), Deadline, "the old run's rows written after the rotation");
+        var oldKeys = await HistoryKeyIdsAsync(database.ConnectionString, old);
+        Assert.Contains("key-a", oldKeys);
+        Assert.Contains("key-b", oldKeys);
+        await Wait.UntilAsync(async () => (await HistoryKeyIdsAsync(database.ConnectionString, fresh)).Count > 0, Deadline, "the new run's sealed history rows");
+        Assert.Equal(["key-b"], await HistoryKeyIdsAsync(database.ConnectionString, fresh));
     }
 
     [Fact]
