@@ -120,8 +120,16 @@ internal sealed class PayloadSealer
         var key = _keys?.FindKey(keyId) ?? throw new PayloadKeyNotFoundException(keyId);
         var clear = new byte[stored.Length - headerSize - NonceSize - TagSize];
         var aes = Cipher(keyId, key);
-        aes.Decrypt(stored.Slice(headerSize, NonceSize), stored[(headerSize + NonceSize + TagSize)..], stored.Slice(headerSize + NonceSize, TagSize),
-            clear, stored[..headerSize]);
+        try
+        {
+            aes.Decrypt(stored.Slice(headerSize, NonceSize), stored[(headerSize + NonceSize + TagSize)..], stored.Slice(headerSize + NonceSize, TagSize),
+                clear, stored[..headerSize]);
+        }
+        catch (AuthenticationTagMismatchException ex)
+        {
+            throw new CryptographicException(
+                $"A stored value sealed with key '{keyId}' failed authentication: it was altered, or the key configured as '{keyId}' is not the one it was sealed with.", ex);
+        }
         return clear;
     }
 
