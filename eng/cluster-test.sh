@@ -219,10 +219,13 @@ say "  exit status $rc after $(awk -v ms="$elapsed" 'BEGIN { printf "%.1f", ms /
 [[ -n "$UNREACHABLE_MSG" ]] || fail "Sayiir.Silo printed no 'Sayiir.Silo: ...' summary line for unreachable PostgreSQL"
 
 # ----- 2. two silos, kill -9 one mid-run -------------------------------------------------------------------------
+# Both silos store runs encrypted at rest (Sayiir:Encryption), with the same throwaway key.
+ENCRYPTION_KEY="$(head -c 32 /dev/urandom | base64)"
 start_silo() { # $1 = name, $2 = silo port, $3 = gateway port, $4 = dashboard port; sets LAST_PID
   dotnet "$SILO_DLL" \
     --Sayiir:Postgres "$CS" --Sayiir:ClusterId "$CLUSTER_ID" --Sayiir:ServiceId sayiir-cluster-test \
     --Sayiir:SiloPort "$2" --Sayiir:GatewayPort "$3" --Sayiir:AdvertisedAddress 127.0.0.1 --Sayiir:Dashboard:Port "$4" \
+    --Sayiir:Encryption:ActiveKeyId cluster-test --Sayiir:Encryption:Keys:cluster-test "$ENCRYPTION_KEY" \
     "${SILO_TIMINGS[@]}" \
     --Sayiir:Modules "$MODULE_DLL" \
     --ClusterWorkflows:JournalDirectory "$JOURNAL" --ClusterWorkflows:StepDelay "$STEP_DELAY" \
@@ -311,6 +314,9 @@ COUNTS="$(curl -fsS "$DASH/api/runs/counts?prefix=run")" || fail "GET $DASH/api/
 python3 -c 'import json,sys; c=json.loads(sys.argv[1]); n=int(sys.argv[2]); sys.exit(0 if c["total"]==n and c["counts"].get("Completed")==n else 1)' \
   "$COUNTS" "$RUNS" || fail "the dashboard of $SURVIVOR counts $COUNTS, expected $RUNS completed runs"
 say "dashboard of $SURVIVOR at $DASH/: $COUNTS"
+SEALED="$(db_sql "SELECT count(*) FROM orleansstorage WHERE graintypestring = 'sayiir-run' AND position(convert_to('\"SayiirSealed\"', 'UTF8') IN payloadbinary) > 0")"
+[[ "$SEALED" == "$RUNS" ]] || fail "expected the $RUNS run states sealed by Sayiir:Encryption, found $SEALED"
+say "run states sealed at rest (Sayiir:Encryption): $SEALED/$RUNS"
 
 # ----- kill -> first progress of every interrupted run ------------------------------------------------------------
 # Per interrupted run: kill -> first progress (the number this test is about), kill -> last step ended on the

@@ -306,6 +306,7 @@ internal static class DashboardApi
             InvalidInstanceIdException => P(400, "Invalid instance id"),
             PayloadSerializationException => P(400, "Invalid payload"),
             PayloadTooLargeException e => P(413, "Payload too large", new() { ["size"] = e.Size, ["limit"] = e.Limit }),
+            PayloadKeyNotFoundException e => P(500, "Encryption key not configured", new() { ["keyId"] = e.KeyId }),
             ArgumentException => P(400, "Invalid request"),
             _ => null,
         };

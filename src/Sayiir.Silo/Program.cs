@@ -103,6 +103,8 @@ builder.UseOrleans(silo =>
     {
         if (settings.Postgres is { } connectionString) sayiir.UsePostgres(connectionString);
         if (settings.RecoveryReminderPeriod is { } recovery) sayiir.Configure(o => o.RecoveryReminderPeriod = recovery);
+        // Encryption at rest when Sayiir:Encryption:ActiveKeyId is set (keys under Sayiir:Encryption:Keys).
+        if (settings.Encryption is { } keyring) sayiir.UseEncryption(keyring);
         foreach (var module in modules) module.Configure(sayiir, builder.Services);
     });
 });

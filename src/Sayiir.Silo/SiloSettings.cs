@@ -85,6 +85,9 @@ internal sealed class SiloSettings
     /// <summary>Failure-detection timings. Default: none set (Orleans' defaults).</summary>
     public MembershipSettings Membership { get; init; } = new();
 
+    /// <summary>The keys of encryption at rest (Sayiir:Encryption); null (the default) stores runs in clear.</summary>
+    public PayloadKeyring? Encryption { get; init; }
+
     /// <summary>The dashboard this silo serves; null (the default) serves none.</summary>
     public DashboardSettings? Dashboard { get; init; }
 
@@ -185,6 +188,19 @@ internal sealed class SiloSettings
             errors.Add("Sayiir:Dashboard:Port is required to serve the dashboard (other Sayiir:Dashboard settings are set)");
         }
 
+        PayloadKeyring? encryption = null;
+        if (configuration.GetSection(PayloadKeyring.ConfigurationSection).Exists())
+        {
+            try
+            {
+                encryption = PayloadKeyring.FromConfiguration(configuration);
+            }
+            catch (InvalidOperationException ex)
+            {
+                errors.Add(ex.Message.TrimEnd('.'));
+            }
+        }
+
         if (errors.Count > 0) throw new ValidationException("Invalid settings: " + string.Join("; ", errors) + ".");
         return new SiloSettings
         {
@@ -200,6 +216,7 @@ internal sealed class SiloSettings
             Membership = membership,
             ModulePaths = modules,
             Dashboard = dashboard,
+            Encryption = encryption,
         };
     }
 
