@@ -2,7 +2,7 @@
 // (textContent / createElement), never as HTML, so a task output containing markup shows as that markup's text.
 'use strict';
 
-const STATES = ['Running', 'Waiting', 'AwaitingSignal', 'Paused', 'Completed', 'Failed', 'Cancelled'];
+const STATES = ['Running', 'Waiting', 'AwaitingSignal', 'Paused', 'Queued', 'Completed', 'Failed', 'Cancelled'];
 const ACTION_HEADER = 'X-Sayiir-Dashboard';
 let config = { readOnly: false, actionsAllowed: false, refreshMilliseconds: 2000, pageSize: 50 };
 let timer = null;
