@@ -46,10 +46,23 @@ public sealed class ConcurrencyLimitTests
         }, o => o.ConcurrencyKey = PartnerKey)
         .Build();
 
+    // Its keyed task fails its first attempt, then retries after a minute of engine time.
+    private static readonly WorkflowDefinition<string, string> KeyedFlaky = Flow.Create<string>("conc_keyed_flaky")
+        .Then<string>("call", (string meter, TaskContext ctx) =>
+        {
+            using (Meter.Of(meter).Enter(ctx.InstanceId))
+                return ctx.Attempt == 1 ? throw new InvalidOperationException("partner busy") : Task.FromResult(meter);
+        }, o =>
+        {
+            o.ConcurrencyKey = PartnerKey;
+            o.Retry = RetryPolicy.Fixed(2, TimeSpan.FromMinutes(1));
+        })
+        .Build();
+
     private static ClusterSettings Settings(int limit, int silos = 1) => new()
     {
         Silos = silos,
-        Workflows = [Limited, Parked, KeyedA, KeyedB],
+        Workflows = [Limited, Parked, KeyedA, KeyedB, KeyedFlaky],
         Sayiir = s => s.LimitConcurrency(Limited.Name, limit).LimitConcurrency(Parked.Name, limit).LimitConcurrencyKey(PartnerKey, limit),
     };
 
@@ -157,6 +170,32 @@ public sealed class ConcurrencyLimitTests
         Assert.Equal(12, Meter.Of(meter).Entered);
         Assert.Equal(2, Meter.Of(meter).Max);
         await GateEmptyAsync(cluster, ConcurrencyGates.ForKey(PartnerKey));
+    }
+
+    [Theory]
+    [InlineData(Backend.Memory)]
+    [InlineData(Backend.Postgres)]
+    public async Task LimitConcurrencyKey_AttemptInRetryBackoff_HoldsNoSlot(Backend backend)
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        await using var cluster = await SayiirCluster.StartAsync(backend, Settings(limit: 1) with { EngineClock = clock });
+        var client = cluster.Client;
+        var meter = NewId("backoff");
+        var (flaky, other) = (NewId("backoff-flaky"), NewId("backoff-other"));
+        await client.StartAsync(KeyedFlaky, meter, flaky);
+        await Wait.UntilAsync(async () => (await client.GetStatusAsync(flaky)).State == WorkflowState.Waiting, Deadline, "the failed attempt's retry backoff");
+
+        // The only slot of the key is free while the flaky run waits out its backoff.
+        await client.StartAsync(KeyedA, meter, other);
+        await Meter.UntilAsync(() => Meter.Of(meter).Entered == 2, Deadline, "the other run's keyed task to start during the backoff");
+        Assert.Equal(WorkflowState.Waiting, (await client.GetStatusAsync(flaky)).State);
+        Probe.Open(other, "call");
+        Assert.Equal(meter, await Wait.ForAsync(client.WaitForResultAsync<string>(other), Deadline, "the other run"));
+        clock.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(meter, await Wait.ForAsync(client.WaitForResultAsync<string>(flaky), Deadline, "the retried attempt"));
+        Assert.Equal([flaky, other, flaky], Meter.Of(meter).Order);
+        Assert.Equal(1, Meter.Of(meter).Max);
     }
 
     [Fact]
