@@ -77,12 +77,21 @@ internal sealed record GateSnapshot([property: Id(0)] int Limit, [property: Id(1
 /// <summary>The gate keys: one namespace for workflow limits and one for concurrency keys.</summary>
 internal static class ConcurrencyGates
 {
-    public static string ForWorkflow(string workflowName) => "workflow/" + workflowName;
+    private const string WorkflowPrefix = "workflow/";
+    private const string KeyPrefix = "key/";
 
-    public static string ForKey(string concurrencyKey) => "key/" + concurrencyKey;
+    public static string ForWorkflow(string workflowName) => WorkflowPrefix + workflowName;
+
+    public static string ForKey(string concurrencyKey) => KeyPrefix + concurrencyKey;
+
+    /// <summary>The concurrency key of a key's gate; null for a workflow's.</summary>
+    public static string? KeyOf(string gate) => gate.StartsWith(KeyPrefix, StringComparison.Ordinal) ? gate[KeyPrefix.Length..] : null;
+
+    /// <summary>The workflow name of a workflow's gate; null for a key's.</summary>
+    public static string? WorkflowOf(string gate) => gate.StartsWith(WorkflowPrefix, StringComparison.Ordinal) ? gate[WorkflowPrefix.Length..] : null;
 
     /// <summary>The event detail and status text of a wait: <c>workflow</c>, or the key.</summary>
-    public static string Describe(string gate) => gate.StartsWith("key/", StringComparison.Ordinal) ? gate[4..] : "workflow";
+    public static string Describe(string gate) => KeyOf(gate) ?? "workflow";
 
     public const string StateName = "sayiir-gate";
 }

@@ -758,6 +758,13 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
                 StopDriving();
                 return;
             }
+            if (_run.QueuedFor is { } queuedAt && GateLimit(queuedAt) is null)
+            {
+                // Queued at a limit the silos no longer configure: nothing to wait for.
+                _run.QueuedFor = null;
+                Record(RunEventKind.Dequeued, detail: ConcurrencyGates.Describe(queuedAt));
+                _writer.Changed();
+            }
             if (!_runSlotHeld && WorkflowLimit(definition.Name) is { } limit)
             {
                 await WaitForSlotAsync(ConcurrencyGates.ForWorkflow(definition.Name), new GateHolder { InstanceId = InstanceId, RunId = _run.RunId }, limit, epoch);
@@ -1038,6 +1045,12 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     }
 
     private IConcurrencyGateGrain Gate(string gate) => GrainFactory.GetGrain<IConcurrencyGateGrain>(gate);
+
+    /// <summary>The configured limit of a gate (a workflow's or a key's), or null when this silo configures none.</summary>
+    private int? GateLimit(string gate) =>
+        ConcurrencyGates.KeyOf(gate) is { } key
+            ? _options.ConcurrencyKeyLimits.TryGetValue(key, out var limit) ? limit : null
+            : WorkflowLimit(ConcurrencyGates.WorkflowOf(gate));
 
     private int? WorkflowLimit(string? workflowName) =>
         workflowName is not null && _options.WorkflowConcurrencyLimits.TryGetValue(workflowName, out var limit) ? limit : null;
@@ -1432,7 +1445,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     private string? QueuedKey()
     {
         var gate = _gateWaits.Values.FirstOrDefault(w => w.Queued)?.Gate ?? _run.QueuedFor;
-        return gate is null || !gate.StartsWith("key/", StringComparison.Ordinal) ? null : ConcurrencyGates.Describe(gate);
+        return gate is null ? null : ConcurrencyGates.KeyOf(gate);
     }
 
     private string? RunningTaskIds() => _runningTasks.Count == 0 ? null : string.Join(",", _runningTasks.Keys);
