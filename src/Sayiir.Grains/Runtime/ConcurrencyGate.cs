@@ -50,6 +50,19 @@ internal sealed record GateHolder
     public string Id => TaskId is null ? $"{RunId:n}/{InstanceId}" : $"{RunId:n}/{InstanceId}/{TaskId}";
 }
 
+/// <summary>What a run answers when its gate asks whether it still holds a slot.</summary>
+internal enum SlotClaim
+{
+    /// <summary>It holds (or is acquiring) the slot.</summary>
+    Holds = 0,
+
+    /// <summary>It ended, was replaced, or no activation runs that task: the slot is free.</summary>
+    Released = 1,
+
+    /// <summary>No run is stored under that id: its start may still be on its way (or was lost before it was saved).</summary>
+    NotStarted = 2,
+}
+
 /// <summary>The gate's stored state: the current holders and the FIFO queue.</summary>
 [GenerateSerializer, Alias("sayiir.ConcurrencyGateState")]
 internal sealed class ConcurrencyGateState
@@ -103,6 +116,12 @@ internal sealed partial class ConcurrencyGateGrain(
     [FromKeyedServices(SayiirOptions.TimeProviderKey)] TimeProvider time,
     ILogger<ConcurrencyGateGrain> logger) : Grain, IConcurrencyGateGrain
 {
+    /// <summary>
+    /// How long a holder whose run is not stored yet keeps its slot: a start acquires before it saves the run, and may
+    /// wait for the reminder service and storage meanwhile (both bounded well below this). Engine time.
+    /// </summary>
+    internal static readonly TimeSpan StartGrace = TimeSpan.FromMinutes(1);
+
     private Task? _reconciling;
     private Task? _writing;
     private long _lastReconcile;
@@ -220,24 +239,29 @@ internal sealed partial class ConcurrencyGateGrain(
 
     private async Task ReconcileAsync()
     {
-        var holders = State.Holders.Values.Select(e => e.Holder).ToList();
-        var answers = await Task.WhenAll(holders.Select(async holder =>
+        var entries = State.Holders.Values.ToList();
+        var answers = await Task.WhenAll(entries.Select(async entry =>
         {
             try
             {
-                return await grains.GetGrain<IWorkflowGrain>(holder.InstanceId).HoldsSlotAsync(Gate, holder);
+                return await grains.GetGrain<IWorkflowGrain>(entry.Holder.InstanceId).HoldsSlotAsync(Gate, entry.Holder);
             }
             catch (Exception ex)
             {
                 // Unknown is not "gone": the slot stays held until the run can answer.
-                LogAskFailed(logger, ex, Gate, holder.InstanceId);
-                return true;
+                LogAskFailed(logger, ex, Gate, entry.Holder.InstanceId);
+                return SlotClaim.Holds;
             }
         }));
         var freed = 0;
+        var now = time.GetUtcNow();
+        var holders = entries.Select(e => e.Holder).ToList();
         for (var i = 0; i < holders.Count; i++)
         {
-            if (answers[i] || !State.Holders.Remove(holders[i].Id)) continue;
+            var gone = answers[i] == SlotClaim.Released || (answers[i] == SlotClaim.NotStarted && now - entries[i].Since >= StartGrace);
+            // Still the same entry: a release and a new acquire meanwhile are not undone.
+            if (!gone || !State.Holders.TryGetValue(holders[i].Id, out var current) || current != entries[i]) continue;
+            State.Holders.Remove(holders[i].Id);
             freed++;
             LogSlotReclaimed(logger, Gate, holders[i].InstanceId);
         }

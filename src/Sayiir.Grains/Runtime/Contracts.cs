@@ -61,9 +61,9 @@ internal interface IWorkflowGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("SlotGranted")]
     Task SlotGrantedAsync(string gate, GateHolder holder);
 
-    // Whether this run still holds (or is acquiring) the gate's slot for this holder; false frees the slot.
+    // Whether this run still holds (or is acquiring) the gate's slot for this holder; Released frees the slot.
     [AlwaysInterleave, Alias("HoldsSlot")]
-    Task<bool> HoldsSlotAsync(string gate, GateHolder holder);
+    Task<SlotClaim> HoldsSlotAsync(string gate, GateHolder holder);
 }
 
 /// <summary>Answers run listings from any silo.</summary>

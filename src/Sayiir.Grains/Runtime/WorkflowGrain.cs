@@ -78,10 +78,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
 
     // Concurrency limits. The drive loop's waits at gates, by holder id (poked by the gate's call back or a reminder
     // tick to ask again); the slots this activation acquires or holds, by holder id, to the gate (what HoldsSlot answers
-    // from and what the run's end gives back); whether this activation holds the run's workflow slot.
+    // from and what the run's end gives back).
     private readonly Dictionary<string, GateWait> _gateWaits = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _gateClaims = new(StringComparer.Ordinal);
-    private bool _runSlotHeld;
 
     public WorkflowGrain(
         [PersistentState(RunStateStorage.StateName, SayiirOptions.StorageName)] IPersistentState<WorkflowRunState> store,
@@ -276,7 +275,6 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
                 holder = new GateHolder { InstanceId = InstanceId, RunId = runId };
                 _gateClaims[holder.Id] = gate;
                 granted = await Gate(gate).AcquireAsync(holder, limit);
-                _runSlotHeld = granted;
             }
             var now = _time.GetUtcNow();
             _writer.Replace(new WorkflowRunState
@@ -303,11 +301,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         }
         catch
         {
-            if (holder is not null)
-            {
-                _gateClaims.Remove(holder.Id);
-                _runSlotHeld = false;
-            }
+            if (holder is not null) _gateClaims.Remove(holder.Id);
             throw;
         }
         finally
@@ -623,13 +617,15 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         return Task.CompletedTask;
     }
 
-    public Task<bool> HoldsSlotAsync(string gate, GateHolder holder)
+    public Task<SlotClaim> HoldsSlotAsync(string gate, GateHolder holder)
     {
         ArgumentNullException.ThrowIfNull(holder);
-        if (_gateClaims.ContainsKey(holder.Id)) return Task.FromResult(true);
+        if (_gateClaims.ContainsKey(holder.Id)) return Task.FromResult(SlotClaim.Holds);
+        // Nothing stored: a start may be on its way on another activation (the gate gives it a grace period).
+        if (!_run.Exists) return Task.FromResult(SlotClaim.NotStarted);
         // A run's workflow slot is held while the run is active, whichever activation drives it; a task's slot only
         // while an activation acquires or runs it (an attempt lost with its silo holds nothing).
-        return Task.FromResult(holder.TaskId is null && _run.IsActive && _run.RunId == holder.RunId);
+        return Task.FromResult(holder.TaskId is null && _run.IsActive && _run.RunId == holder.RunId ? SlotClaim.Holds : SlotClaim.Released);
     }
 
     public async Task<WorkflowStatus> RewindAsync(string beforeStep, string? reason, string? by)
@@ -765,10 +761,11 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
                 Record(RunEventKind.Dequeued, detail: ConcurrencyGates.Describe(queuedAt));
                 _writer.Changed();
             }
-            if (!_runSlotHeld && WorkflowLimit(definition.Name) is { } limit)
+            // Asked again at every drive start, also right after a granted start: idempotent (no write when it holds), and
+            // a slot the gate reclaimed meanwhile is not run on.
+            if (WorkflowLimit(definition.Name) is { } limit)
             {
                 await WaitForSlotAsync(ConcurrencyGates.ForWorkflow(definition.Name), new GateHolder { InstanceId = InstanceId, RunId = _run.RunId }, limit, epoch);
-                _runSlotHeld = true;
             }
             _progress.Index = FlowIndex.For(definition);
             var output = await ExecStepsAsync(definition.Steps, _run.Input!, epoch);
@@ -1078,7 +1075,6 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             var holder = new GateHolder { InstanceId = InstanceId, RunId = _run.RunId };
             if (!_gateClaims.ContainsKey(holder.Id)) claims.Add(new(holder.Id, ConcurrencyGates.ForWorkflow(_run.WorkflowName!)));
         }
-        _runSlotHeld = false;
         foreach (var (holderId, gate) in claims) await ReleaseSlotAsync(gate, holderId);
     }
 

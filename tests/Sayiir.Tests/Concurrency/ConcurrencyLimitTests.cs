@@ -260,25 +260,54 @@ public sealed class ConcurrencyLimitTests(Xunit.Abstractions.ITestOutputHelper o
     [Theory]
     [InlineData(Backend.Memory)]
     [InlineData(Backend.Postgres)]
-    public async Task Gate_HolderWhoseRunNeverSavedItsStart_IsReclaimedWhenSomeoneWaits(Backend backend)
+    public async Task Gate_HolderWhoseRunEndedWithoutReleasing_IsReclaimedWhenSomeoneWaits(Backend backend)
     {
-        // A slot whose release was lost (here: a start that reached the gate, then crashed before saving the run).
+        // A release lost to a crash between the run's last write and the release call: the gate still lists a holder
+        // whose run has ended.
         await using var cluster = await SayiirCluster.StartAsync(backend, Settings(limit: 1));
-        var grains = cluster.Cluster.Client.ServiceProvider.GetRequiredService<IGrainFactory>();
-        var gate = grains.GetGrain<IConcurrencyGateGrain>(ConcurrencyGates.ForWorkflow(Parked.Name));
+        var client = cluster.Client;
+        var meter = NewId("ended");
+        var ended = NewId("ended-run");
+        await client.StartAsync(Parked, meter, ended);
+        await client.SignalAsync(ended, "go", "done");
+        await Wait.ForAsync(client.WaitForResultAsync<string>(ended), Deadline, "the first run to end");
+        var gate = Gates(cluster).GetGrain<IConcurrencyGateGrain>(ConcurrencyGates.ForWorkflow(Parked.Name));
+        await Wait.UntilAsync(async () => (await gate.SnapshotAsync()).Holders.Count == 0, Deadline, "the first run's release");
+        Assert.True(await gate.AcquireAsync(new GateHolder { InstanceId = ended, RunId = Guid.NewGuid() }, 1));
+        var id = NewId("ended-next");
+
+        Assert.Equal(WorkflowState.Queued, (await client.StartAsync(Parked, meter, id)).StartStatus.State);
+
+        await Wait.UntilAsync(async () => (await client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, Deadline, "the run to get the reclaimed slot");
+        Assert.Single((await gate.SnapshotAsync()).Holders, h => h.Contains(id, StringComparison.Ordinal));
+        // Ended, so the cluster stops without handing an active run over.
+        await client.SignalAsync(id, "go", "done");
+        Assert.Equal("done", await Wait.ForAsync(client.WaitForResultAsync<string>(id), Deadline, "the run"));
+    }
+
+    [Theory]
+    [InlineData(Backend.Memory)]
+    [InlineData(Backend.Postgres)]
+    public async Task Gate_HolderWhoseRunNeverSavedItsStart_IsReclaimedAfterTheStartGrace(Backend backend)
+    {
+        // A start that reached the gate, then crashed before saving its run (or is still saving it: hence the grace).
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        await using var cluster = await SayiirCluster.StartAsync(backend, Settings(limit: 1) with { EngineClock = clock });
+        var gate = Gates(cluster).GetGrain<IConcurrencyGateGrain>(ConcurrencyGates.ForWorkflow(Parked.Name));
         Assert.True(await gate.AcquireAsync(new GateHolder { InstanceId = NewId("never-saved"), RunId = Guid.NewGuid() }, 1));
         var meter = NewId("reclaim");
         var id = NewId("reclaim-run");
 
-        await cluster.Client.StartAsync(Parked, meter, id);
+        Assert.Equal(WorkflowState.Queued, (await cluster.Client.StartAsync(Parked, meter, id)).StartStatus.State);
+        clock.Advance(ConcurrencyGateGrain.StartGrace);
 
         await Wait.UntilAsync(async () => (await cluster.Client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, Deadline, "the run to get the reclaimed slot");
-        var snapshot = await gate.SnapshotAsync();
-        Assert.Single(snapshot.Holders, h => h.Contains(id, StringComparison.Ordinal));
-        // Ended, so the cluster stops without handing an active run over.
+        Assert.Single((await gate.SnapshotAsync()).Holders, h => h.Contains(id, StringComparison.Ordinal));
         await cluster.Client.SignalAsync(id, "go", "done");
         Assert.Equal("done", await Wait.ForAsync(cluster.Client.WaitForResultAsync<string>(id), Deadline, "the run"));
     }
+
+    private static IGrainFactory Gates(SayiirCluster cluster) => cluster.Cluster.Client.ServiceProvider.GetRequiredService<IGrainFactory>();
 
     // The first `limit` runs got their slots at once and may enter their task in any order; every later one got the
     // single slot its predecessor freed, so from there the order is the order of the starts.
@@ -294,7 +323,7 @@ public sealed class ConcurrencyLimitTests(Xunit.Abstractions.ITestOutputHelper o
         Wait.UntilAsync(async () => await GateAsync(cluster, gate) is { Holders.Count: 0, Queue.Count: 0 }, Deadline, $"gate {gate} to hold and queue nothing");
 
     private static Task<GateSnapshot> GateAsync(SayiirCluster cluster, string gate) =>
-        cluster.Cluster.Client.ServiceProvider.GetRequiredService<IGrainFactory>().GetGrain<IConcurrencyGateGrain>(gate).SnapshotAsync();
+        Gates(cluster).GetGrain<IConcurrencyGateGrain>(gate).SnapshotAsync();
 
     /// <summary>What ran at once, measured inside the tasks: the number in flight, its maximum, and who entered in which order.</summary>
     private sealed class Meter
