@@ -71,6 +71,23 @@ public sealed class OptionsValidationTests
     }
 
     [Fact]
+    public async Task StartSilo_ConcurrencyLimitsFromConfiguration_AreBoundAndValidated()
+    {
+        var silo = TestHosts.Silo(s => s.AddSayiir(w => w.AddWorkflow(Increment)), new Dictionary<string, string?>
+        {
+            ["Sayiir:WorkflowConcurrencyLimits:hosting_options_increment"] = "0",
+            ["Sayiir:ConcurrencyKeyLimits:partner-api"] = "100001",
+        });
+        using var host = silo.Builder.Build();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => TestHosts.StartAsync(host));
+
+        Assert.Equal(2, ex.Failures.Count());
+        Assert.Contains("SayiirOptions.WorkflowConcurrencyLimits['hosting_options_increment'] must be within [1, 100000] (was 0)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("SayiirOptions.ConcurrencyKeyLimits['partner-api'] must be within [1, 100000] (was 100001)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void LimitConcurrency_InvalidArguments_ThrowBeforeAnythingIsConfigured()
     {
         var silo = TestHosts.Silo(s => s.AddSayiir(w =>
