@@ -310,6 +310,7 @@ function renderStatus(box, s) {
     ['Current step', s.currentTaskId],
     ['Wakes at', when(s.wakeAt)],
     ['Awaits signal', s.signalName],
+    ['Queued for key', s.concurrencyKey],
     ['Signal timeout at', when(s.signalTimeoutAt)],
     ['Task timeout at', when(s.taskTimeoutAt)],
     ['Paused', s.pause && `${when(s.pause.at)}${s.pause.by ? ' by ' + s.pause.by : ''}${s.pause.reason ? ': ' + s.pause.reason : ''}`],
