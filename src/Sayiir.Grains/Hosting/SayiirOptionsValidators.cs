@@ -41,6 +41,7 @@ internal sealed class SayiirOptionsValidator(IOptions<ReminderOptions> reminders
         Positive(nameof(SayiirOptions.PurgeInterval), options.PurgeInterval, failures);
         if (options.PurgeBatchSize is < 1 or > 1000)
             failures.Add($"{nameof(SayiirOptions)}.{nameof(SayiirOptions.PurgeBatchSize)} must be within [1, 1000] (was {options.PurgeBatchSize}).");
+        Within(nameof(SayiirOptions.MaxPayloadBytes), options.MaxPayloadBytes, SayiirOptions.MinPayloadBytes, SayiirOptions.MaxPayloadBytesLimit, failures);
         foreach (var (workflow, limit) in options.WorkflowConcurrencyLimits)
             ConcurrencyLimit(nameof(SayiirOptions.WorkflowConcurrencyLimits), workflow, limit, failures);
         foreach (var (key, limit) in options.ConcurrencyKeyLimits)

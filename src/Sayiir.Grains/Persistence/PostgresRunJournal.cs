@@ -173,36 +173,13 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
 
     public override async Task<RunPage> ListAsync(RunQuery query, CancellationToken cancellationToken = default)
     {
-        // The state name is a literal, not a parameter: the planner uses the partial indexes only when it can prove
-        // the query's predicate implies theirs (GrainTypeString = 'sayiir-run').
+        await using var command = _dataSource.CreateCommand();
         var sql = new System.Text.StringBuilder(
-            $"""
+            """
             SELECT GrainIdExtensionString, SayiirWorkflow, SayiirStatus, SayiirCreatedAt, SayiirUpdatedAt, SayiirVersion, SayiirHash
               FROM OrleansStorage
-             WHERE GrainTypeString = '{RunStateStorage.StateName}' AND ServiceId = @service AND SayiirStatus > 0
             """);
-        await using var command = _dataSource.CreateCommand();
-        command.Parameters.AddWithValue("service", _serviceId);
-        if (query.WorkflowName is { } workflow)
-        {
-            sql.Append(" AND SayiirWorkflow = @workflow");
-            command.Parameters.AddWithValue("workflow", workflow);
-        }
-        if (query.States is { Count: > 0 } states)
-        {
-            sql.Append(" AND SayiirStatus = ANY(@states)");
-            command.Parameters.AddWithValue("states", states.Select(s => (short)s).ToArray());
-        }
-        if (query.CreatedFrom is { } from)
-        {
-            sql.Append(" AND SayiirCreatedAt >= @from");
-            command.Parameters.AddWithValue("from", from.UtcDateTime);
-        }
-        if (query.CreatedBefore is { } before)
-        {
-            sql.Append(" AND SayiirCreatedAt < @before");
-            command.Parameters.AddWithValue("before", before.UtcDateTime);
-        }
+        AppendRunFilters(sql, command, query);
         if (RunPageToken.Decode(query.ContinuationToken) is { } after)
         {
             sql.Append(" AND (SayiirCreatedAt, GrainIdExtensionString) < (@afterTime, @afterId)");
@@ -234,5 +211,89 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
         runs.RemoveAt(runs.Count - 1);
         var last = runs[^1];
         return new RunPage { Runs = runs, ContinuationToken = new RunPageToken(last.CreatedAt, last.InstanceId).Encode() };
+    }
+
+    public override async Task<RunCounts> CountAsync(RunQuery query, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand();
+        var sql = new System.Text.StringBuilder("SELECT SayiirStatus, count(*) FROM OrleansStorage");
+        AppendRunFilters(sql, command, query);
+        sql.Append(" GROUP BY SayiirStatus");
+        command.CommandText = sql.ToString();
+        var counts = new Dictionary<WorkflowState, long>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) counts[(WorkflowState)reader.GetInt16(0)] = reader.GetInt64(1);
+        return new RunCounts { ByState = counts };
+    }
+
+    public override async Task<IReadOnlyList<RunActivityBucket>> ActivityAsync(RunActivityQuery query, CancellationToken cancellationToken = default)
+    {
+        // Started runs by creation time (indexed); ended runs by their last write, which is deliberately not indexed (a
+        // checkpoint must stay a HOT update), so the ended half reads the ended states' index entries created before the window's end.
+        var workflowFilter = query.WorkflowName is null ? "" : " AND SayiirWorkflow = @workflow";
+        await using var command = _dataSource.CreateCommand(
+            $"""
+            SELECT floor(extract(epoch FROM SayiirCreatedAt - @from) / @bucket)::int, 0::smallint, count(*)
+              FROM OrleansStorage
+             WHERE GrainTypeString = '{RunStateStorage.StateName}' AND ServiceId = @service AND SayiirStatus > 0{workflowFilter}
+               AND SayiirCreatedAt >= @from AND SayiirCreatedAt < @to
+             GROUP BY 1
+            UNION ALL
+            SELECT floor(extract(epoch FROM SayiirUpdatedAt - @from) / @bucket)::int, SayiirStatus, count(*)
+              FROM OrleansStorage
+             WHERE GrainTypeString = '{RunStateStorage.StateName}' AND ServiceId = @service AND SayiirStatus IN (5, 6, 7){workflowFilter}
+               AND SayiirCreatedAt < @to AND SayiirUpdatedAt >= @from AND SayiirUpdatedAt < @to
+             GROUP BY 1, 2
+            """);
+        command.Parameters.AddWithValue("service", _serviceId);
+        command.Parameters.AddWithValue("from", query.From.UtcDateTime);
+        command.Parameters.AddWithValue("to", query.End.UtcDateTime);
+        command.Parameters.AddWithValue("bucket", query.BucketSize.TotalSeconds);
+        if (query.WorkflowName is { } workflow) command.Parameters.AddWithValue("workflow", workflow);
+        var buckets = RunActivity.EmptyBuckets(query);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var index = reader.GetInt32(0);
+            if (index < 0 || index >= buckets.Length) continue;
+            var state = reader.GetInt16(1);
+            if (state == 0) buckets[index].Started += reader.GetInt64(2);
+            else buckets[index].Add((WorkflowState)state, reader.GetInt64(2));
+        }
+        return [.. buckets.Select(b => b.ToBucket())];
+    }
+
+    // The filters a listing and a count share. The state name is a literal, not a parameter: the planner uses the
+    // partial indexes only when it can prove the query's predicate implies theirs (GrainTypeString = 'sayiir-run').
+    private void AppendRunFilters(System.Text.StringBuilder sql, NpgsqlCommand command, RunQuery query)
+    {
+        sql.Append($" WHERE GrainTypeString = '{RunStateStorage.StateName}' AND ServiceId = @service AND SayiirStatus > 0");
+        command.Parameters.AddWithValue("service", _serviceId);
+        if (query.WorkflowName is { } workflow)
+        {
+            sql.Append(" AND SayiirWorkflow = @workflow");
+            command.Parameters.AddWithValue("workflow", workflow);
+        }
+        if (query.States is { Count: > 0 } states)
+        {
+            sql.Append(" AND SayiirStatus = ANY(@states)");
+            command.Parameters.AddWithValue("states", states.Select(s => (short)s).ToArray());
+        }
+        if (query.CreatedFrom is { } from)
+        {
+            sql.Append(" AND SayiirCreatedAt >= @from");
+            command.Parameters.AddWithValue("from", from.UtcDateTime);
+        }
+        if (query.CreatedBefore is { } before)
+        {
+            sql.Append(" AND SayiirCreatedAt < @before");
+            command.Parameters.AddWithValue("before", before.UtcDateTime);
+        }
+        if (!string.IsNullOrEmpty(query.InstanceIdPrefix))
+        {
+            // starts_with, not LIKE: the prefix's % and _ are ordinary characters.
+            sql.Append(" AND starts_with(GrainIdExtensionString, @prefix)");
+            command.Parameters.AddWithValue("prefix", query.InstanceIdPrefix);
+        }
     }
 }

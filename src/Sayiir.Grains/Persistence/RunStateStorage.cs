@@ -59,7 +59,7 @@ internal static class RunStateStorage
 
     /// <summary>
     /// The listing's test for a run that has not ended, as the partial index <c>ix_sayiir_runs_active_definition</c>
-    /// (migration 5) states it: a query must use this exact text for PostgreSQL to use the index. Queued (8) came after
+    /// (migration 6) states it: a query must use this exact text for PostgreSQL to use the index. Queued (8) came after
     /// the terminal states, so the range 1–4 of migration 4 no longer covers every active run.
     /// </summary>
     internal const string ActiveStatusPredicate = "SayiirStatus IN (1, 2, 3, 4, 8)";

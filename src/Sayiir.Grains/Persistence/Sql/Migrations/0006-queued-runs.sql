@@ -1,4 +1,4 @@
--- Migration 5: concurrency limits.
+-- Migration 6: concurrency limits.
 --
 -- A run waiting for a concurrency slot is stored with the new state Queued (WorkflowState 8, after the terminal states
 -- Completed 5, Failed 6 and Cancelled 7, so every stored status keeps its meaning). It has not ended: the partial index
