@@ -20,7 +20,7 @@ namespace Sayiir.Testing;
 /// </remarks>
 public sealed partial class SayiirTestEnvironment : IAsyncDisposable
 {
-    private static readonly WorkflowState[] ActiveStates = [WorkflowState.Running, WorkflowState.Waiting, WorkflowState.AwaitingSignal, WorkflowState.Paused];
+    private static readonly WorkflowState[] ActiveStates = [WorkflowState.Running, WorkflowState.Waiting, WorkflowState.AwaitingSignal, WorkflowState.Paused, WorkflowState.Queued];
 
     private readonly InProcessTestCluster _cluster;
     private readonly TrackingClient _client;

@@ -154,7 +154,7 @@ public interface ISayiirClient
 
     /// <summary>
     /// The versions of registered workflows and of the definitions active runs use, with the number of active runs on each
-    /// (Running, Waiting, AwaitingSignal or Paused, including runs blocked on a version no longer registered): an old
+    /// (Running, Waiting, AwaitingSignal, Paused or Queued, including runs blocked on a version no longer registered): an old
     /// version can be removed once it has none.
     /// </summary>
     /// <param name="workflowName">Only this workflow; null for every workflow.</param>

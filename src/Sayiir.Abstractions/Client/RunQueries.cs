@@ -76,6 +76,16 @@ public enum RunEventKind
     /// outlived a hand-off window) leaves no lines.
     /// </summary>
     TaskLog = 19,
+
+    /// <summary>
+    /// The run waits for a concurrency slot (state <see cref="WorkflowState.Queued"/>). Detail: <c>workflow</c> when its
+    /// workflow is at its limit of active runs, or the awaited <see cref="TaskOptions.ConcurrencyKey"/> (task id: the task
+    /// that waits for it).
+    /// </summary>
+    Queued = 20,
+
+    /// <summary>A queued run (or task) got its concurrency slot and goes on; detail and task id as for <see cref="Queued"/>.</summary>
+    Dequeued = 21,
 }
 
 /// <summary>One entry of a run's durable history.</summary>
@@ -273,7 +283,7 @@ public sealed record WorkflowVersionInfo
     /// <summary>Whether it is the version new runs of the workflow start on.</summary>
     [Id(4)] public bool IsLatest { get; init; }
 
-    /// <summary>Runs of this definition that have not ended (Running, Waiting, AwaitingSignal or Paused).</summary>
+    /// <summary>Runs of this definition that have not ended (Running, Waiting, AwaitingSignal, Paused or Queued).</summary>
     [Id(5)] public long ActiveRuns { get; init; }
 }
 

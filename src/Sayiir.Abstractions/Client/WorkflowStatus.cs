@@ -26,6 +26,13 @@ public enum WorkflowState
 
     /// <summary>Cancelled; see <see cref="WorkflowStatus.Cancellation"/>.</summary>
     Cancelled = 7,
+
+    /// <summary>
+    /// Accepted but waiting for a concurrency slot: its workflow is at its limit of active runs, or the task it is
+    /// about to run waits for its <see cref="TaskOptions.ConcurrencyKey"/> (<see cref="WorkflowStatus.ConcurrencyKey"/>).
+    /// An active state: it starts (or goes on) in FIFO order when a slot frees, and can be cancelled meanwhile.
+    /// </summary>
+    Queued = 8,
 }
 
 /// <summary>What to do when a run with the requested instance id already exists.</summary>
@@ -212,6 +219,12 @@ public sealed record WorkflowStatus
 
     /// <summary>The version label of the definition the run runs on (null when unversioned or <see cref="WorkflowState.NotFound"/>).</summary>
     [Id(15)] public string? WorkflowVersion { get; init; }
+
+    /// <summary>
+    /// The concurrency key a <see cref="WorkflowState.Queued"/> run waits for (a task's <see cref="TaskOptions.ConcurrencyKey"/>);
+    /// null when it waits for its workflow's limit of active runs, and when it is not queued.
+    /// </summary>
+    [Id(16)] public string? ConcurrencyKey { get; init; }
 
     /// <summary>Whether the run has ended (completed, failed or cancelled).</summary>
     public bool IsTerminal => State is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled;

@@ -194,6 +194,8 @@ public sealed class FlowBuilder<TInput, TCurrent>
             case TaskNode task:
                 errors.AddRange(task.Settings.Retry.Validate(task.Id));
                 if (task.Settings.Timeout is { } t && t <= TimeSpan.Zero) errors.Add($"task '{task.Id}': the timeout must be positive (was {t})");
+                if (task.Settings.ConcurrencyKey is { } key && (string.IsNullOrWhiteSpace(key) || key.Length > 256))
+                    errors.Add($"task '{task.Id}': the concurrency key must be non-empty and at most 256 characters (was '{key}')");
                 break;
             case ForkNode fork:
                 if (fork.Branches.IsEmpty) errors.Add($"fork '{fork.Id}' has no branches");

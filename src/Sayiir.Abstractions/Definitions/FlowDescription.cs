@@ -98,6 +98,9 @@ public sealed class FlowNodeDescription
     /// <summary>The per-attempt timeout of a <see cref="FlowNodeKind.Task"/> or <see cref="FlowNodeKind.Join"/>, if it has one.</summary>
     public TimeSpan? Timeout { get; internal init; }
 
+    /// <summary>The <see cref="TaskOptions.ConcurrencyKey"/> of a <see cref="FlowNodeKind.Task"/> or <see cref="FlowNodeKind.Join"/>, if it has one.</summary>
+    public string? ConcurrencyKey { get; internal init; }
+
     /// <summary>The task class resolved from dependency injection, for a class task; <see langword="null"/> for a delegate.</summary>
     public Type? TaskType { get; internal init; }
 

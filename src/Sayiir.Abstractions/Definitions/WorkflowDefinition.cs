@@ -103,6 +103,7 @@ public abstract class WorkflowDefinition
     {
         Retry = task.Settings.Retry,
         Timeout = task.Settings.Timeout,
+        ConcurrencyKey = task.Settings.ConcurrencyKey,
         TaskType = task.ImplementationType,
     };
 

@@ -9,10 +9,20 @@ public sealed class TaskOptions
     /// <summary>Per-attempt timeout; <see langword="null"/> (default) for none. A timed-out attempt counts as a failure.</summary>
     public TimeSpan? Timeout { get; set; }
 
-    internal TaskSettings Freeze() => new(Retry, Timeout);
+    /// <summary>
+    /// A name shared by the tasks that must not run too many attempts at once across the cluster (a rate-limited
+    /// partner API, say): at most the limit configured for the key on the silos (<c>LimitConcurrencyKey</c>) run at a
+    /// time, whatever their workflow; the others wait, FIFO, as <see cref="WorkflowState.Queued"/>. A key without a
+    /// configured limit does not limit anything. At most 256 characters; <see langword="null"/> (default) for none.
+    /// It is not part of the definition's hash: a key can be added or renamed without blocking runs in flight.
+    /// </summary>
+    public string? ConcurrencyKey { get; set; }
+
+    internal TaskSettings Freeze() => new(Retry, Timeout, ConcurrencyKey);
 }
 
 /// <summary>The frozen settings of one task in a definition (the interpreter's model; users see them through <see cref="WorkflowDefinition.Describe"/>).</summary>
 /// <param name="Retry">The retry policy.</param>
 /// <param name="Timeout">The per-attempt timeout, if any.</param>
-internal sealed record TaskSettings(RetryPolicy Retry, TimeSpan? Timeout);
+/// <param name="ConcurrencyKey">The cluster-wide concurrency key, if any.</param>
+internal sealed record TaskSettings(RetryPolicy Retry, TimeSpan? Timeout, string? ConcurrencyKey = null);

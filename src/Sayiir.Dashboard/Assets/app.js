@@ -2,7 +2,7 @@
 // (textContent / createElement), never as HTML, so a task output containing markup shows as that markup's text.
 'use strict';
 
-const STATES = ['Running', 'Waiting', 'AwaitingSignal', 'Paused', 'Completed', 'Failed', 'Cancelled'];
+const STATES = ['Running', 'Waiting', 'AwaitingSignal', 'Paused', 'Queued', 'Completed', 'Failed', 'Cancelled'];
 const ACTION_HEADER = 'X-Sayiir-Dashboard';
 let config = { readOnly: false, actionsAllowed: false, refreshMilliseconds: 2000, pageSize: 50 };
 let timer = null;
@@ -325,6 +325,7 @@ function renderStatus(box, s) {
     ['Current step', s.currentTaskId],
     ['Wakes at', when(s.wakeAt)],
     ['Awaits signal', s.signalName],
+    ['Queued for key', s.concurrencyKey],
     ['Signal timeout at', when(s.signalTimeoutAt)],
     ['Task timeout at', when(s.taskTimeoutAt)],
     ['Paused', s.pause && `${when(s.pause.at)}${s.pause.by ? ' by ' + s.pause.by : ''}${s.pause.reason ? ': ' + s.pause.reason : ''}`],

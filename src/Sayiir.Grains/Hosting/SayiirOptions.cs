@@ -138,6 +138,26 @@ public sealed class SayiirOptions
     /// </summary>
     public int PurgeBatchSize { get; set; } = 200;
 
+    /// <summary>
+    /// The most active runs (any state but Completed, Failed and Cancelled) of a workflow at once across the cluster, by
+    /// workflow name; a start beyond it is accepted and waits as <see cref="WorkflowState.Queued"/> until a run of that
+    /// workflow ends, FIFO. Every silo must configure the same limits. Each limit within [1, 100,000].
+    /// <para>Default: empty (no limit). <see cref="SayiirSiloBuilder.LimitConcurrency"/> adds an entry.</para>
+    /// </summary>
+    public IDictionary<string, int> WorkflowConcurrencyLimits { get; } = new Dictionary<string, int>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The most attempts of tasks with a <see cref="TaskOptions.ConcurrencyKey"/> that run at once across the cluster,
+    /// by key; an attempt beyond it waits (its run shows <see cref="WorkflowState.Queued"/> and the key) until one
+    /// ends, FIFO. A key without an entry is not limited. Every silo must configure the same limits. Each limit within
+    /// [1, 100,000].
+    /// <para>Default: empty. <see cref="SayiirSiloBuilder.LimitConcurrencyKey"/> adds an entry.</para>
+    /// </summary>
+    public IDictionary<string, int> ConcurrencyKeyLimits { get; } = new Dictionary<string, int>(StringComparer.Ordinal);
+
+    /// <summary>The largest concurrency limit accepted.</summary>
+    internal const int MaxConcurrencyLimit = 100_000;
+
     /// <summary>Whether any retention is configured (otherwise no purge runs).</summary>
     internal bool HasRetention => RetainCompletedRuns is not null || RetainFailedRuns is not null
         || RetentionByWorkflow.Values.Any(r => r.Completed is not null || r.FailedOrCancelled is not null);

@@ -42,12 +42,23 @@ internal sealed class SayiirOptionsValidator(IOptions<ReminderOptions> reminders
         if (options.PurgeBatchSize is < 1 or > 1000)
             failures.Add($"{nameof(SayiirOptions)}.{nameof(SayiirOptions.PurgeBatchSize)} must be within [1, 1000] (was {options.PurgeBatchSize}).");
         Within(nameof(SayiirOptions.MaxPayloadBytes), options.MaxPayloadBytes, SayiirOptions.MinPayloadBytes, SayiirOptions.MaxPayloadBytesLimit, failures);
+        foreach (var (workflow, limit) in options.WorkflowConcurrencyLimits)
+            ConcurrencyLimit(nameof(SayiirOptions.WorkflowConcurrencyLimits), workflow, limit, failures);
+        foreach (var (key, limit) in options.ConcurrencyKeyLimits)
+            ConcurrencyLimit(nameof(SayiirOptions.ConcurrencyKeyLimits), key, limit, failures);
         Within(nameof(SayiirOptions.TaskLogMaxLines), options.TaskLogMaxLines, 1, SayiirOptions.MaxTaskLogLines, failures);
         Within(nameof(SayiirOptions.TaskLogMaxBytes), options.TaskLogMaxBytes, SayiirOptions.MinTaskLogBytes, SayiirOptions.MaxTaskLogBytes, failures);
         Within(nameof(SayiirOptions.RunObserverQueueCapacity), options.RunObserverQueueCapacity, 1, SayiirOptions.MaxRunObserverQueueCapacity, failures);
         if (!Enum.IsDefined(options.TaskLogMinimumLevel))
             failures.Add($"{nameof(SayiirOptions)}.{nameof(SayiirOptions.TaskLogMinimumLevel)} is not a log level (was {(int)options.TaskLogMinimumLevel}).");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ConcurrencyLimit(string option, string name, int limit, List<string> failures)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 256)
+            failures.Add($"{nameof(SayiirOptions)}.{option} has an empty or over-long (> 256 characters) name ('{name}').");
+        Within($"{option}['{name}']", limit, 1, SayiirOptions.MaxConcurrencyLimit, failures);
     }
 
     private static void PositiveIfSet(string option, TimeSpan? value, List<string> failures)

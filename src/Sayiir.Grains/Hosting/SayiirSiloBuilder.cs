@@ -131,6 +131,36 @@ public sealed class SayiirSiloBuilder
     }
 
     /// <summary>
+    /// Lets at most <paramref name="maxActiveRuns"/> runs of <paramref name="workflowName"/> be active at once across the
+    /// cluster; further starts are accepted and wait as <see cref="WorkflowState.Queued"/>, FIFO (see
+    /// <see cref="SayiirOptions.WorkflowConcurrencyLimits"/>). Every silo must configure the same limits.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="workflowName"/> is empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxActiveRuns"/> is outside [1, 100,000].</exception>
+    public SayiirSiloBuilder LimitConcurrency(string workflowName, int maxActiveRuns)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(workflowName);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxActiveRuns, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxActiveRuns, SayiirOptions.MaxConcurrencyLimit);
+        return Configure(o => o.WorkflowConcurrencyLimits[workflowName] = maxActiveRuns);
+    }
+
+    /// <summary>
+    /// Lets at most <paramref name="maxRunningAttempts"/> attempts of tasks whose <see cref="TaskOptions.ConcurrencyKey"/>
+    /// is <paramref name="concurrencyKey"/> run at once across the cluster, whatever their workflow; the others wait,
+    /// FIFO (see <see cref="SayiirOptions.ConcurrencyKeyLimits"/>). Every silo must configure the same limits.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="concurrencyKey"/> is empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxRunningAttempts"/> is outside [1, 100,000].</exception>
+    public SayiirSiloBuilder LimitConcurrencyKey(string concurrencyKey, int maxRunningAttempts)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(concurrencyKey);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxRunningAttempts, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxRunningAttempts, SayiirOptions.MaxConcurrencyLimit);
+        return Configure(o => o.ConcurrencyKeyLimits[concurrencyKey] = maxRunningAttempts);
+    }
+
+    /// <summary>
     /// Adjusts engine options (recovery reminder period, inline window, ...). Several calls (and several
     /// <c>AddSayiir</c> calls) compose in order, like <c>services.Configure</c>.
     /// </summary>

@@ -105,7 +105,7 @@ internal sealed class MemoryRunStoreGrain : Grain, IMemoryRunStoreGrain
 
     public Task<List<DefinitionUsage>> ActiveRunsByDefinitionAsync(string? workflowName) =>
         Task.FromResult(_runs.Values
-            .Where(r => r.State is WorkflowState.Running or WorkflowState.Waiting or WorkflowState.AwaitingSignal or WorkflowState.Paused)
+            .Where(r => RunStateStorage.ActiveStates.Contains(r.State))
             .Where(r => workflowName is null || r.WorkflowName == workflowName)
             .GroupBy(r => (r.WorkflowName, r.WorkflowVersion, r.DefinitionHash))
             .Select(g => new DefinitionUsage(g.Key.WorkflowName, g.Key.WorkflowVersion, g.Key.DefinitionHash, g.LongCount()))

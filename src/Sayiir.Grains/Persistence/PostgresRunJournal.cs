@@ -109,7 +109,7 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
             $"""
             SELECT SayiirWorkflow, SayiirVersion, SayiirHash, count(*)
               FROM OrleansStorage
-             WHERE GrainTypeString = '{RunStateStorage.StateName}' AND ServiceId = @service AND SayiirStatus BETWEEN 1 AND 4
+             WHERE GrainTypeString = '{RunStateStorage.StateName}' AND ServiceId = @service AND {RunStateStorage.ActiveStatusPredicate}
                AND (@workflow::text IS NULL OR SayiirWorkflow = @workflow)
              GROUP BY SayiirWorkflow, SayiirVersion, SayiirHash
             """);

@@ -57,6 +57,7 @@ internal static class PostgresSchemaInstaller
         new(3, "run-listing", "0003-run-listing.sql", PostgresSchemaParts.Storage),
         new(4, "workflow-versions", "0004-workflow-versions.sql", PostgresSchemaParts.Storage),
         new(5, "listing-indexes", "0005-listing-indexes.sql", PostgresSchemaParts.Storage),
+        new(6, "queued-runs", "0006-queued-runs.sql", PostgresSchemaParts.Storage),
     ];
 
     /// <summary>The latest schema version this build knows.</summary>

@@ -55,6 +55,15 @@ internal interface IWorkflowGrain : IGrainWithStringKey
     // Continues an ended or paused run from just before a step it completed; that step and the later ones run again.
     [Alias("Rewind")]
     Task<WorkflowStatus> RewindAsync(string beforeStep, string? reason, string? by);
+
+    // A concurrency gate promoted this holder: the run's loop asks the gate again (a run that no longer wants the
+    // slot gives it back). Interleaved: the gate never waits behind a request of the run.
+    [AlwaysInterleave, Alias("SlotGranted")]
+    Task SlotGrantedAsync(string gate, GateHolder holder);
+
+    // Whether this run still holds (or is acquiring) the gate's slot for this holder; Released frees the slot.
+    [AlwaysInterleave, Alias("HoldsSlot")]
+    Task<SlotClaim> HoldsSlotAsync(string gate, GateHolder holder);
 }
 
 /// <summary>Answers run listings from any silo.</summary>

@@ -123,7 +123,7 @@ internal sealed partial class RecoveryWatcher(
     private async Task<List<string>> ListedActiveRunsAsync(CancellationToken cancellationToken)
     {
         var ids = new List<string>();
-        var query = new RunQuery { States = [WorkflowState.Running, WorkflowState.Waiting, WorkflowState.AwaitingSignal, WorkflowState.Paused], PageSize = 1000 };
+        var query = new RunQuery { States = RunStateStorage.ActiveStates, PageSize = 1000 };
         try
         {
             for (var page = await journal.ListAsync(query, cancellationToken); ; page = await journal.ListAsync(query, cancellationToken))

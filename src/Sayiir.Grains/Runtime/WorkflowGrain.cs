@@ -76,6 +76,12 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     private readonly Dictionary<string, DateTimeOffset> _waitingDelays = new(StringComparer.Ordinal);
     private readonly List<SignalWaiter> _signalWaiters = [];
 
+    // Concurrency limits. The drive loop's waits at gates, by holder id (poked by the gate's call back or a reminder
+    // tick to ask again); the slots this activation acquires or holds, by holder id, to the gate (what HoldsSlot answers
+    // from and what the run's end gives back).
+    private readonly Dictionary<string, GateWait> _gateWaits = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _gateClaims = new(StringComparer.Ordinal);
+
     public WorkflowGrain(
         [PersistentState(RunStateStorage.StateName, SayiirOptions.StorageName)] IPersistentState<WorkflowRunState> store,
         WorkflowRegistry registry, RunningAttempts attempts, IPayloadCodec codec, IOptions<SayiirOptions> options, IRunJournal journal,
@@ -254,20 +260,35 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         }
         // No drive loop may start (a wake or reminder interleaving here) before the start is saved.
         _starting = true;
+        GateHolder? holder = null;
         try
         {
             await RegisterReminderAsync();
+            // A terminated run gives its slots back before the new run asks for one.
+            if (_run.Exists) await ReleaseSlotsAsync();
+            var runId = Guid.NewGuid();
+            var granted = true;
+            var gate = ConcurrencyGates.ForWorkflow(definition.Name);
+            if (WorkflowLimit(definition.Name) is { } limit)
+            {
+                // Queued at the gate before the run is written, so runs start in the order their starts were accepted. A
+                // start that fails after this leaves a slot the gate reclaims (the run answers it does not hold it).
+                holder = new GateHolder { InstanceId = InstanceId, RunId = runId };
+                _gateClaims[holder.Id] = gate;
+                granted = await Gate(gate).AcquireAsync(holder, limit);
+            }
             var now = _time.GetUtcNow();
             _writer.Replace(new WorkflowRunState
             {
                 WorkflowName = definition.Name,
                 WorkflowVersion = definition.Version,
                 DefinitionHash = definition.Hash,
-                Status = WorkflowState.Running,
+                Status = granted ? WorkflowState.Running : WorkflowState.Queued,
+                QueuedFor = granted ? null : gate,
                 Input = request.Input,
                 Metadata = request.Metadata ?? [],
                 CreatedAt = now,
-                RunId = Guid.NewGuid(),
+                RunId = runId,
                 // Signals sent before the run started are kept for it; a terminated run's unconsumed ones go with it.
                 Signals = _run.Exists ? [] : _run.Signals,
             });
@@ -276,7 +297,13 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             _runActivity = StartRunActivity(SayiirTelemetry.ParseParent(request.TraceParent), resumed: false);
             _run.TraceParent = _runActivity?.Id;
             Record(RunEventKind.RunStarted, detail: Label(definition.Version, definition.Hash));
+            if (!granted) Record(RunEventKind.Queued, detail: ConcurrencyGates.Describe(gate));
             await _writer.PersistAsync();
+        }
+        catch
+        {
+            if (holder is not null) _gateClaims.Remove(holder.Id);
+            throw;
         }
         finally
         {
@@ -571,8 +598,36 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     {
         if (reminderName != ReminderName) return Task.CompletedTask;
         if (!_run.IsActive) return UnregisterReminderAsync();
+        // A queued run asks its gate again: a call back the gate could not deliver is made good here.
+        foreach (var wait in _gateWaits.Values) wait.Poke();
         StartDriving();
         return Task.CompletedTask;
+    }
+
+    public Task SlotGrantedAsync(string gate, GateHolder holder)
+    {
+        ArgumentNullException.ThrowIfNull(holder);
+        if (_gateWaits.TryGetValue(holder.Id, out var wait))
+        {
+            wait.Poke();
+            return Task.CompletedTask;
+        }
+        // A slot for a run that ended or was replaced meanwhile goes back at once.
+        if (!_run.IsActive || _run.RunId != holder.RunId) return ReleaseSlotAsync(gate, holder.Id);
+        // A queued run not driving here (a whole-cluster restart, say): its loop asks the gate and finds itself holding.
+        StartDriving();
+        return Task.CompletedTask;
+    }
+
+    public Task<SlotClaim> HoldsSlotAsync(string gate, GateHolder holder)
+    {
+        ArgumentNullException.ThrowIfNull(holder);
+        if (_gateClaims.ContainsKey(holder.Id)) return Task.FromResult(SlotClaim.Holds);
+        // Nothing stored: a start may be on its way on another activation (the gate gives it a grace period).
+        if (!_run.Exists) return Task.FromResult(SlotClaim.NotStarted);
+        // A run's workflow slot is held while the run is active, whichever activation drives it; a task's slot only
+        // while an activation acquires or runs it (an attempt lost with its silo holds nothing).
+        return Task.FromResult(holder.TaskId is null && _run.IsActive && _run.RunId == holder.RunId ? SlotClaim.Holds : SlotClaim.Released);
     }
 
     public async Task<WorkflowStatus> RewindAsync(string beforeStep, string? reason, string? by)
@@ -676,6 +731,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         _runCts = new CancellationTokenSource();
         foreach (var attemptId in _runningTasks.Values) _attempts.Abandon(attemptId);
         foreach (var waiter in _signalWaiters) waiter.Delivered.TrySetCanceled();
+        foreach (var wait in _gateWaits.Values) wait.Poke();
+        _gateWaits.Clear();
         _runningTasks.Clear();
         _taskTimeouts.Clear();
         _waitingDelays.Clear();
@@ -698,6 +755,19 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
                 // The previous owner ended the run (or it was replaced) while this activation waited for it.
                 StopDriving();
                 return;
+            }
+            if (_run.QueuedFor is { } queuedAt && GateLimit(queuedAt) is null)
+            {
+                // Queued at a limit the silos no longer configure: nothing to wait for.
+                _run.QueuedFor = null;
+                Record(RunEventKind.Dequeued, detail: ConcurrencyGates.Describe(queuedAt));
+                _writer.Changed();
+            }
+            // Asked again at every drive start, also right after a granted start: idempotent (no write when it holds), and
+            // a slot the gate reclaimed meanwhile is not run on.
+            if (WorkflowLimit(definition.Name) is { } limit)
+            {
+                await WaitForSlotAsync(ConcurrencyGates.ForWorkflow(definition.Name), new GateHolder { InstanceId = InstanceId, RunId = _run.RunId }, limit, epoch);
             }
             _progress.Index = FlowIndex.For(definition);
             var output = await ExecStepsAsync(definition.Steps, _run.Input!, epoch);
@@ -770,6 +840,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             _runActivity = null;
         }
         await UnregisterReminderAsync();
+        await ReleaseSlotsAsync();
     }
 
     private async Task<byte[]> ExecStepsAsync(ImmutableArray<FlowNode> steps, byte[] input, int epoch)
@@ -835,7 +906,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             var attemptId = Guid.NewGuid();
             try
             {
-                var result = await DispatchAsync(task, input, attempt, attemptId, processed, epoch);
+                var result = await DispatchWithinLimitAsync(task, input, attempt, attemptId, processed, epoch);
                 // Saved by the write that saves the attempt's outcome, just before its event.
                 RecordLogs(task.Id, attempt, result.Logs);
                 if (result.Outcome == AttemptOutcome.Completed)
@@ -885,6 +956,128 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
                 _attemptsInFlight.Remove(attemptId);
             }
         }
+    }
+
+    /// <summary>
+    /// Dispatches the attempt once its concurrency key (if limited) grants it a slot, and gives the slot back as soon as
+    /// the attempt is over (a retry's backoff holds none).
+    /// </summary>
+    private async Task<TaskAttemptResult> DispatchWithinLimitAsync(TaskNode task, byte[] input, int attempt, Guid attemptId, TaskCompletionSource processed, int epoch)
+    {
+        if (task.Settings.ConcurrencyKey is not { } key || !_options.ConcurrencyKeyLimits.TryGetValue(key, out var limit))
+            return await DispatchAsync(task, input, attempt, attemptId, processed, epoch);
+        var gate = ConcurrencyGates.ForKey(key);
+        var holder = new GateHolder { InstanceId = InstanceId, RunId = _run.RunId, TaskId = task.Id };
+        while (true)
+        {
+            await WaitForSlotAsync(gate, holder, limit, epoch);
+            // Paused while it waited: the slot goes to someone else until the run is unpaused.
+            if (_run.Pause is null) break;
+            await ReleaseSlotAsync(gate, holder.Id);
+            await BoundaryAsync(epoch);
+        }
+        try
+        {
+            return await DispatchAsync(task, input, attempt, attemptId, processed, epoch);
+        }
+        finally
+        {
+            await ReleaseSlotAsync(gate, holder.Id);
+        }
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="holder"/> holds a slot at <paramref name="gate"/>. Nothing waits inside a grain call:
+    /// a refused acquire leaves the holder queued at the gate, the run is saved as Queued, and the loop parks until the
+    /// gate calls back (or a reminder tick makes it ask again). Stopping the loop (cancel, hand-off) wakes it.
+    /// </summary>
+    private async Task WaitForSlotAsync(string gate, GateHolder holder, int limit, int epoch)
+    {
+        _gateClaims[holder.Id] = gate;
+        // Stored as queued at this gate (a recovered queued run): its grant is recorded like any other.
+        var queued = _run.Status == WorkflowState.Queued && _run.QueuedFor == gate;
+        var wait = new GateWait(gate, holder) { Queued = queued };
+        _gateWaits[holder.Id] = wait;
+        try
+        {
+            while (true)
+            {
+                var poked = wait.Reset();
+                bool granted;
+                try
+                {
+                    granted = await Gate(gate).AcquireAsync(holder, limit);
+                }
+                catch (Exception ex) when (epoch == _epoch)
+                {
+                    // The gate is unreachable (a silo going, storage down): park; the reminder drives the run again.
+                    throw new RunAbandonedException(ex);
+                }
+                Ensure(epoch);
+                if (granted) break;
+                if (!wait.Queued)
+                {
+                    wait.Queued = true;
+                    _run.QueuedFor = gate;
+                    Record(RunEventKind.Queued, holder.TaskId, detail: ConcurrencyGates.Describe(gate));
+                    Log.RunQueued(_logger, InstanceId, gate, holder.TaskId);
+                    await _writer.PersistAsync();
+                    Ensure(epoch);
+                }
+                await poked;
+                Ensure(epoch);
+            }
+            if (wait.Queued)
+            {
+                _gateWaits.Remove(holder.Id);
+                if (_run.QueuedFor == gate) _run.QueuedFor = _gateWaits.Values.FirstOrDefault(w => w.Queued)?.Gate;
+                Record(RunEventKind.Dequeued, holder.TaskId, detail: ConcurrencyGates.Describe(gate));
+                Log.RunDequeued(_logger, InstanceId, gate, holder.TaskId);
+                // Saved by the next write (the dispatch fence, or the next checkpoint).
+                _writer.Changed();
+            }
+        }
+        finally
+        {
+            _gateWaits.Remove(holder.Id);
+        }
+    }
+
+    private IConcurrencyGateGrain Gate(string gate) => GrainFactory.GetGrain<IConcurrencyGateGrain>(gate);
+
+    /// <summary>The configured limit of a gate (a workflow's or a key's), or null when this silo configures none.</summary>
+    private int? GateLimit(string gate) =>
+        ConcurrencyGates.KeyOf(gate) is { } key
+            ? _options.ConcurrencyKeyLimits.TryGetValue(key, out var limit) ? limit : null
+            : WorkflowLimit(ConcurrencyGates.WorkflowOf(gate));
+
+    private int? WorkflowLimit(string? workflowName) =>
+        workflowName is not null && _options.WorkflowConcurrencyLimits.TryGetValue(workflowName, out var limit) ? limit : null;
+
+    /// <summary>Gives a slot back (or leaves the queue); a failure is logged: the gate reclaims the slot when someone waits.</summary>
+    private async Task ReleaseSlotAsync(string gate, string holderId)
+    {
+        _gateClaims.Remove(holderId);
+        try
+        {
+            await Gate(gate).ReleaseAsync(holderId);
+        }
+        catch (Exception ex)
+        {
+            Log.SlotReleaseFailed(_logger, ex, InstanceId, gate);
+        }
+    }
+
+    /// <summary>Gives back every slot the run holds or waits for: its workflow slot and any task's, after its end is saved.</summary>
+    private async Task ReleaseSlotsAsync()
+    {
+        var claims = _gateClaims.ToList();
+        if (WorkflowLimit(_run.WorkflowName) is not null)
+        {
+            var holder = new GateHolder { InstanceId = InstanceId, RunId = _run.RunId };
+            if (!_gateClaims.ContainsKey(holder.Id)) claims.Add(new(holder.Id, ConcurrencyGates.ForWorkflow(_run.WorkflowName!)));
+        }
+        foreach (var (holderId, gate) in claims) await ReleaseSlotAsync(gate, holderId);
     }
 
     private async Task<TaskAttemptResult> DispatchAsync(TaskNode task, byte[] input, int attempt, Guid attemptId, TaskCompletionSource processed, int epoch)
@@ -1241,7 +1434,16 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         if (_runningTasks.Count > 0) return WorkflowState.Running;
         if (_waitingDelays.Count > 0) return WorkflowState.Waiting;
         if (_signalWaiters.Count > 0) return WorkflowState.AwaitingSignal;
-        return _driving ? WorkflowState.Running : _run.Status;
+        if (_gateWaits.Values.Any(w => w.Queued)) return WorkflowState.Queued;
+        // A queued run driving again (after a restart) stays Queued until its gate answers.
+        return _driving ? (_run.QueuedFor is null ? WorkflowState.Running : WorkflowState.Queued) : _run.Status;
+    }
+
+    /// <summary>The concurrency key a queued run waits for (null when it waits for its workflow's limit).</summary>
+    private string? QueuedKey()
+    {
+        var gate = _gateWaits.Values.FirstOrDefault(w => w.Queued)?.Gate ?? _run.QueuedFor;
+        return gate is null ? null : ConcurrencyGates.KeyOf(gate);
     }
 
     private string? RunningTaskIds() => _runningTasks.Count == 0 ? null : string.Join(",", _runningTasks.Keys);
@@ -1260,6 +1462,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             WorkflowName = _run.WorkflowName,
             DefinitionHash = _run.DefinitionHash,
             WorkflowVersion = _run.WorkflowVersion,
+            ConcurrencyKey = state == WorkflowState.Queued ? QueuedKey() : null,
             CurrentTaskId = RunningTaskIds(),
             WakeAt = state == WorkflowState.Waiting ? wakeAt : null,
             SignalName = signalWaiter?.SignalName,
@@ -1322,6 +1525,28 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         TaskFailure.FromException(taskId, attempt, error, _time.GetUtcNow());
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>A drive-loop wait at a concurrency gate; <see cref="Poke"/> makes it ask the gate again.</summary>
+    private sealed class GateWait(string gate, GateHolder holder)
+    {
+        private TaskCompletionSource _poked = NewSignal();
+
+        public string Gate { get; } = gate;
+
+        public GateHolder Holder { get; } = holder;
+
+        /// <summary>Refused at least once (the run shows Queued).</summary>
+        public bool Queued { get; set; }
+
+        /// <summary>A fresh signal, before each ask: a poke during the ask is not lost.</summary>
+        public Task Reset()
+        {
+            if (_poked.Task.IsCompleted) _poked = NewSignal();
+            return _poked.Task;
+        }
+
+        public void Poke() => _poked.TrySetResult();
+    }
 
     private sealed class SignalWaiter(SignalNode node, DateTimeOffset? timeoutAt)
     {

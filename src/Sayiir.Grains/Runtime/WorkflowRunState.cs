@@ -85,6 +85,10 @@ internal sealed class WorkflowRunState
     // re-run a new logical execution (its idempotency key changes) and hides its superseded output still in the outbox.
     [Id(25)] public Dictionary<string, long> Rewound { get; set; } = [];
 
+    // The concurrency gate (ConcurrencyGates key) the run is queued at while it is stored as Queued: a queued run is
+    // recovered from storage alone (its loop asks that gate again); null when it is not queued.
+    [Id(26)] public string? QueuedFor { get; set; }
+
     [JsonIgnore]
     public bool Exists => Status != WorkflowState.NotFound;
 
@@ -122,6 +126,7 @@ internal sealed class WorkflowRunState
         PendingEvents = new(PendingEvents),
         RunId = RunId,
         Rewound = new(Rewound),
+        QueuedFor = QueuedFor,
     };
 }
 

@@ -26,6 +26,30 @@ public sealed class FlowBuilderTests
         Assert.Equal(6, ex.Errors.Count);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData(" ")]
+    public void Build_EmptyConcurrencyKey_ThrowsNamingTheTask(string key)
+    {
+        var ex = Assert.Throws<WorkflowValidationException>(() => Flow.Create<int>("keyed")
+            .Then("call", (int x) => x, o => o.ConcurrencyKey = key)
+            .Build());
+
+        Assert.Contains(ex.Errors, e => e.Contains("task 'call'") && e.Contains("concurrency key must be non-empty"));
+    }
+
+    [Fact]
+    public void Build_ConcurrencyKey_IsDescribedButNotHashed()
+    {
+        var plain = Flow.Create<int>("keyed").Then("call", (int x) => x).Build();
+        var keyed = Flow.Create<int>("keyed").Then("call", (int x) => x, o => o.ConcurrencyKey = "partner-api").Build();
+
+        Assert.Equal("partner-api", keyed.Describe().AllNodes.Single().ConcurrencyKey);
+        Assert.Null(plain.Describe().AllNodes.Single().ConcurrencyKey);
+        // A throttle, not a change of the flow: adding one does not strand the runs in flight.
+        Assert.Equal(plain.Hash, keyed.Hash);
+    }
+
     [Fact]
     public void Build_NoSteps_Throws()
     {

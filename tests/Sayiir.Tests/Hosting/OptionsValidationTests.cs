@@ -52,6 +52,61 @@ public sealed class OptionsValidationTests
     }
 
     [Fact]
+    public async Task StartSilo_InvalidConcurrencyLimits_FailsNamingEachLimit()
+    {
+        var silo = TestHosts.Silo(s => s.AddSayiir(w => w.AddWorkflow(Increment).Configure(o =>
+        {
+            o.WorkflowConcurrencyLimits[Increment.Name] = 0;
+            o.ConcurrencyKeyLimits[" "] = 3;
+            o.ConcurrencyKeyLimits["partner-api"] = 100_001;
+        })));
+        using var host = silo.Builder.Build();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => TestHosts.StartAsync(host));
+
+        Assert.Equal(3, ex.Failures.Count());
+        Assert.Contains($"SayiirOptions.WorkflowConcurrencyLimits['{Increment.Name}'] must be within [1, 100000] (was 0)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("SayiirOptions.ConcurrencyKeyLimits has an empty or over-long", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("SayiirOptions.ConcurrencyKeyLimits['partner-api'] must be within [1, 100000] (was 100001)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartSilo_ConcurrencyLimitsFromConfiguration_AreBoundAndValidated()
+    {
+        var silo = TestHosts.Silo(s => s.AddSayiir(w => w.AddWorkflow(Increment)), new Dictionary<string, string?>
+        {
+            ["Sayiir:WorkflowConcurrencyLimits:hosting_options_increment"] = "0",
+            ["Sayiir:ConcurrencyKeyLimits:partner-api"] = "100001",
+        });
+        using var host = silo.Builder.Build();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => TestHosts.StartAsync(host));
+
+        Assert.Equal(2, ex.Failures.Count());
+        Assert.Contains("SayiirOptions.WorkflowConcurrencyLimits['hosting_options_increment'] must be within [1, 100000] (was 0)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("SayiirOptions.ConcurrencyKeyLimits['partner-api'] must be within [1, 100000] (was 100001)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LimitConcurrency_InvalidArguments_ThrowBeforeAnythingIsConfigured()
+    {
+        var silo = TestHosts.Silo(s => s.AddSayiir(w =>
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => w.LimitConcurrency(Increment.Name, 0));
+            Assert.Throws<ArgumentOutOfRangeException>(() => w.LimitConcurrencyKey("partner-api", 100_001));
+            Assert.Throws<ArgumentException>(() => w.LimitConcurrency(" ", 2));
+            Assert.ThrowsAny<ArgumentException>(() => w.LimitConcurrencyKey(null!, 2));
+            w.AddWorkflow(Increment).LimitConcurrency(Increment.Name, 2).LimitConcurrencyKey("partner-api", 5);
+        }));
+        using var host = silo.Builder.Build();
+
+        var options = host.Services.GetRequiredService<IOptions<SayiirOptions>>().Value;
+
+        Assert.Equal(2, options.WorkflowConcurrencyLimits[Increment.Name]);
+        Assert.Equal(5, Assert.Single(options.ConcurrencyKeyLimits).Value);
+    }
+
+    [Fact]
     public async Task StartSilo_RecoveryReminderPeriodBelowOrleansMinimum_FailsNamingBothOptions()
     {
         // Orleans' minimum stays at its 1-minute default: it would refuse every run's recovery reminder.

@@ -223,6 +223,40 @@ public sealed partial class RunListingTests(ListingDatabase database) : IClassFi
         Assert.Contains($"'\"{RunStateStorage.InputProperty}\":'::bytea", script, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ActiveStatusPredicate_NamesExactlyTheStatesOfRunsThatHaveNotEnded_AndTheLatestIndexUsesIt()
+    {
+        // Every state but NotFound and the terminal ones: what WorkflowRunState.IsActive calls active.
+        var active = Enum.GetValues<WorkflowState>().Where(s => new WorkflowRunState { Status = s }.IsActive).ToList();
+        Assert.Equal(active, RunStateStorage.ActiveStates);
+        var expected = $"SayiirStatus IN ({string.Join(", ", active.Select(s => (int)s))})";
+        Assert.Equal(RunStateStorage.ActiveStatusPredicate, expected);
+
+        // The index of active runs, as the latest migration that (re)creates it states it: the queries' exact text.
+        var script = PostgresSchemaInstaller.Migrations.Select(m => MigrationScript(m.Script)).Last(s => s.Contains("CREATE INDEX ix_sayiir_runs_active_definition", StringComparison.Ordinal));
+        Assert.Contains($"AND {RunStateStorage.ActiveStatusPredicate};", script, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ActiveRunsIndex_ActiveRunsByDefinitionQuery_IsAnsweredFromThePartialIndex()
+    {
+        await using var connection = new NpgsqlConnection(Cs);
+        await connection.OpenAsync();
+        // On an empty table any index does: the listing's other indexes are dropped inside a transaction that is rolled
+        // back, and sequential scans are priced out, so the plan shows whether the partial index's predicate is implied.
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using var command = new NpgsqlCommand(
+            "DROP INDEX ix_sayiir_runs_created, ix_sayiir_runs_workflow, ix_sayiir_runs_status; SET LOCAL enable_seqscan = off; " +
+            $"EXPLAIN SELECT count(*) FROM OrleansStorage WHERE GrainTypeString = '{RunStateStorage.StateName}' " +
+            $"AND ServiceId = 'x' AND {RunStateStorage.ActiveStatusPredicate} GROUP BY SayiirWorkflow, SayiirVersion, SayiirHash", connection, transaction);
+        var plan = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) plan.Add(reader.GetString(0));
+        await transaction.RollbackAsync();
+
+        Assert.Contains(plan, line => line.Contains("ix_sayiir_runs_active_definition", StringComparison.Ordinal));
+    }
+
     // ---------------------------------------------------------------- helpers
 
     // The migration that last replaced sayiir_run_listing (the function the trigger calls).
