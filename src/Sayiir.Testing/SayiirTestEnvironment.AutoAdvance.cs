@@ -44,8 +44,10 @@ public sealed partial class SayiirTestEnvironment
                 if (awaited.IsTerminal) return;
                 if (awaited.State != WorkflowState.NotFound)
                 {
-                    var (now, statuses, busy) = await PollAsync(cancellationToken).ConfigureAwait(false);
-                    if (busy.Count == 0 && !result.IsCompleted && statuses.Select(DueAt).Where(at => at > now).Min() is { } next)
+                    // Schedules tick forever: they are waited for when due, but never a reason to jump.
+                    var look = await PollAsync(cancellationToken).ConfigureAwait(false);
+                    var now = look.Now;
+                    if (look.Settled && !result.IsCompleted && look.Statuses.Select(DueAt).Where(at => at > now).Min() is { } next)
                     {
                         Time.Advance(next - now);
                         continue; // the next look waits for the runs woken here to settle
