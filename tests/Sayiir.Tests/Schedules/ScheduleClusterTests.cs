@@ -115,6 +115,35 @@ public sealed class ScheduleClusterTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Tick_WorkflowNoLongerRegistered_IsSkippedAndTheScheduleGoesOn()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("sayiir_sched_removed");
+        try
+        {
+            var clock = new FakeTimeProvider(T0);
+            var id = NewId("orphaned");
+            await using (var before = await SayiirCluster.StartAsync(Backend.Postgres, Settings(connectionString, clock)))
+                await before.Client.CreateScheduleAsync(id, ScheduleSpec.Interval(TimeSpan.FromHours(1)), ScheduleFlows.Quick.Name, "in");
+
+            // Redeployed without the workflow: each tick is refused for good, logged and skipped.
+            await using var after = await SayiirCluster.StartAsync(Backend.Postgres, Settings(connectionString, clock) with { Workflows = [ScheduleFlows.Slow] });
+            clock.Advance(TimeSpan.FromHours(1));
+            await Wait.UntilAsync(async () => (await after.Client.GetScheduleAsync(id)).NextTickAt == T0.AddHours(2), LongDeadline, "the 01:00 tick to be handled");
+            clock.Advance(TimeSpan.FromHours(1));
+            await Wait.UntilAsync(async () => (await after.Client.GetScheduleAsync(id)).NextTickAt == T0.AddHours(3), LongDeadline, "the 02:00 tick to be handled");
+
+            var info = await after.Client.GetScheduleAsync(id);
+            Assert.Equal(0, info.RunsStarted);
+            Assert.Null(info.LastRunId);
+            Assert.Equal(WorkflowState.NotFound, (await after.Client.GetStatusAsync($"{id}@20300101T010000Z")).State);
+        }
+        finally
+        {
+            await PostgresServer.DropDatabaseAsync(connectionString);
+        }
+    }
+
+    [Fact]
     public async Task OneSecondInterval_SiloHostingScheduleKilledMidway_OneRunPerTickNoneMissingNoneDoubled()
     {
         // Real time on three PostgreSQL silos.

@@ -9,6 +9,7 @@ namespace Sayiir.Tests.Schedules;
 public static class ScheduleFlows
 {
     private static readonly ConcurrentDictionary<string, ConcurrentQueue<string>> ExecutionsById = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, string> ScheduleById = new(StringComparer.Ordinal);
 
     /// <summary>One quick task.</summary>
     public static readonly WorkflowDefinition<string, string> Quick = Flow.Create<string>("sched_quick")
@@ -35,8 +36,14 @@ public static class ScheduleFlows
     public static IReadOnlyList<string> Executions(string instanceId) =>
         ExecutionsById.TryGetValue(instanceId, out var silos) ? [.. silos] : [];
 
-    private static void Record(TaskContext ctx) =>
+    /// <summary>The <c>sayiir.schedule</c> metadata the run's task saw, if any.</summary>
+    public static string? ScheduleOf(string instanceId) => ScheduleById.GetValueOrDefault(instanceId);
+
+    private static void Record(TaskContext ctx)
+    {
         ExecutionsById.GetOrAdd(ctx.InstanceId, _ => new()).Enqueue(ctx.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToString());
+        if (ctx.Metadata.TryGetValue("sayiir.schedule", out var schedule)) ScheduleById[ctx.InstanceId] = schedule;
+    }
 
     /// <summary>The ids of the schedule's runs, by listing (oldest first).</summary>
     public static async Task<List<string>> RunIdsAsync(ISayiirClient client, string scheduleId, string workflow)

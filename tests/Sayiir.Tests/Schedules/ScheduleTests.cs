@@ -34,6 +34,7 @@ public sealed class ScheduleTests
         foreach (var (run, hour) in expected.Select((r, i) => (r, i + 1)))
         {
             Assert.Single(ScheduleFlows.Executions(run));
+            Assert.Equal(id, ScheduleFlows.ScheduleOf(run));
             Assert.Equal($"in|{T0.AddHours(hour).UtcDateTime:o}", await env.Client.WaitForResultAsync<string>(run));
             Assert.Equal(T0.AddHours(hour), (await env.Client.GetStatusAsync(run)).CreatedAt);
         }
@@ -42,6 +43,27 @@ public sealed class ScheduleTests
         Assert.Equal(RunId(id, 3), info.LastRunId);
         Assert.Equal(T0.AddHours(4), info.NextTickAt);
         Assert.Equal(3, info.RunsStarted);
+    }
+
+    [Theory]
+    [InlineData(Backend.Memory)]
+    [InlineData(Backend.Postgres)]
+    public async Task Tick_RunWithTheTicksIdAlreadyStarted_JoinsItInsteadOfStartingAnother(Backend backend)
+    {
+        await using var env = await ScheduleEnvironment.StartAsync(backend);
+        var id = NewId("collapse");
+        await env.Client.CreateScheduleAsync(id, Hourly, ScheduleFlows.Quick.Name, "scheduled");
+        // As a start of the same tick by an earlier activation that crashed before recording it would have left it.
+        await env.Client.RunAsync(ScheduleFlows.Quick, "earlier", RunId(id, 1));
+
+        await env.Env.AdvanceTimeAsync(TimeSpan.FromHours(1));
+
+        Assert.Equal([RunId(id, 1)], await ScheduleFlows.RunIdsAsync(env.Client, id, ScheduleFlows.Quick.Name));
+        Assert.Single(ScheduleFlows.Executions(RunId(id, 1)));
+        Assert.Equal("earlier|manual", await env.Client.WaitForResultAsync<string>(RunId(id, 1)));
+        var info = await env.Client.GetScheduleAsync(id);
+        Assert.Equal(RunId(id, 1), info.LastRunId);
+        Assert.Equal(T0.AddHours(1), info.LastTickAt);
     }
 
     [Theory]
@@ -333,6 +355,12 @@ public sealed class ScheduleTests
         ];
         Assert.Equal(expectedAutumn, autumn);
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => env.Client.GetScheduleFireTimesAsync(id, 0));
+
+        // Six fields: seconds first.
+        var seconds = NewId("seconds");
+        await env.Client.CreateScheduleAsync(seconds, ScheduleSpec.Cron("*/20 * * * * *"), ScheduleFlows.Quick.Name, "in");
+        var now = env.Env.Now;
+        Assert.Equal([now.AddSeconds(20), now.AddSeconds(40), now.AddSeconds(60)], await env.Client.GetScheduleFireTimesAsync(seconds, 3));
     }
 
     [Theory]
