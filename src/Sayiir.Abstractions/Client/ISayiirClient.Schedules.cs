@@ -20,7 +20,10 @@ public partial interface ISayiirClient
     Task<ScheduleInfo> CreateScheduleAsync(string scheduleId, ScheduleSpec spec, string workflowName, object? input,
         CancellationToken cancellationToken = default);
 
-    /// <summary>Changes when a schedule ticks and its policies; its workflow, input and state stay. Ticks already handled are not run again.</summary>
+    /// <summary>
+    /// Changes when a schedule ticks and its policies; its workflow, input and state stay. The new spec ticks from now on:
+    /// neither ticks already handled nor the new spec's instants before now start runs.
+    /// </summary>
     /// <exception cref="InvalidScheduleException">The spec is invalid.</exception>
     /// <exception cref="ScheduleNotFoundException">No such schedule.</exception>
     Task<ScheduleInfo> UpdateScheduleAsync(string scheduleId, ScheduleSpec spec, CancellationToken cancellationToken = default);

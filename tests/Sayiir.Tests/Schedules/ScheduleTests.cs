@@ -219,6 +219,14 @@ public sealed class ScheduleTests
         await env.Env.AdvanceTimeAsync(TimeSpan.FromMinutes(30));
         Assert.Equal([$"{id}@20000101T003000Z"], await ScheduleFlows.RunIdsAsync(client, id, ScheduleFlows.Quick.Name));
 
+        // Updated mid-interval to a spec whose earlier instants (00:40, 00:50) passed since the last tick: none is due.
+        await env.Env.AdvanceTimeAsync(TimeSpan.FromMinutes(25));
+        var tenMinutes = await client.UpdateScheduleAsync(id, ScheduleSpec.Interval(TimeSpan.FromMinutes(10)) with { CatchUp = ScheduleCatchUpPolicy.RunAll });
+        Assert.Equal(T0.AddMinutes(60), tenMinutes.NextTickAt);
+        await env.Env.AdvanceTimeAsync(TimeSpan.Zero);
+        Assert.Single(await ScheduleFlows.RunIdsAsync(client, id, ScheduleFlows.Quick.Name));
+        await client.UpdateScheduleAsync(id, ScheduleSpec.Interval(TimeSpan.FromMinutes(30)));
+
         var paused = await client.PauseScheduleAsync(id, "maintenance");
         Assert.Equal(ScheduleState.Paused, paused.State);
         Assert.Equal("maintenance", paused.PauseReason);
@@ -228,7 +236,7 @@ public sealed class ScheduleTests
 
         // Triggered now, even while paused; it becomes the last run.
         var triggered = await client.TriggerScheduleAsync(id);
-        Assert.Equal($"{id}@manual-20000101T023000Z", triggered.InstanceId);
+        Assert.Equal($"{id}@manual-20000101T025500Z", triggered.InstanceId);
         Assert.Equal("in|manual", await client.WaitForResultAsync<string>(triggered.InstanceId));
         Assert.Equal(triggered.InstanceId, (await client.GetScheduleAsync(id)).LastRunId);
 

@@ -199,7 +199,10 @@ internal sealed partial class ScheduleGrain(
 
     public async Task<ScheduleInfo> DeclareAsync(ScheduleRequest request)
     {
-        var times = Validate(request);
+        // The spec only: the declaring silo registers the workflow and encoded the input itself, while this activation
+        // may live on a silo of the previous deploy that does not have the workflow yet (a rolling deploy).
+        ArgumentNullException.ThrowIfNull(request);
+        var times = ScheduleTimes.Parse(Id, request.Spec);
         if (!Exists) return await CreateCoreAsync(request, times, declaredInCode: true);
         if (R.Spec == request.Spec && R.WorkflowName == request.WorkflowName && R.Input.AsSpan().SequenceEqual(request.Input) && R.DeclaredInCode)
             return Info();
@@ -586,8 +589,11 @@ internal sealed partial class ScheduleGrain(
 
     private async Task ChangeSpecAsync(ScheduleSpec spec, ScheduleTimes times)
     {
+        var now = time.GetUtcNow();
         R.SetSpec(spec);
-        R.UpdatedAt = time.GetUtcNow();
+        R.UpdatedAt = now;
+        // The new spec ticks from now on: its instants before the change are not due (nor missed).
+        if (R.Cursor < now) R.Cursor = now;
         _times = times;
         await WriteAsync();
         Arm();
