@@ -319,6 +319,23 @@ public sealed class ScheduleTests
         Assert.Equal(Hourly, (await client.GetScheduleAsync(id)).Spec);
     }
 
+    [Theory]
+    [InlineData(Backend.Memory)]
+    [InlineData(Backend.Postgres)]
+    public async Task AutoAdvance_AwaitedRunWaitsNinetyMinutes_HourlyTickOnTheWayRunsOnTime(Backend backend)
+    {
+        await using var env = await ScheduleEnvironment.StartAsync(backend, o => o.AutoAdvance = true);
+        var id = NewId("auto");
+        await env.Client.CreateScheduleAsync(id, Hourly, ScheduleFlows.Quick.Name, "in");
+
+        await env.Client.RunAsync(ScheduleFlows.Slow, "awaited", NewId("awaited"));
+
+        // The clock stopped at 01:00 for the tick (not skipped past it), then at 01:30 for the awaited run, and no further.
+        Assert.Equal(T0.AddMinutes(90), env.Env.Now);
+        Assert.Equal([RunId(id, 1)], await ScheduleFlows.RunIdsAsync(env.Client, id, ScheduleFlows.Quick.Name));
+        Assert.Equal(T0.AddHours(1), (await env.Client.GetStatusAsync(RunId(id, 1))).CreatedAt);
+    }
+
     [Fact]
     public void AddSchedule_BadCronExpression_ThrowsAtDeclaration()
     {
