@@ -29,7 +29,8 @@ ENTRYPOINT ["dotnet", "ClusterClient.dll"]
 
 # The silo (default target). Modules (workflow assemblies) live under /modules; the ClusterWorkflows sample is
 # loaded unless SAYIIR__MODULES says otherwise. Every other setting comes from SAYIIR__* variables.
-FROM mcr.microsoft.com/dotnet/runtime:10.0 AS silo
+# ASP.NET Core's runtime: the silo serves the dashboard when SAYIIR__DASHBOARD__PORT is set.
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS silo
 WORKDIR /app
 COPY --from=build /out/silo ./
 COPY --from=build /out/modules /modules

@@ -194,6 +194,7 @@ free_port() { # first port >= $1 that nothing listens on and this script has not
 SILO_PORT_A=$(free_port 21141); SILO_PORT_B=$(free_port $((SILO_PORT_A + 1)))
 GW_PORT_A=$(free_port 31141);   GW_PORT_B=$(free_port $((GW_PORT_A + 1)))
 CLOSED_PORT=$(free_port 45141)
+DASH_PORT_A=$(free_port 18141);  DASH_PORT_B=$(free_port $((DASH_PORT_A + 1)))
 CLUSTER_ID="cluster-test-$$-$RANDOM"
 
 # ----- 1. unreachable PostgreSQL at start-up ---------------------------------------------------------------------
@@ -218,10 +219,13 @@ say "  exit status $rc after $(awk -v ms="$elapsed" 'BEGIN { printf "%.1f", ms /
 [[ -n "$UNREACHABLE_MSG" ]] || fail "Sayiir.Silo printed no 'Sayiir.Silo: ...' summary line for unreachable PostgreSQL"
 
 # ----- 2. two silos, kill -9 one mid-run -------------------------------------------------------------------------
-start_silo() { # $1 = name, $2 = silo port, $3 = gateway port; sets LAST_PID
+# Both silos store runs encrypted at rest (Sayiir:Encryption), with the same throwaway key.
+ENCRYPTION_KEY="$(head -c 32 /dev/urandom | base64)"
+start_silo() { # $1 = name, $2 = silo port, $3 = gateway port, $4 = dashboard port; sets LAST_PID
   dotnet "$SILO_DLL" \
     --Sayiir:Postgres "$CS" --Sayiir:ClusterId "$CLUSTER_ID" --Sayiir:ServiceId sayiir-cluster-test \
-    --Sayiir:SiloPort "$2" --Sayiir:GatewayPort "$3" --Sayiir:AdvertisedAddress 127.0.0.1 \
+    --Sayiir:SiloPort "$2" --Sayiir:GatewayPort "$3" --Sayiir:AdvertisedAddress 127.0.0.1 --Sayiir:Dashboard:Port "$4" \
+    --Sayiir:Encryption:ActiveKeyId cluster-test --Sayiir:Encryption:Keys:cluster-test "$ENCRYPTION_KEY" \
     "${SILO_TIMINGS[@]}" \
     --Sayiir:Modules "$MODULE_DLL" \
     --ClusterWorkflows:JournalDirectory "$JOURNAL" --ClusterWorkflows:StepDelay "$STEP_DELAY" \
@@ -238,8 +242,8 @@ wait_started() { # $1 = name, $2 = pid, $3 = deadline (epoch s)
 }
 
 say "check 2: starting silo-a (silo $SILO_PORT_A, gateway $GW_PORT_A) and silo-b (silo $SILO_PORT_B, gateway $GW_PORT_B), cluster $CLUSTER_ID"
-start_silo silo-a "$SILO_PORT_A" "$GW_PORT_A"; PID_A=$LAST_PID
-start_silo silo-b "$SILO_PORT_B" "$GW_PORT_B"; PID_B=$LAST_PID
+start_silo silo-a "$SILO_PORT_A" "$GW_PORT_A" "$DASH_PORT_A"; PID_A=$LAST_PID
+start_silo silo-b "$SILO_PORT_B" "$GW_PORT_B" "$DASH_PORT_B"; PID_B=$LAST_PID
 deadline=$(( $(date +%s) + 90 ))
 wait_started silo-a "$PID_A" "$deadline"
 wait_started silo-b "$PID_B" "$deadline"
@@ -299,6 +303,20 @@ grep -E 'WRONG|FAILED|NOT FINISHED' "$WORK/client.log" | head -n 10 || true
 [[ $CLIENT_RC == 0 ]] || fail "ClusterClient exited with status $CLIENT_RC"
 [[ "$CLIENT_SUMMARY" == *"$RUNS/$RUNS run(s) completed"* ]] || fail "not every run completed with the expected output"
 alive "$SURVIVOR_PID" || fail "the surviving silo $SURVIVOR exited (see $WORK/$SURVIVOR.log)"
+
+# ----- the dashboard the surviving silo serves (Sayiir:Dashboard:Port) ----------------------------------------------
+if [[ $SURVIVOR == silo-a ]]; then DASH_PORT=$DASH_PORT_A; else DASH_PORT=$DASH_PORT_B; fi
+DASH="http://127.0.0.1:$DASH_PORT/sayiir"
+grep -q "Sayiir dashboard serving at http://127.0.0.1:$DASH_PORT/sayiir/" "$WORK/$SURVIVOR.log" \
+  || fail "$SURVIVOR did not log that it serves the dashboard on port $DASH_PORT"
+curl -fsS "$DASH/" | grep -q '<title>' || fail "the dashboard page at $DASH/ did not load"
+COUNTS="$(curl -fsS "$DASH/api/runs/counts?prefix=run")" || fail "GET $DASH/api/runs/counts failed"
+python3 -c 'import json,sys; c=json.loads(sys.argv[1]); n=int(sys.argv[2]); sys.exit(0 if c["total"]==n and c["counts"].get("Completed")==n else 1)' \
+  "$COUNTS" "$RUNS" || fail "the dashboard of $SURVIVOR counts $COUNTS, expected $RUNS completed runs"
+say "dashboard of $SURVIVOR at $DASH/: $COUNTS"
+SEALED="$(db_sql "SELECT count(*) FROM orleansstorage WHERE graintypestring = 'sayiir-run' AND position(convert_to('\"SayiirSealed\"', 'UTF8') IN payloadbinary) > 0")"
+[[ "$SEALED" == "$RUNS" ]] || fail "expected the $RUNS run states sealed by Sayiir:Encryption, found $SEALED"
+say "run states sealed at rest (Sayiir:Encryption): $SEALED/$RUNS"
 
 # ----- kill -> first progress of every interrupted run ------------------------------------------------------------
 # Per interrupted run: kill -> first progress (the number this test is about), kill -> last step ended on the

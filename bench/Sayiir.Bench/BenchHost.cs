@@ -31,7 +31,8 @@ internal sealed class BenchHost : IAsyncDisposable
 
     public StorageMeter Meter { get; }
 
-    public static async Task<BenchHost> StartAsync(string? postgresConnectionString, IEnumerable<WorkflowDefinition> workflows, CancellationToken cancellationToken)
+    public static async Task<BenchHost> StartAsync(string? postgresConnectionString, IEnumerable<WorkflowDefinition> workflows, CancellationToken cancellationToken,
+        bool encryption = false)
     {
         var meter = new StorageMeter();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = AppContext.BaseDirectory });
@@ -48,6 +49,13 @@ internal sealed class BenchHost : IAsyncDisposable
             {
                 foreach (var workflow in definitions) s.AddWorkflow(workflow);
                 if (postgresConnectionString is not null) s.UsePostgres(postgresConnectionString);
+                if (encryption)
+                {
+                    s.UseEncryption(new PayloadKeyring("bench", new Dictionary<string, byte[]>
+                    {
+                        ["bench"] = System.Security.Cryptography.RandomNumberGenerator.GetBytes(PayloadKeyring.KeySize),
+                    }));
+                }
             });
             MeteredGrainStorage.Install(silo.Services, SayiirOptions.StorageName, meter);
         });

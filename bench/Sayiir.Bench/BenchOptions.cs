@@ -23,7 +23,7 @@ internal sealed record WorkloadSpec(string Name, int Workflows, int Steps, int B
 internal sealed class BenchOptions
 {
     /// <summary>Every workload run by <c>--workload all</c>, in order.</summary>
-    public static readonly string[] AllWorkloads = ["linear", "fanout", "signal", "sleeping", "latency", "bigstate"];
+    public static readonly string[] AllWorkloads = ["linear", "fanout", "signal", "sleeping", "latency", "bigstate", "listing"];
 
     public List<string> Workloads { get; } = [];
 
@@ -60,6 +60,9 @@ internal sealed class BenchOptions
 
     public bool KeepDatabases { get; private set; }
 
+    /// <summary>Encryption at rest (UseEncryption with a random key) on the silo of every workload.</summary>
+    public bool Encryption { get; private set; }
+
     public bool KeepServer { get; private set; }
 
     public int PgPort { get; private set; } = 55433;
@@ -80,13 +83,14 @@ internal sealed class BenchOptions
 
         usage: dotnet run -c Release --project bench/Sayiir.Bench -- [options]
 
-          --workload LIST       linear|fanout|signal|sleeping|latency|bigstate|recovery|all (comma-separated; default
-                                all; all includes recovery except with --smoke). recovery runs eng/cluster-test.sh:
+          --workload LIST       linear|fanout|signal|sleeping|latency|bigstate|listing|recovery|all (comma-separated;
+                                default all; all includes recovery except with --smoke). listing stores W runs and times
+                                the dashboard's runs page, counts and chart over them. recovery runs eng/cluster-test.sh:
                                 two Sayiir.Silo processes on the bench PostgreSQL, one killed with SIGKILL (postgres
                                 backend only: in-memory state dies with its silo); -W sets its runs (default 40)
           --backend LIST        memory|postgres|all (default all)
           -W, --workflows N     measured runs per workload (defaults: linear 2000, fanout 300, signal 1000,
-                                sleeping 10000, latency 500, bigstate 10, recovery 40)
+                                sleeping 10000, latency 500, bigstate 10, listing 100000, recovery 40)
           -S, --steps N         sequential tasks (linear 4, latency 4, bigstate 50)
           -K, --branches N      fork branches (fanout 10)
           -C, --concurrency N   runs in flight (linear 64, fanout 32, latency 1, bigstate 1); signals in flight
@@ -101,6 +105,7 @@ internal sealed class BenchOptions
           --pg-dir DIR          directory of the provisioned server (default /tmp/sayiir-bench-pg)
           --keep-server         leave the provisioned server running at exit
           --keep-db             keep each run's database (default: dropped after the run)
+          --encryption          encryption at rest (UseEncryption, AES-256-GCM with a random key) on every silo
           --compare-ceiling     measure pgbench one-row-upsert tps at each run's concurrency and report our
                                 checkpoints/s as a fraction of it
           --ceiling-seconds S   pgbench duration (default 10)
@@ -141,6 +146,7 @@ internal sealed class BenchOptions
                 case "--pg-dir": o.PgDir = Value(); break;
                 case "--keep-server": o.KeepServer = true; break;
                 case "--keep-db": o.KeepDatabases = true; break;
+                case "--encryption": o.Encryption = true; break;
                 case "--compare-ceiling": o.CompareCeiling = true; break;
                 case "--ceiling-seconds": o.CeilingSeconds = Double(); break;
                 case "--smoke": o.Smoke = true; break;
@@ -213,6 +219,8 @@ internal sealed class BenchOptions
             ("latency", true) => new WorkloadSpec("latency", 20, 4, 0, 1, 0, 3),
             ("bigstate", false) => new WorkloadSpec("bigstate", 10, 50, 0, 1, 0, 1),
             ("bigstate", true) => new WorkloadSpec("bigstate", 2, 50, 0, 1, 0, 1),
+            ("listing", false) => new WorkloadSpec("listing", 100_000, 1, 0, 256, 0, 0),
+            ("listing", true) => new WorkloadSpec("listing", 2000, 1, 0, 64, 0, 0),
             _ => throw new ArgumentException($"unknown workload '{workload}'"),
         };
         var shapeHasSteps = workload is "linear" or "latency" or "bigstate";

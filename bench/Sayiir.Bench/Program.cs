@@ -170,7 +170,7 @@ internal static class Program
             Phase("create db");
             Log.Info($"{backendName} {spec.Name}: W={spec.Workflows} S={spec.Steps} K={spec.Branches} C={spec.Concurrency}"
                 + (spec.Name == "sleeping" ? string.Create(CultureInfo.InvariantCulture, $" D={spec.DelaySeconds}s") : "") + $" warm-up={spec.Warmup}");
-            host = await BenchHost.StartAsync(database?.ConnectionString, Workloads.Definitions(spec), timeout.Token);
+            host = await BenchHost.StartAsync(database?.ConnectionString, Workloads.Definitions(spec), timeout.Token, options.Encryption);
             Phase("silo start");
             var context = new BenchContext(backend, host, database, timeout.Token);
             var result = await Workloads.RunAsync(context, spec);
@@ -182,6 +182,8 @@ internal static class Program
             Phase("silo stop");
 
             var notes = new List<string>();
+            result.Set("encryption", options.Encryption ? "aes-256-gcm" : "off");
+            if (options.Encryption) notes.Add("encryption at rest on (UseEncryption)");
             if (backend == BackendKind.Postgres)
             {
                 notes.Add(pg!.DurabilityNote);

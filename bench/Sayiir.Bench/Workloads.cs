@@ -12,6 +12,7 @@ internal static class Workloads
         "signal" => [BenchFlows.Signal()],
         "sleeping" => [BenchFlows.Sleeping(TimeSpan.FromSeconds(spec.DelaySeconds))],
         "bigstate" => [BenchFlows.BigState(spec.Steps)],
+        Listing.Name => Listing.Definitions(),
         _ => throw new ArgumentException($"unknown workload '{spec.Name}'"),
     };
 
@@ -22,6 +23,7 @@ internal static class Workloads
         "signal" => SignalAsync(ctx, spec),
         "sleeping" => SleepingAsync(ctx, spec),
         "bigstate" => BigStateAsync(ctx, spec),
+        Listing.Name => Listing.RunAsync(ctx, spec),
         _ => throw new ArgumentException($"unknown workload '{spec.Name}'"),
     };
 

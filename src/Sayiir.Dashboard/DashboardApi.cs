@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Sayiir.Dashboard;
 
@@ -37,11 +38,21 @@ internal static class DashboardApi
             .WithSummary("What the pages need: whether actions are allowed to this caller, and the refresh interval.")
             .Produces<DashboardConfig>();
 
-        api.MapGet("/runs", (ISayiirClient client, string? workflow, string[]? state, string? from, string? before, string? pageSize,
+        api.MapGet("/runs", (ISayiirClient client, string? workflow, string[]? state, string? from, string? before, string? prefix, string? pageSize,
                 string? continuationToken, CancellationToken cancellationToken) =>
-                ListRunsAsync(client, options, workflow, state, from, before, pageSize, continuationToken, cancellationToken))
-            .WithSummary("Lists runs, newest first, filtered by workflow, states and creation time, with keyset paging.")
+                ListRunsAsync(client, options, workflow, state, from, before, prefix, pageSize, continuationToken, cancellationToken))
+            .WithSummary("Lists runs, newest first, filtered by workflow, states, creation time and instance-id prefix, with keyset paging, and counts the matching runs per state.")
             .Produces<RunListResponse>().ProducesProblem(400);
+
+        api.MapGet("/runs/counts", async (ISayiirClient client, string? workflow, string[]? state, string? from, string? before, string? prefix,
+                CancellationToken cancellationToken) =>
+                Results.Json(RunCountsResponse.From(await client.CountRunsAsync(Query(workflow, state, from, before, prefix), cancellationToken).ConfigureAwait(false)), Json))
+            .WithSummary("Counts the runs matching the filters, per state.")
+            .Produces<RunCountsResponse>().ProducesProblem(400);
+
+        api.MapGet("/activity", ActivityAsync)
+            .WithSummary("Runs started, completed, failed and cancelled per bucket of a window (default: the last hour in one-minute buckets), of one workflow or all.")
+            .Produces<ActivityResponse>().ProducesProblem(400);
 
         api.MapGet("/runs/{instanceId}", GetRunAsync)
             .WithSummary("A run's status, failure (with stack and inner chain) and, once completed, its output as JSON.")
@@ -124,7 +135,24 @@ internal static class DashboardApi
     }
 
     private static async Task<IResult> ListRunsAsync(ISayiirClient client, SayiirDashboardOptions options, string? workflow, string[]? state,
-        string? from, string? before, string? pageSize, string? continuationToken, CancellationToken cancellationToken)
+        string? from, string? before, string? prefix, string? pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        var size = options.DefaultPageSize;
+        if (!string.IsNullOrEmpty(pageSize) && !int.TryParse(pageSize, NumberStyles.Integer, CultureInfo.InvariantCulture, out size))
+            throw new ArgumentException($"pageSize must be an integer (was '{pageSize}').", nameof(pageSize));
+        var query = Query(workflow, state, from, before, prefix) with
+        {
+            PageSize = size,
+            ContinuationToken = string.IsNullOrEmpty(continuationToken) ? null : continuationToken,
+        };
+        var page = client.ListRunsAsync(query, cancellationToken);
+        var counts = client.CountRunsAsync(query with { States = null }, cancellationToken);
+        await Task.WhenAll(page, counts).ConfigureAwait(false);
+        return Results.Json(new RunListResponse(page.Result.Runs, page.Result.ContinuationToken,
+            counts.Result.ByState.ToDictionary(c => c.Key.ToString(), c => c.Value)), Json);
+    }
+
+    private static RunQuery Query(string? workflow, string[]? state, string? from, string? before, string? prefix)
     {
         var states = new List<WorkflowState>();
         foreach (var s in (state ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
@@ -133,21 +161,41 @@ internal static class DashboardApi
                 throw new ArgumentException($"Unknown state '{s}'. States: {string.Join(", ", Enum.GetNames<WorkflowState>())}.", nameof(state));
             states.Add(parsed);
         }
-        var size = options.DefaultPageSize;
-        if (!string.IsNullOrEmpty(pageSize) && !int.TryParse(pageSize, NumberStyles.Integer, CultureInfo.InvariantCulture, out size))
-            throw new ArgumentException($"pageSize must be an integer (was '{pageSize}').", nameof(pageSize));
-        var page = await client.ListRunsAsync(new RunQuery
+        return new RunQuery
         {
             WorkflowName = string.IsNullOrEmpty(workflow) ? null : workflow,
             States = states.Count == 0 ? null : states,
             CreatedFrom = Instant(from, nameof(from)),
             CreatedBefore = Instant(before, nameof(before)),
-            PageSize = size,
-            ContinuationToken = string.IsNullOrEmpty(continuationToken) ? null : continuationToken,
-        }, cancellationToken).ConfigureAwait(false);
-        // The listing has no count API: these are the counts over this page only (bounded by the page size).
-        var counts = page.Runs.GroupBy(r => r.State).ToDictionary(g => g.Key.ToString(), g => g.Count());
-        return Results.Json(new RunListResponse(page.Runs, page.ContinuationToken, counts), Json);
+            InstanceIdPrefix = string.IsNullOrEmpty(prefix) ? null : prefix,
+        };
+    }
+
+    private static async Task<IResult> ActivityAsync(HttpContext http, ISayiirClient client, string? workflow, string? from, string? to, string? bucketSeconds,
+        CancellationToken cancellationToken)
+    {
+        var bucket = TimeSpan.FromMinutes(1);
+        if (!string.IsNullOrEmpty(bucketSeconds))
+        {
+            if (!int.TryParse(bucketSeconds, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds))
+                throw new ArgumentException($"bucketSeconds must be an integer (was '{bucketSeconds}').", nameof(bucketSeconds));
+            bucket = TimeSpan.FromSeconds(seconds);
+            if (seconds < 1) throw new ArgumentOutOfRangeException(nameof(bucketSeconds), seconds, "BucketSize must be between 1 second and 1 day.");
+        }
+        var end = Instant(to, nameof(to));
+        var start = Instant(from, nameof(from));
+        if (start is null)
+        {
+            // The last hour, in whole buckets ending with the current one.
+            // wall clock: the app's TimeProvider when it registers one (the engine's clock may be another process's).
+            var now = end ?? (http.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System).GetUtcNow();
+            var last = new DateTimeOffset(now.UtcTicks - now.UtcTicks % bucket.Ticks, TimeSpan.Zero);
+            end ??= last + bucket;
+            start = end.Value - TimeSpan.FromHours(1);
+        }
+        var query = new RunActivityQuery { From = start.Value, To = end, BucketSize = bucket, WorkflowName = string.IsNullOrEmpty(workflow) ? null : workflow };
+        var buckets = await client.GetRunActivityAsync(query, cancellationToken).ConfigureAwait(false);
+        return Results.Json(new ActivityResponse(query.WorkflowName, query.From, query.End, bucket.TotalSeconds, buckets), Json);
     }
 
     private static async Task<IResult> GetRunAsync(string instanceId, ISayiirClient client, CancellationToken cancellationToken)
@@ -257,6 +305,8 @@ internal static class DashboardApi
             WorkflowRunMovedException => P(503, "Run moved to another silo: try again"),
             InvalidInstanceIdException => P(400, "Invalid instance id"),
             PayloadSerializationException => P(400, "Invalid payload"),
+            PayloadTooLargeException e => P(413, "Payload too large", new() { ["size"] = e.Size, ["limit"] = e.Limit }),
+            PayloadKeyNotFoundException e => P(500, "Encryption key not configured", new() { ["keyId"] = e.KeyId }),
             ArgumentException => P(400, "Invalid request"),
             _ => null,
         };

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Constraints;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -25,6 +27,8 @@ public static class SayiirDashboardServiceCollectionExtensions
         if (!services.Any(d => d.ServiceType == typeof(DashboardMarker)))
         {
             services.AddSingleton<DashboardMarker>();
+            // The OpenAPI route uses a regex constraint, which WebApplication.CreateSlimBuilder does not register.
+            services.Configure<RouteOptions>(o => o.SetParameterPolicy<RegexInlineRouteConstraint>("regex"));
             // The API's own OpenAPI document; its endpoints carry this group name, so they stay out of the app's documents.
             services.AddOpenApi(DashboardApi.DocumentName, o =>
             {

@@ -17,4 +17,7 @@ internal static partial class Log
 
     [LoggerMessage(4, LogLevel.Critical, "Sayiir silo cannot start")]
     public static partial void StartFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(5, LogLevel.Information, "Sayiir dashboard serving at {Urls}")]
+    public static partial void DashboardStarted(ILogger logger, string urls);
 }

@@ -12,6 +12,7 @@
 // start-up (the message names host:port/database); 1 for any other start-up failure.
 using System.ComponentModel.DataAnnotations;
 using System.Net;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -102,6 +103,8 @@ builder.UseOrleans(silo =>
     {
         if (settings.Postgres is { } connectionString) sayiir.UsePostgres(connectionString);
         if (settings.RecoveryReminderPeriod is { } recovery) sayiir.Configure(o => o.RecoveryReminderPeriod = recovery);
+        // Encryption at rest when Sayiir:Encryption:ActiveKeyId is set (keys under Sayiir:Encryption:Keys).
+        if (settings.Encryption is { } keyring) sayiir.UseEncryption(keyring);
         foreach (var module in modules) module.Configure(sayiir, builder.Services);
     });
 });
@@ -126,7 +129,26 @@ catch (Exception ex)
 // Started: back to the normal log levels (removing the source reloads the configuration and the log filters).
 builder.Configuration.Sources.Remove(startupLogging);
 Log.Started(logger, Environment.ProcessId, settings.SiloPort, settings.GatewayPort);
+
+WebApplication? dashboard = null;
+if (settings.Dashboard is { } dashboardSettings)
+{
+    try
+    {
+        dashboard = await DashboardHost.StartAsync(dashboardSettings, settings.ListenOnAnyAddress, host.Services, builder.Configuration);
+        Log.DashboardStarted(logger, string.Join(", ", dashboard.Urls.Select(u => u.TrimEnd('/') + dashboardSettings.Path + "/")));
+    }
+    catch (IOException ex)
+    {
+        // Kestrel reports a port in use as an IOException: the silo must not run half-configured.
+        await Console.Error.WriteLineAsync($"Sayiir.Silo: cannot serve the dashboard on port {dashboardSettings.Port}: {ex.Message}");
+        await host.StopAsync();
+        return 1;
+    }
+}
+
 await host.WaitForShutdownAsync();
+if (dashboard is not null) await dashboard.DisposeAsync();
 return 0;
 
 static async Task<int> ReportStartFailureAsync(Exception ex, SiloSettings settings, ILogger logger)

@@ -85,6 +85,12 @@ internal sealed class SiloSettings
     /// <summary>Failure-detection timings. Default: none set (Orleans' defaults).</summary>
     public MembershipSettings Membership { get; init; } = new();
 
+    /// <summary>The keys of encryption at rest (Sayiir:Encryption); null (the default) stores runs in clear.</summary>
+    public PayloadKeyring? Encryption { get; init; }
+
+    /// <summary>The dashboard this silo serves; null (the default) serves none.</summary>
+    public DashboardSettings? Dashboard { get; init; }
+
     /// <summary>Paths of module assemblies (each exposing public <see cref="ISayiirModule"/> implementations). Default: none.</summary>
     public IReadOnlyList<string> ModulePaths { get; init; } = [];
 
@@ -159,6 +165,42 @@ internal sealed class SiloSettings
         foreach (var path in modules.Where(p => !File.Exists(p)))
             errors.Add($"Sayiir:Modules: no such file '{Path.GetFullPath(path)}'");
 
+        DashboardSettings? dashboard = null;
+        var d = section.GetSection("Dashboard");
+        if (ReadOptional<int>(d, "Port", int.TryParse, errors) is { } dashboardPort)
+        {
+            if (dashboardPort is < 1 or > 65535) errors.Add($"Sayiir:Dashboard:Port must be within [1, 65535] (was {dashboardPort})");
+            if (dashboardPort == siloPort || dashboardPort == gatewayPort)
+                errors.Add($"Sayiir:Dashboard:Port must differ from the silo and gateway ports (was {dashboardPort})");
+            var path = Trimmed(d["Path"]) ?? DashboardSettings.DefaultPath;
+            if (!path.StartsWith('/') || path.Length < 2 || path.EndsWith('/'))
+                errors.Add($"Sayiir:Dashboard:Path must start with '/' and not end with one, e.g. /sayiir (was '{path}')");
+            dashboard = new DashboardSettings
+            {
+                Port = dashboardPort,
+                Path = path,
+                ReadOnly = Read(d, "ReadOnly", false, bool.TryParse, errors),
+                AllowRemoteActions = Read(d, "AllowRemoteActions", false, bool.TryParse, errors),
+            };
+        }
+        else if (d.GetChildren().Any())
+        {
+            errors.Add("Sayiir:Dashboard:Port is required to serve the dashboard (other Sayiir:Dashboard settings are set)");
+        }
+
+        PayloadKeyring? encryption = null;
+        if (configuration.GetSection(PayloadKeyring.ConfigurationSection).Exists())
+        {
+            try
+            {
+                encryption = PayloadKeyring.FromConfiguration(configuration);
+            }
+            catch (InvalidOperationException ex)
+            {
+                errors.Add(ex.Message.TrimEnd('.'));
+            }
+        }
+
         if (errors.Count > 0) throw new ValidationException("Invalid settings: " + string.Join("; ", errors) + ".");
         return new SiloSettings
         {
@@ -173,6 +215,8 @@ internal sealed class SiloSettings
             RecoveryReminderPeriod = recovery,
             Membership = membership,
             ModulePaths = modules,
+            Dashboard = dashboard,
+            Encryption = encryption,
         };
     }
 
@@ -264,4 +308,23 @@ internal sealed class SiloSettings
         }
         return null;
     }
+}
+
+/// <summary>The dashboard a silo serves (Sayiir:Dashboard:*).</summary>
+internal sealed record DashboardSettings
+{
+    /// <summary>The default mount path.</summary>
+    public const string DefaultPath = "/sayiir";
+
+    /// <summary>The HTTP port (Sayiir:Dashboard:Port). It listens on every address when Sayiir:ListenOnAnyAddress is true, else on loopback.</summary>
+    public int Port { get; init; }
+
+    /// <summary>Where the pages and the API are mounted (Sayiir:Dashboard:Path). Default /sayiir.</summary>
+    public string Path { get; init; } = DefaultPath;
+
+    /// <summary>Pages and API without actions (Sayiir:Dashboard:ReadOnly). Default false.</summary>
+    public bool ReadOnly { get; init; }
+
+    /// <summary>Allow actions from other machines than this one (Sayiir:Dashboard:AllowRemoteActions). Default false: loopback only.</summary>
+    public bool AllowRemoteActions { get; init; }
 }

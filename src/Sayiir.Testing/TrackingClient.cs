@@ -110,6 +110,12 @@ internal sealed partial class TrackingClient(ISayiirClient inner) : ISayiirClien
     public Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default) =>
         inner.ListRunsAsync(query, cancellationToken);
 
+    public Task<RunCounts> CountRunsAsync(RunQuery query, CancellationToken cancellationToken = default) =>
+        inner.CountRunsAsync(query, cancellationToken);
+
+    public Task<IReadOnlyList<RunActivityBucket>> GetRunActivityAsync(RunActivityQuery query, CancellationToken cancellationToken = default) =>
+        inner.GetRunActivityAsync(query, cancellationToken);
+
     public Task<IReadOnlyList<SiloInfo>> GetClusterAsync(CancellationToken cancellationToken = default) =>
         inner.GetClusterAsync(cancellationToken);
 

@@ -81,7 +81,8 @@ public abstract class ApiScenarios(DashboardFixture fixture)
         var run = body.GetProperty("runs").EnumerateArray().Single(r => r.GetProperty("instanceId").GetString() == completed);
         Assert.Equal("Completed", run.GetProperty("state").GetString());
         Assert.Equal("order", run.GetProperty("workflowName").GetString());
-        Assert.True(body.GetProperty("pageCounts").GetProperty("Completed").GetInt32() >= 1);
+        Assert.True(body.GetProperty("counts").GetProperty("Completed").GetInt64() >= 1);
+        Assert.False(body.GetProperty("counts").TryGetProperty("Failed", out _), "counts follow the workflow filter");
         Assert.DoesNotContain(failed, await ListIdsAsync("state=Completed&pageSize=1000"));
         Assert.Contains(failed, await ListIdsAsync("state=Failed,Cancelled&pageSize=1000"));
         Assert.DoesNotContain(failed, await ListIdsAsync("workflow=order&pageSize=1000"));
@@ -122,6 +123,74 @@ public abstract class ApiScenarios(DashboardFixture fixture)
         Assert.Contains(id, await ListIdsAsync($"workflow=markup&pageSize=1000&from={Uri.EscapeDataString(now.AddMinutes(-1).ToString("o"))}&before={Uri.EscapeDataString(now.AddMinutes(1).ToString("o"))}"));
         Assert.DoesNotContain(id, await ListIdsAsync($"workflow=markup&pageSize=1000&from={Uri.EscapeDataString(now.AddMinutes(1).ToString("o"))}"));
         Assert.DoesNotContain(id, await ListIdsAsync($"workflow=markup&pageSize=1000&before={Uri.EscapeDataString(now.AddMinutes(-1).ToString("o"))}"));
+    }
+
+    [Fact]
+    public async Task ListRuns_InstanceIdPrefix_ListsAndCountsOnlyThoseRuns()
+    {
+        var prefix = Wait.NewId("prefixed") + "-";
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var id = prefix + i;
+            await fixture.Client.StartAsync(i < 2 ? Workflows.Order.Name : Workflows.Failing.Name, i < 2 ? (object)i : "x", id);
+            ids.Add(id);
+        }
+        await fixture.WaitForStateAsync(ids[0], WorkflowState.Completed);
+        await fixture.WaitForStateAsync(ids[1], WorkflowState.Completed);
+        await fixture.WaitForStateAsync(ids[2], WorkflowState.Failed);
+
+        var escaped = Uri.EscapeDataString(prefix);
+        Assert.Equal(ids.Order(StringComparer.Ordinal), (await ListIdsAsync($"prefix={escaped}&pageSize=1000")).Order(StringComparer.Ordinal));
+        var (status, body) = await GetAsync(Http, $"api/runs?prefix={escaped}&state=Failed");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal([ids[2]], body.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("instanceId").GetString()));
+        Assert.Equal(2, body.GetProperty("counts").GetProperty("Completed").GetInt64());
+        Assert.Equal(1, body.GetProperty("counts").GetProperty("Failed").GetInt64());
+
+        (status, body) = await GetAsync(Http, $"api/runs/counts?prefix={escaped}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(3, body.GetProperty("total").GetInt64());
+        Assert.Equal(2, body.GetProperty("counts").GetProperty("Completed").GetInt64());
+        (status, body) = await GetAsync(Http, $"api/runs/counts?prefix={escaped}&workflow=order&state=Failed");
+        Assert.Equal(0, body.GetProperty("total").GetInt64());
+    }
+
+    [Fact]
+    public async Task Activity_RunsOfTheWindow_CountedPerBucket()
+    {
+        // The cluster's clock is virtual: a window of its own, after every run the other tests started.
+        fixture.Env.Time.Advance(TimeSpan.FromHours(2));
+        var from = fixture.Env.Now;
+        var completed = await StartAsync(Workflows.Order, 1, "activity-ok");
+        var failed = await StartAsync(Workflows.Failing, "x", "activity-failed");
+        await fixture.WaitForStateAsync(completed, WorkflowState.Completed);
+        await fixture.WaitForStateAsync(failed, WorkflowState.Failed);
+        var window = $"from={Uri.EscapeDataString(from.ToString("o"))}&to={Uri.EscapeDataString(from.AddMinutes(10).ToString("o"))}&bucketSeconds=300";
+
+        var (status, body) = await GetAsync(Http, "api/activity?" + window);
+        Assert.Equal(HttpStatusCode.OK, status);
+        var buckets = body.GetProperty("buckets").EnumerateArray().ToList();
+        Assert.Equal(2, buckets.Count);
+        Assert.Equal(2, buckets[0].GetProperty("started").GetInt64());
+        Assert.Equal(1, buckets[0].GetProperty("completed").GetInt64());
+        Assert.Equal(1, buckets[0].GetProperty("failed").GetInt64());
+        Assert.Equal(0, buckets[1].GetProperty("started").GetInt64());
+
+        (status, body) = await GetAsync(Http, "api/activity?workflow=failing&" + window);
+        Assert.Equal(1, body.GetProperty("buckets")[0].GetProperty("started").GetInt64());
+        Assert.Equal(0, body.GetProperty("buckets")[0].GetProperty("completed").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("bucketSeconds=ten", "bucketSeconds must be an integer")]
+    [InlineData("bucketSeconds=0", "BucketSize must be between 1 second and 1 day")]
+    [InlineData("from=2026-01-01T00:00:00Z&to=2026-01-05T00:00:00Z", "at most 1440")]
+    [InlineData("from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", "must be after")]
+    [InlineData("to=soon", "'to' is not a date")]
+    public async Task Activity_InvalidWindow_Returns400Problem(string query, string detail)
+    {
+        AssertProblem(HttpStatusCode.BadRequest, await GetAsync(Http, "api/activity?" + query), detail);
     }
 
     [Theory]

@@ -189,6 +189,53 @@ public sealed class BrowserTests(DashboardFixture fixture)
     }
 
     [Fact]
+    public async Task RunsPage_InstanceIdPrefix_ShowsOnlyThoseRunsAndTheirCountsPerState()
+    {
+        var prefix = Wait.NewId("browser-prefix") + "-";
+        await fixture.Client.StartAsync(Workflows.Order.Name, 1, prefix + "a");
+        await fixture.Client.StartAsync(Workflows.Order.Name, 2, prefix + "b");
+        await fixture.Client.StartAsync(Workflows.Failing.Name, "x", prefix + "c");
+        await fixture.WaitForStateAsync(prefix + "c", WorkflowState.Failed);
+        await fixture.WaitForStateAsync(prefix + "b", WorkflowState.Completed);
+        await fixture.WaitForStateAsync(prefix + "a", WorkflowState.Completed);
+        var (context, page) = await OpenAsync("#/runs");
+        await using var _ = context;
+
+        await page.Locator("#filter-prefix").FillAsync(prefix);
+        await Expect(page.Locator("#runs-table tbody tr")).ToHaveCountAsync(3);
+        var ids = await page.Locator("#runs-table tbody tr").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.instanceId)");
+        Assert.Equal([prefix + "c", prefix + "b", prefix + "a"], ids); // newest first
+        await Expect(page.Locator("#page-counts")).ToHaveAttributeAsync("data-total", "3");
+        await Expect(page.Locator("#page-counts .count[data-state='Completed']")).ToHaveTextAsync("Completed 2");
+        await Expect(page.Locator("#page-counts .count[data-state='Failed']")).ToHaveTextAsync("Failed 1");
+
+        await page.Locator("#filter-state-Failed").CheckAsync();
+        await Expect(page.Locator("#runs-table tbody tr")).ToHaveCountAsync(1);
+        await Expect(page.Locator("#page-counts")).ToHaveAttributeAsync("data-total", "3"); // counts ignore the state filter
+    }
+
+    [Fact]
+    public async Task WorkflowsPage_LastHourChart_CountsNewRunsAsTheyStartAndEnd()
+    {
+        var (context, page) = await OpenAsync("#/workflows");
+        await using var _ = context;
+        var totals = page.Locator("#activity-table tr[data-workflow='failing'] .activity-totals");
+        await Expect(totals).ToBeVisibleAsync();
+        var failedBefore = int.Parse((await totals.GetAttributeAsync("data-failed"))!, System.Globalization.CultureInfo.InvariantCulture);
+        var startedBefore = int.Parse((await totals.GetAttributeAsync("data-started"))!, System.Globalization.CultureInfo.InvariantCulture);
+
+        var id = Wait.NewId("chart");
+        await fixture.Client.StartAsync(Workflows.Failing.Name, "x", id);
+        await fixture.WaitForStateAsync(id, WorkflowState.Failed);
+
+        // The page refreshes itself: the chart and the per-state counts move without a reload.
+        await Expect(totals).ToHaveAttributeAsync("data-failed", (failedBefore + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Expect(totals).ToHaveAttributeAsync("data-started", (startedBefore + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Expect(page.Locator("#activity-table tr[data-workflow='failing'] svg.activity-chart rect[fill='var(--failed)']").First).ToBeVisibleAsync();
+        await Expect(page.Locator("#activity-table tr[data-workflow='failing'] .state-counts")).ToContainTextAsync("Failed");
+    }
+
+    [Fact]
     public async Task WorkflowsPage_ListsVersionsAndLinksToTheirRuns()
     {
         var (context, page) = await OpenAsync("#/workflows");

@@ -87,7 +87,7 @@ public class DashboardFixture : IAsyncLifetime
             o.PostgresConnectionString = postgres;
         });
         Workflows.Clock = Env.Time;
-        App = await DashboardApp.StartAsync(Env.Client);
+        App = await DashboardApp.StartAsync(Env.Client, clock: Env.Time);
     }
 
     /// <summary>The shared browser; a missing Chromium fails the test with the command that installs it.</summary>
@@ -153,12 +153,14 @@ public sealed class DashboardApp : IAsyncDisposable
     public HttpClient Http { get; }
 
     public static async Task<DashboardApp> StartAsync(ISayiirClient client, Action<SayiirDashboardOptions>? options = null,
-        bool authentication = false, Action<IEndpointConventionBuilder>? map = null)
+        bool authentication = false, Action<IEndpointConventionBuilder>? map = null, TimeProvider? clock = null)
     {
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(client);
+        // The dashboard's "last hour" is the app's clock: the cluster's virtual one here.
+        if (clock is not null) builder.Services.AddSingleton(clock);
         builder.Services.AddSayiirDashboard(options);
         if (authentication)
         {

@@ -184,10 +184,24 @@ public partial interface ISayiirClient
     /// <exception cref="WorkflowNotFoundException">No such workflow or version is registered on the silo that answered.</exception>
     Task<WorkflowGraph> GetWorkflowGraphAsync(string workflowName, string? version = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Lists runs, newest first, filtered by workflow, state and creation time, with keyset paging.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="RunQuery.PageSize"/> is not within 1 to 1000.</exception>
+    /// <summary>Lists runs, newest first, filtered by workflow, state, creation time and instance-id prefix, with keyset paging.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="RunQuery.PageSize"/> is not within 1 to 1000, or the prefix is longer than an instance id can be.</exception>
     /// <exception cref="ArgumentException"><see cref="RunQuery.CreatedFrom"/> is not before <see cref="RunQuery.CreatedBefore"/>, or the continuation token is not one a listing returned.</exception>
     Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// How many runs match <paramref name="query"/>, per state (its page size and continuation token are ignored).
+    /// Pass a query without <see cref="RunQuery.States"/> to get every state's count for the other filters.
+    /// </summary>
+    /// <exception cref="ArgumentException">The query is invalid (as for <see cref="ListRunsAsync"/>).</exception>
+    Task<RunCounts> CountRunsAsync(RunQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Runs started, completed, failed and cancelled per bucket of a time window (one entry per bucket, oldest first,
+    /// empty buckets included). A run counts as ended in the bucket where its state was last written.
+    /// </summary>
+    /// <exception cref="ArgumentException">The window is empty, its bucket size is not within 1 second to 1 day, or it holds more than <see cref="RunActivityQuery.MaxBuckets"/> buckets.</exception>
+    Task<IReadOnlyList<RunActivityBucket>> GetRunActivityAsync(RunActivityQuery query, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// The silos of the cluster that are not dead (by address), each with the runs it drives and the task attempts in

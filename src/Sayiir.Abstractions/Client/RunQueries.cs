@@ -142,12 +142,90 @@ public sealed record RunQuery
     /// <summary>The <see cref="RunPage.ContinuationToken"/> of the previous page (keyset paging: stable while runs change).</summary>
     [Id(5)] public string? ContinuationToken { get; init; }
 
+    /// <summary>Only runs whose instance id starts with this text (ordinal, case-sensitive; null or empty: any).</summary>
+    [Id(6)] public string? InstanceIdPrefix { get; init; }
+
     internal void Validate()
     {
         if (PageSize is < 1 or > 1000) throw new ArgumentOutOfRangeException(nameof(PageSize), PageSize, "PageSize must be between 1 and 1000.");
+        if (InstanceIdPrefix is { Length: > 1024 } prefix)
+            throw new ArgumentOutOfRangeException(nameof(InstanceIdPrefix), prefix.Length, "InstanceIdPrefix can be at most 1024 characters (an instance id's maximum length).");
         if (CreatedFrom is { } from && CreatedBefore is { } before && from >= before)
             throw new ArgumentException($"CreatedFrom ({from:o}) must be before CreatedBefore ({before:o}).", nameof(CreatedFrom));
     }
+}
+
+/// <summary>
+/// How many runs match a <see cref="RunQuery"/> (<see cref="ISayiirClient.CountRunsAsync"/>), per state. Every filter of
+/// the query applies; its page size and continuation token are ignored.
+/// </summary>
+[GenerateSerializer, Alias("sayiir.RunCounts"), Immutable]
+public sealed record RunCounts
+{
+    /// <summary>The number of matching runs in each state; a state without runs is absent.</summary>
+    [Id(0)] public required IReadOnlyDictionary<WorkflowState, long> ByState { get; init; }
+
+    /// <summary>The number of matching runs in all states.</summary>
+    public long Total => ByState.Values.Sum();
+
+    /// <summary>The number of matching runs in <paramref name="state"/> (0 when none).</summary>
+    public long this[WorkflowState state] => ByState.TryGetValue(state, out var count) ? count : 0;
+}
+
+/// <summary>
+/// A time window cut into equal buckets, for <see cref="ISayiirClient.GetRunActivityAsync"/>: runs started, completed,
+/// failed and cancelled in each bucket.
+/// </summary>
+[GenerateSerializer, Alias("sayiir.RunActivityQuery"), Immutable]
+public sealed record RunActivityQuery
+{
+    /// <summary>The most buckets one query may ask for.</summary>
+    public const int MaxBuckets = 1440;
+
+    /// <summary>Start of the window (inclusive).</summary>
+    [Id(0)] public required DateTimeOffset From { get; init; }
+
+    /// <summary>End of the window (exclusive). Default: <see cref="From"/> plus one hour.</summary>
+    [Id(1)] public DateTimeOffset? To { get; init; }
+
+    /// <summary>The bucket length, 1 second to 1 day. Default one minute.</summary>
+    [Id(2)] public TimeSpan BucketSize { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Only runs of this workflow (null: all).</summary>
+    [Id(3)] public string? WorkflowName { get; init; }
+
+    /// <summary>The end of the window.</summary>
+    public DateTimeOffset End => To ?? From.AddHours(1);
+
+    internal void Validate()
+    {
+        if (BucketSize < TimeSpan.FromSeconds(1) || BucketSize > TimeSpan.FromDays(1))
+            throw new ArgumentOutOfRangeException(nameof(BucketSize), BucketSize, "BucketSize must be between 1 second and 1 day.");
+        if (End <= From) throw new ArgumentException($"To ({End:o}) must be after From ({From:o}).", nameof(To));
+        var buckets = Math.Ceiling((End - From) / BucketSize);
+        if (buckets > MaxBuckets)
+            throw new ArgumentException($"The window from {From:o} to {End:o} holds {buckets} buckets of {BucketSize}; at most {MaxBuckets} are allowed.", nameof(BucketSize));
+    }
+}
+
+/// <summary>Runs that started and ended within one bucket of a <see cref="RunActivityQuery"/>.</summary>
+[GenerateSerializer, Alias("sayiir.RunActivityBucket"), Immutable]
+public sealed record RunActivityBucket
+{
+    /// <summary>Start of the bucket.</summary>
+    [Id(0)] public required DateTimeOffset Start { get; init; }
+
+    /// <summary>Runs created in the bucket.</summary>
+    [Id(1)] public long Started { get; init; }
+
+    /// <summary>Runs whose state was last written in the bucket and that are now Completed.</summary>
+    [Id(2)] public long Completed { get; init; }
+
+    /// <summary>Runs whose state was last written in the bucket and that are now Failed.</summary>
+    [Id(3)] public long Failed { get; init; }
+
+    /// <summary>Runs whose state was last written in the bucket and that are now Cancelled.</summary>
+    [Id(4)] public long Cancelled { get; init; }
 }
 
 /// <summary>One line of a run listing.</summary>

@@ -239,6 +239,40 @@ public sealed class PayloadSerializationException : SayiirException
 }
 
 /// <summary>
+/// A payload (a run's input, a task's output or a signal's payload) is larger, once encoded, than the silo's
+/// <c>SayiirOptions.MaxPayloadBytes</c>. Nothing of it was stored: a start or signal is refused as a whole, and a task
+/// whose output is too large fails its attempt without a checkpoint (not retried: the same output would be refused again).
+/// </summary>
+[GenerateSerializer, Alias("sayiir.PayloadTooLargeException")]
+public sealed class PayloadTooLargeException : SayiirException
+{
+    /// <summary>Creates the exception.</summary>
+    public PayloadTooLargeException(string context, long size, long limit)
+        : base(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"The {context} is {size:N0} bytes once encoded, over the payload limit of {limit:N0} bytes (SayiirOptions.MaxPayloadBytes)."))
+    {
+        Context = context;
+        Size = size;
+        Limit = limit;
+    }
+
+    /// <summary>What was too large, e.g. "output of task 'render'" or "payload of signal 'approve'".</summary>
+    [Id(0)] public string Context { get; }
+
+    /// <summary>Its encoded size in bytes.</summary>
+    [Id(1)] public long Size { get; }
+
+    /// <summary>The limit in bytes.</summary>
+    [Id(2)] public long Limit { get; }
+
+    /// <summary>Throws when <paramref name="payload"/> is longer than <paramref name="limit"/> bytes.</summary>
+    internal static void ThrowIfTooLarge(byte[]? payload, int limit, string context)
+    {
+        if (payload is { Length: var size } && size > limit) throw new PayloadTooLargeException(context, size, limit);
+    }
+}
+
+/// <summary>
 /// The run failed: <see cref="Failure"/> carries the failing task (or flow node), the attempt, the error and its chain
 /// of inner failures. When the run failed on one of Sayiir's own flow errors (<see cref="LoopLimitExceededException"/>,
 /// <see cref="NoRouteBranchException"/>, <see cref="SignalTimeoutException"/>, <see cref="TaskTimeoutException"/>),
@@ -495,4 +529,25 @@ public sealed class WorkflowRunMovedException : SayiirException
 
     /// <summary>The request that was not applied (the client method's name, e.g. <c>Cancel</c>).</summary>
     [Id(1)] public string Operation { get; }
+}
+
+/// <summary>
+/// Stored data (a run's state, a task output or a history line) was encrypted with a key the silo's key provider does
+/// not know (<c>SayiirSiloBuilder.UseEncryption</c>): <see cref="KeyId"/> names it. Nothing is decrypted with another
+/// key and nothing is returned in its place; the data stays stored, readable again once the key is configured (it may
+/// stay inactive: any known key decrypts, only the active one encrypts).
+/// </summary>
+[GenerateSerializer, Alias("sayiir.PayloadKeyNotFoundException")]
+public sealed class PayloadKeyNotFoundException : SayiirException
+{
+    /// <summary>Creates the exception for the key <paramref name="keyId"/>.</summary>
+    public PayloadKeyNotFoundException(string keyId)
+        : base($"Stored data was encrypted with key '{keyId}', which this silo's key provider does not know. Configure the key again " +
+               $"(Sayiir:Encryption:Keys:{keyId}; it need not be the active key) to read it.")
+    {
+        KeyId = keyId;
+    }
+
+    /// <summary>The id of the missing key, as written in the stored data's header.</summary>
+    [Id(0)] public string KeyId { get; }
 }

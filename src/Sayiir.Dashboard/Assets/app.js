@@ -129,6 +129,7 @@ function runsPage(app, params) {
     el('input', { type: 'checkbox', value: s, class: 'filter-state', id: `filter-state-${s}`, checked: initialStates.includes(s) }), s));
   const from = el('input', { type: 'datetime-local', id: 'filter-from', step: '1' });
   const before = el('input', { type: 'datetime-local', id: 'filter-before', step: '1' });
+  const prefix = el('input', { type: 'search', id: 'filter-prefix', placeholder: 'order-42', spellcheck: 'false', value: params.get('prefix') || '' });
   const tbody = el('tbody');
   const pageInfo = el('span', { id: 'page-info', class: 'muted' });
   const counts = el('span', { id: 'page-counts', class: 'muted' });
@@ -144,6 +145,7 @@ function runsPage(app, params) {
     if (states.length) q.set('state', states.join(','));
     if (from.value) q.set('from', from.value + 'Z');
     if (before.value) q.set('before', before.value + 'Z');
+    if (prefix.value) q.set('prefix', prefix.value);
     q.set('pageSize', String(config.pageSize));
     const token = tokens[tokens.length - 1];
     if (token) q.set('continuationToken', token);
@@ -171,8 +173,7 @@ function runsPage(app, params) {
       next.disabled = !lastToken;
       first.disabled = tokens.length === 1;
       pageInfo.textContent = `Page ${tokens.length}`;
-      const parts = Object.entries(page.pageCounts || {}).map(([s, n]) => `${s} ${n}`);
-      counts.textContent = parts.length ? `On this page: ${parts.join(', ')}` : '';
+      renderCounts(counts, page.counts || {});
     } catch (e) {
       if (version === routeVersion) message(errors, `Cannot list runs: ${e.message}`);
     }
@@ -181,6 +182,8 @@ function runsPage(app, params) {
   next.addEventListener('click', () => { if (lastToken) { tokens.push(lastToken); load(); } });
   first.addEventListener('click', reset);
   for (const input of [workflow, from, before, ...stateBoxes.map(l => l.firstChild)]) input.addEventListener('change', reset);
+  let typing = null;
+  prefix.addEventListener('input', () => { clearTimeout(typing); typing = setTimeout(reset, 250); });
 
   app.append(
     el('h1', { text: 'Runs' }),
@@ -188,7 +191,8 @@ function runsPage(app, params) {
       el('label', {}, 'Workflow', workflow),
       el('label', {}, 'State', el('span', { class: 'states' }, stateBoxes)),
       el('label', {}, 'Created from (UTC)', from),
-      el('label', {}, 'Created before (UTC)', before)),
+      el('label', {}, 'Created before (UTC)', before),
+      el('label', {}, 'Instance id starts with', prefix)),
     errors,
     el('div', { class: 'pager' }, first, next, pageInfo, counts),
     el('table', { id: 'runs-table' },
@@ -210,6 +214,17 @@ function runsPage(app, params) {
 
   load();
   every(config.refreshMilliseconds, load);
+}
+
+// Runs per state over every run the other filters match (not only the page), in the states' order.
+function renderCounts(box, counts) {
+  clear(box);
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  box.dataset.total = String(total);
+  box.append(el('span', { text: `${total} matching` }));
+  for (const state of STATES.filter(s => counts[s])) {
+    box.append(' · ', el('span', { class: 'count', dataset: { state }, text: `${state} ${counts[state]}` }));
+  }
 }
 
 function startPanel() {
@@ -521,7 +536,13 @@ function workflowsPage(app) {
   const version = routeVersion;
   const tbody = el('tbody');
   const errors = el('div');
+  const activity = el('tbody');
   app.append(el('h1', { text: 'Workflows' }), errors,
+    el('h2', { text: 'Last hour' }),
+    el('table', { id: 'activity-table' },
+      el('thead', {}, el('tr', {}, ['Workflow', 'Runs per state', 'Started · completed · failed per minute'].map(h => el('th', { text: h })))),
+      activity),
+    el('h2', { text: 'Versions' }),
     el('table', { id: 'workflows-table' },
       el('thead', {}, el('tr', {}, ['Workflow', 'Version', 'Definition hash', 'Registered', 'Latest', 'Active runs', ''].map(h => el('th', { text: h })))),
       tbody));
@@ -556,12 +577,63 @@ function workflowsPage(app) {
         if (open.has(key)) tbody.append(open.get(key));
       }
       if (versions.length === 0) tbody.append(el('tr', {}, el('td', { colspan: '7', class: 'muted', text: 'No workflows registered.' })));
+      await loadActivity([...new Set(versions.map(v => v.workflowName))].sort());
     } catch (e) {
       if (version === routeVersion) message(errors, `Cannot list workflows: ${e.message}`);
     }
   };
+  // One row per workflow: its runs per state and a chart of the last hour, both fetched before the rows are replaced.
+  const loadActivity = async (names) => {
+    const rows = await Promise.all(names.map(async name => {
+      const [counts, act] = await Promise.all([
+        api('runs/counts?workflow=' + encodeURIComponent(name)),
+        api('activity?workflow=' + encodeURIComponent(name)),
+      ]);
+      const states = el('td', { class: 'state-counts' });
+      for (const state of STATES.filter(s => counts.counts[s])) states.append(stateBadge(state), ` ${counts.counts[state]} `);
+      if (counts.total === 0) states.append(el('span', { class: 'muted', text: 'no runs' }));
+      return el('tr', { dataset: { workflow: name } },
+        el('td', { text: name }),
+        states,
+        el('td', {}, activityChart(act)));
+    }));
+    if (version !== routeVersion) return;
+    clear(activity).append(...rows);
+    if (rows.length === 0) activity.append(el('tr', {}, el('td', { colspan: '3', class: 'muted', text: 'No workflows registered.' })));
+  };
   load();
   every(config.refreshMilliseconds, load);
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, String(value));
+  node.append(...children);
+  return node;
+}
+
+// Three thin bars per bucket (started, completed, failed), scaled to the busiest bucket; a tooltip per bucket.
+function activityChart(act) {
+  const series = [['started', 'var(--running)'], ['completed', 'var(--completed)'], ['failed', 'var(--failed)']];
+  const buckets = act.buckets;
+  const width = 4 * buckets.length, height = 44;
+  const peak = Math.max(1, ...buckets.map(b => Math.max(b.started, b.completed, b.failed)));
+  const chart = svg('svg', { class: 'activity-chart', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img' });
+  buckets.forEach((b, i) => {
+    const group = svg('g', {}, svg('title', {}, `${when(b.start)}: ${b.started} started, ${b.completed} completed, ${b.failed} failed, ${b.cancelled} cancelled`));
+    group.append(svg('rect', { x: 4 * i, y: 0, width: 4, height, fill: 'transparent' }));
+    series.forEach(([key, color], k) => {
+      const h = Math.round((b[key] / peak) * (height - 2));
+      if (h > 0) group.append(svg('rect', { x: 4 * i + k, y: height - h, width: 1, height: h, fill: color }));
+    });
+    chart.append(group);
+  });
+  const total = key => buckets.reduce((sum, b) => sum + b[key], 0);
+  const totals = el('span', { class: 'activity-totals muted', dataset: { started: total('started'), completed: total('completed'), failed: total('failed') },
+    text: `${total('started')} started · ${total('completed')} completed · ${total('failed')} failed` });
+  chart.setAttribute('aria-label', totals.textContent + ' in the last hour');
+  return el('div', { class: 'activity' }, chart, totals);
 }
 
 // ---- flow graph ---------------------------------------------------------------------------------------------------

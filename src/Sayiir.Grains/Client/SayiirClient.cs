@@ -217,6 +217,20 @@ internal sealed partial class SayiirClient : ISayiirClient
         return _grains.GetGrain<IRunQueryGrain>(0).ListAsync(query).WaitAsync(cancellationToken);
     }
 
+    public Task<RunCounts> CountRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        query.Validate();
+        return _grains.GetGrain<IRunQueryGrain>(0).CountAsync(query).WaitAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<RunActivityBucket>> GetRunActivityAsync(RunActivityQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        query.Validate();
+        return await _grains.GetGrain<IRunQueryGrain>(0).ActivityAsync(query).WaitAsync(cancellationToken);
+    }
+
     // Resolving a reference by interface type costs a type lookup per call; resolve the run grain's types once.
     // wall clock: a call deadline for each silo's figures.
     private static readonly TimeSpan SiloLoadTimeout = TimeSpan.FromSeconds(5);

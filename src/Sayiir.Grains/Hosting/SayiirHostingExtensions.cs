@@ -50,6 +50,13 @@ public static class SayiirHostingExtensions
                 $"{SayiirStorageChoice.Describe(storage)} would be a second storage. Choose the storage in one AddSayiir call " +
                 "(later calls may repeat it or leave it out).");
         }
+        var earlierEncryption = Instances<EncryptionRegistration>(services).FirstOrDefault();
+        if (earlierEncryption is not null && sayiir.Encryption is { } encryption && !ReferenceEquals(encryption, earlierEncryption.Choice))
+        {
+            throw new InvalidOperationException(
+                $"AddSayiir was already called on this silo with UseEncryption({SayiirSiloBuilder.DescribeEncryption(earlierEncryption.Choice)}); this call's " +
+                $"{SayiirSiloBuilder.DescribeEncryption(encryption)} would be a second one. Choose the keys in one AddSayiir call.");
+        }
         var newWorkflows = NewWorkflows(services, sayiir.Workflows);
         var newSchedules = NewSchedules(services, sayiir.Schedules);
 
@@ -60,6 +67,7 @@ public static class SayiirHostingExtensions
         foreach (var observer in sayiir.RunObservers) services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IRunObserver), observer));
         foreach (var webhook in sayiir.Webhooks)
             services.AddSingleton<IRunObserver>(sp => new WebhookNotifier(webhook, sp.GetRequiredService<ILogger<WebhookNotifier>>()));
+        if (earlierEncryption is null && sayiir.Encryption is { } keys) AddEncryption(services, keys);
         if (earlier is not null) return builder;
         services.AddSingleton(new SayiirSiloRegistration(sayiir.Storage));
 
@@ -91,6 +99,7 @@ public static class SayiirHostingExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunObserver, ScheduleRunObserver>());
         AddClientServices(services);
 
+        // In memory nothing is at rest: states stay clear whatever UseEncryption says.
         var storageSerializer = RunStateStorage.CreateSerializer();
         if (sayiir.Storage is { } postgres)
         {
@@ -109,6 +118,11 @@ public static class SayiirHostingExtensions
                 // A purged run's row goes (not a NULL payload left behind).
                 o.DeleteStateOnClear = true;
             });
+            // Encryption may be chosen by a later AddSayiir call: the sealer is looked up when the storage is built.
+            services.AddOptions<Orleans.Configuration.AdoNetGrainStorageOptions>(SayiirOptions.StorageName).Configure<IServiceProvider>((o, sp) =>
+            {
+                if (sp.GetService<PayloadSealer>() is { } sealer) o.GrainStorageSerializer = RunStateStorage.CreateSerializer(sealer);
+            });
             TypedErrorGrainStorage.Decorate(services, SayiirOptions.StorageName, postgres.ConnectionString);
             builder.UseAdoNetReminderService(o =>
             {
@@ -116,7 +130,7 @@ public static class SayiirHostingExtensions
                 o.ConnectionString = connectionString;
             });
             services.AddSingleton(sp => new PostgresRunJournal(connectionString, sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
-                sp.GetRequiredService<ILogger<PostgresRunJournal>>()));
+                sp.GetRequiredService<ILogger<PostgresRunJournal>>(), sp.GetService<PayloadSealer>()));
             services.AddSingleton<IRunJournal>(sp => sp.GetRequiredService<PostgresRunJournal>());
             services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<PostgresRunJournal>());
         }
@@ -129,6 +143,14 @@ public static class SayiirHostingExtensions
             services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<MemoryRunJournal>());
         }
         return builder;
+    }
+
+    private static void AddEncryption(IServiceCollection services, object choice)
+    {
+        services.AddSingleton(new EncryptionRegistration(choice));
+        if (choice is Type providerType) services.TryAddSingleton(providerType);
+        services.AddSingleton(sp => new PayloadSealer(choice as IPayloadKeyProvider ?? (IPayloadKeyProvider)sp.GetRequiredService((Type)choice)));
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, EncryptionStartupCheck>();
     }
 
     /// <summary>
@@ -197,11 +219,32 @@ public static class SayiirHostingExtensions
     private static IEnumerable<T> Instances<T>(IServiceCollection services) =>
         services.Where(s => !s.IsKeyedService && s.ServiceType == typeof(T)).Select(s => s.ImplementationInstance).OfType<T>();
 
+    // Recorded by the AddSayiir call that chose encryption: another choice in a later call is refused.
+    private sealed class EncryptionRegistration(object choice)
+    {
+        public object Choice { get; } = choice;
+    }
+
     // Recorded by the first AddSayiir call: later calls add workflows and options, and must not choose another storage.
     private sealed class SayiirSiloRegistration(SayiirStorageChoice? storage)
     {
         public SayiirStorageChoice? Storage { get; } = storage;
     }
+}
+
+/// <summary>
+/// Builds the sealer at the silo's first start-up stage, so that a key provider without a valid active key fails the
+/// start-up (with the message naming the key) before any run is read or written.
+/// </summary>
+internal sealed class EncryptionStartupCheck(IServiceProvider services, ILogger<EncryptionStartupCheck> logger) : ILifecycleParticipant<ISiloLifecycle>
+{
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(EncryptionStartupCheck), ServiceLifecycleStage.First, _ =>
+        {
+            var sealer = services.GetRequiredService<PayloadSealer>();
+            Log.EncryptionEnabled(logger, sealer.ActiveKeyId);
+            return Task.CompletedTask;
+        });
 }
 
 /// <summary>Installs the PostgreSQL schema before the ADO.NET providers read their queries.</summary>

@@ -86,6 +86,18 @@ public sealed class SayiirOptions
     /// </summary>
     public int RunObserverQueueCapacity { get; set; } = 10_000;
 
+    /// <summary>
+    /// The largest payload, once encoded by the codec, that a run accepts: a run's input, a task's output, a signal's
+    /// payload. A start or signal over it is refused with <see cref="PayloadTooLargeException"/> before anything is
+    /// stored; a task whose output is over it fails that attempt with it (not retried) and nothing is checkpointed.
+    /// Must be within [1 KB, 64 MB].
+    /// <para>Default: 4 MB (4,194,304).</para>
+    /// </summary>
+    public int MaxPayloadBytes { get; set; } = 4 * 1024 * 1024;
+
+    internal const int MinPayloadBytes = 1024;
+    internal const int MaxPayloadBytesLimit = 64 * 1024 * 1024;
+
     internal const int MaxTaskLogLines = 10_000;
     internal const int MinTaskLogBytes = 1024;
     internal const int MaxTaskLogBytes = 1024 * 1024;

@@ -41,6 +41,7 @@ internal sealed class SayiirOptionsValidator(IOptions<ReminderOptions> reminders
         Positive(nameof(SayiirOptions.PurgeInterval), options.PurgeInterval, failures);
         if (options.PurgeBatchSize is < 1 or > 1000)
             failures.Add($"{nameof(SayiirOptions)}.{nameof(SayiirOptions.PurgeBatchSize)} must be within [1, 1000] (was {options.PurgeBatchSize}).");
+        Within(nameof(SayiirOptions.MaxPayloadBytes), options.MaxPayloadBytes, SayiirOptions.MinPayloadBytes, SayiirOptions.MaxPayloadBytesLimit, failures);
         Within(nameof(SayiirOptions.TaskLogMaxLines), options.TaskLogMaxLines, 1, SayiirOptions.MaxTaskLogLines, failures);
         Within(nameof(SayiirOptions.TaskLogMaxBytes), options.TaskLogMaxBytes, SayiirOptions.MinTaskLogBytes, SayiirOptions.MaxTaskLogBytes, failures);
         Within(nameof(SayiirOptions.RunObserverQueueCapacity), options.RunObserverQueueCapacity, 1, SayiirOptions.MaxRunObserverQueueCapacity, failures);

@@ -23,6 +23,9 @@ public sealed class SayiirSiloBuilder
 
     internal List<ScheduleDeclaration> Schedules { get; } = [];
 
+    /// <summary>The keyring or key provider type chosen by <c>UseEncryption</c> (null: no encryption).</summary>
+    internal object? Encryption { get; private set; }
+
     /// <summary>Registers a workflow. Every silo of a cluster must register the same workflows.</summary>
     public SayiirSiloBuilder AddWorkflow(WorkflowDefinition workflow)
     {
@@ -74,6 +77,46 @@ public sealed class SayiirSiloBuilder
         Storage = choice;
         return this;
     }
+
+    /// <summary>
+    /// Encrypts what this silo stores in PostgreSQL with AES-256-GCM and the keys of <paramref name="keyring"/>: run
+    /// states (inputs, task outputs, signal payloads, failures), and history rows' outputs, details and messages (task
+    /// log lines included). New writes use the active key; data written with any key of the keyring, or in clear before
+    /// encryption was enabled, stays readable. Data sealed with a key the keyring lacks fails to read with
+    /// <see cref="PayloadKeyNotFoundException"/>. The in-memory storage is not encrypted (nothing is at rest).
+    /// Every silo of a cluster must know every key in use. Calling it again with the same keyring changes nothing.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">It was already called with another keyring or provider.</exception>
+    public SayiirSiloBuilder UseEncryption(PayloadKeyring keyring)
+    {
+        ArgumentNullException.ThrowIfNull(keyring);
+        return ChooseEncryption(keyring);
+    }
+
+    /// <summary>
+    /// Like <see cref="UseEncryption(PayloadKeyring)"/>, with keys from <typeparamref name="TProvider"/>, a singleton
+    /// resolved from the silo's services (its constructor may take singletons). Its active key is checked when the
+    /// silo starts: a missing or malformed key fails the start-up.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">It was already called with another keyring or provider.</exception>
+    public SayiirSiloBuilder UseEncryption<TProvider>() where TProvider : class, IPayloadKeyProvider => ChooseEncryption(typeof(TProvider));
+
+    private SayiirSiloBuilder ChooseEncryption(object choice)
+    {
+        if (Encryption is { } earlier && !ReferenceEquals(earlier, choice))
+        {
+            throw new InvalidOperationException($"UseEncryption was already called with {DescribeEncryption(earlier)}; choose one key provider per silo.");
+        }
+        Encryption = choice;
+        return this;
+    }
+
+    internal static string DescribeEncryption(object? choice) => choice switch
+    {
+        null => "no encryption",
+        Type type => $"the key provider {type.Name}",
+        _ => "a keyring",
+    };
 
     /// <summary>
     /// Runs <typeparamref name="TFilter"/> around every attempt of every task on this silo (see <see cref="ITaskFilter"/>).

@@ -54,4 +54,16 @@ internal sealed class RunQueryGrain(IRunJournal journal, WorkflowRegistry regist
         query.Validate();
         return journal.ListAsync(query);
     }
+
+    public Task<RunCounts> CountAsync(RunQuery query)
+    {
+        query.Validate();
+        return journal.CountAsync(query);
+    }
+
+    public async Task<List<RunActivityBucket>> ActivityAsync(RunActivityQuery query)
+    {
+        query.Validate();
+        return [.. await journal.ActivityAsync(query)];
+    }
 }

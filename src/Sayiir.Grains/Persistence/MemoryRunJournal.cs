@@ -20,6 +20,12 @@ internal sealed class MemoryRunJournal(IGrainFactory grains, ILogger<MemoryRunJo
     public override Task<RunPage> ListAsync(RunQuery query, CancellationToken cancellationToken = default) =>
         Store.ListAsync(query).WaitAsync(cancellationToken);
 
+    public override Task<RunCounts> CountAsync(RunQuery query, CancellationToken cancellationToken = default) =>
+        Store.CountAsync(query).WaitAsync(cancellationToken);
+
+    public override async Task<IReadOnlyList<RunActivityBucket>> ActivityAsync(RunActivityQuery query, CancellationToken cancellationToken = default) =>
+        await Store.ActivityAsync(query).WaitAsync(cancellationToken);
+
     public override Task<byte[]?> ReadTaskOutputAsync(string instanceId, string taskId, CancellationToken cancellationToken = default) =>
         Store.ReadTaskOutputAsync(instanceId, taskId).WaitAsync(cancellationToken);
 
@@ -63,6 +69,12 @@ internal interface IMemoryRunStoreGrain : IGrainWithIntegerKey
 
     [Alias("List")]
     Task<RunPage> ListAsync(RunQuery query);
+
+    [Alias("Count")]
+    Task<RunCounts> CountAsync(RunQuery query);
+
+    [Alias("Activity")]
+    Task<List<RunActivityBucket>> ActivityAsync(RunActivityQuery query);
 
     [Alias("ActiveRunsByDefinition")]
     Task<List<DefinitionUsage>> ActiveRunsByDefinitionAsync(string? workflowName);
@@ -157,12 +169,7 @@ internal sealed class MemoryRunStoreGrain : Grain, IMemoryRunStoreGrain
         {
             if (after is { } a && RunPageToken.NewestFirst.Compare(key, a) <= 0) continue;
             var run = _runs[key.InstanceId];
-            // Signals buffered for a run that has not started: kept for retention, never listed.
-            if (run.State == WorkflowState.NotFound) continue;
-            if (query.WorkflowName is { } w && run.WorkflowName != w) continue;
-            if (states is not null && !states.Contains(run.State)) continue;
-            if (query.CreatedFrom is { } from && run.CreatedAt < from) continue;
-            if (query.CreatedBefore is { } before && run.CreatedAt >= before) continue;
+            if (!Matches(run, query, states)) continue;
             if (page.Count == query.PageSize)
             {
                 var last = page[^1];
@@ -171,6 +178,71 @@ internal sealed class MemoryRunStoreGrain : Grain, IMemoryRunStoreGrain
             page.Add(run);
         }
         return Task.FromResult(new RunPage { Runs = page });
+    }
+
+    public Task<RunCounts> CountAsync(RunQuery query)
+    {
+        var states = query.States is { Count: > 0 } s ? s.ToHashSet() : null;
+        var counts = new Dictionary<WorkflowState, long>();
+        foreach (var run in _runs.Values)
+        {
+            if (!Matches(run, query, states)) continue;
+            counts[run.State] = counts.GetValueOrDefault(run.State) + 1;
+        }
+        return Task.FromResult(new RunCounts { ByState = counts });
+    }
+
+    public Task<List<RunActivityBucket>> ActivityAsync(RunActivityQuery query)
+    {
+        var buckets = RunActivity.EmptyBuckets(query);
+        foreach (var run in _runs.Values)
+        {
+            if (run.State == WorkflowState.NotFound || (query.WorkflowName is { } w && run.WorkflowName != w)) continue;
+            if (RunActivity.BucketOf(query, run.CreatedAt) is { } started) buckets[started].Started++;
+            if (run.State is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled
+                && run.UpdatedAt is { } updated && RunActivity.BucketOf(query, updated) is { } ended)
+            {
+                buckets[ended].Add(run.State, 1);
+            }
+        }
+        return Task.FromResult(buckets.Select(b => b.ToBucket()).ToList());
+    }
+
+    private static bool Matches(RunSummary run, RunQuery query, HashSet<WorkflowState>? states) =>
+        // Signals buffered for a run that has not started: kept for retention, never listed or counted.
+        run.State != WorkflowState.NotFound
+        && (query.WorkflowName is not { } w || run.WorkflowName == w)
+        && (states is null || states.Contains(run.State))
+        && (query.CreatedFrom is not { } from || run.CreatedAt >= from)
+        && (query.CreatedBefore is not { } before || run.CreatedAt < before)
+        && (string.IsNullOrEmpty(query.InstanceIdPrefix) || run.InstanceId.StartsWith(query.InstanceIdPrefix, StringComparison.Ordinal));
+}
+
+/// <summary>Cuts an activity window into its buckets; both journals fill them.</summary>
+internal static class RunActivity
+{
+    public static int BucketCount(RunActivityQuery query) => (int)Math.Ceiling((query.End - query.From) / query.BucketSize);
+
+    public static MutableBucket[] EmptyBuckets(RunActivityQuery query) =>
+        [.. Enumerable.Range(0, BucketCount(query)).Select(i => new MutableBucket(query.From + query.BucketSize * i))];
+
+    public static int? BucketOf(RunActivityQuery query, DateTimeOffset at) =>
+        at >= query.From && at < query.End ? (int)((at - query.From).Ticks / query.BucketSize.Ticks) : null;
+
+    internal sealed class MutableBucket(DateTimeOffset start)
+    {
+        public long Started;
+        private long _completed, _failed, _cancelled;
+
+        public void Add(WorkflowState state, long count)
+        {
+            if (state == WorkflowState.Completed) _completed += count;
+            else if (state == WorkflowState.Failed) _failed += count;
+            else if (state == WorkflowState.Cancelled) _cancelled += count;
+        }
+
+        public RunActivityBucket ToBucket() =>
+            new() { Start = start, Started = Started, Completed = _completed, Failed = _failed, Cancelled = _cancelled };
     }
 }
 

@@ -7,17 +7,21 @@ namespace Sayiir.Persistence;
 /// <summary>
 /// PostgreSQL: history in the append-only <c>sayiir_history</c> table (batched multi-row inserts); the listing reads
 /// the run columns that a trigger extracts from each run's state row in the same transaction as the state write, so
-/// a listed run always shows its stored state.
+/// a listed run always shows its stored state. With encryption at rest (a <see cref="PayloadSealer"/>), each event's
+/// output, detail and message are stored sealed and opened when read; rows written in clear before stay readable.
 /// </summary>
 internal sealed class PostgresRunJournal : BatchingRunJournal
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _serviceId;
+    private readonly PayloadSealer _sealer;
 
-    public PostgresRunJournal(string connectionString, string serviceId, ILogger<PostgresRunJournal> logger) : base(logger)
+    public PostgresRunJournal(string connectionString, string serviceId, ILogger<PostgresRunJournal> logger, PayloadSealer? sealer = null) : base(logger)
     {
         _dataSource = NpgsqlDataSource.Create(PostgresConnectionTuning.ForJournal(connectionString));
         _serviceId = serviceId;
+        // Without encryption a sealer still reads: it refuses a sealed row (written while encryption was on) by its key id.
+        _sealer = sealer ?? PayloadSealer.WithoutKeys;
     }
 
     public override ValueTask RunChangedAsync(RunSummary summary) => ValueTask.CompletedTask;
@@ -37,10 +41,10 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
         command.Parameters.Add(new NpgsqlParameter("tasks", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)b.Event.TaskId ?? DBNull.Value).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("attempts", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = batch.Select(b => (object?)b.Event.Attempt ?? DBNull.Value).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("durations", NpgsqlDbType.Array | NpgsqlDbType.Double) { Value = batch.Select(b => (object?)b.Event.Duration?.TotalMilliseconds ?? DBNull.Value).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("details", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)b.Event.Detail ?? DBNull.Value).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("details", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)SealText(b.Event.Detail) ?? DBNull.Value).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("types", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)b.Event.ErrorType ?? DBNull.Value).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("messages", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)b.Event.Message ?? DBNull.Value).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("outputs", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { Value = batch.Select(b => (object?)b.Output ?? DBNull.Value).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("messages", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)SealText(b.Event.Message) ?? DBNull.Value).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("outputs", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { Value = batch.Select(b => (object?)Seal(b.Output) ?? DBNull.Value).ToArray() });
         command.Parameters.AddWithValue("seqs", batch.Select(b => b.Seq).ToArray());
         await command.ExecuteNonQueryAsync();
     }
@@ -56,8 +60,17 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
         command.Parameters.AddWithValue("service", _serviceId);
         command.Parameters.AddWithValue("id", instanceId);
         command.Parameters.AddWithValue("task", taskId);
-        return await command.ExecuteScalarAsync(cancellationToken) as byte[];
+        return await command.ExecuteScalarAsync(cancellationToken) is byte[] output ? Open(output) : null;
     }
+
+    // Error types stay clear: exception type names, useful to query and not payload.
+    private byte[]? Seal(byte[]? output) => output is null || !_sealer.Seals ? output : _sealer.Seal(output);
+
+    private string? SealText(string? text) => _sealer.Seals ? _sealer.SealText(text) : text;
+
+    private byte[] Open(byte[] stored) => _sealer.Open(stored);
+
+    private string? OpenText(string? stored) => _sealer.OpenText(stored);
 
     public override async Task<IReadOnlyList<RunHistoryEvent>> ReadHistoryAsync(string instanceId, CancellationToken cancellationToken = default)
     {
@@ -80,9 +93,9 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
                 TaskId = reader.IsDBNull(2) ? null : reader.GetString(2),
                 Attempt = reader.IsDBNull(3) ? null : reader.GetInt32(3),
                 Duration = reader.IsDBNull(4) ? null : TimeSpan.FromMilliseconds(reader.GetDouble(4)),
-                Detail = reader.IsDBNull(5) ? null : reader.GetString(5),
+                Detail = reader.IsDBNull(5) ? null : OpenText(reader.GetString(5)),
                 ErrorType = reader.IsDBNull(6) ? null : reader.GetString(6),
-                Message = reader.IsDBNull(7) ? null : reader.GetString(7),
+                Message = reader.IsDBNull(7) ? null : OpenText(reader.GetString(7)),
                 Sequence = reader.IsDBNull(8) ? 0 : reader.GetInt64(8),
             });
         }
@@ -173,36 +186,13 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
 
     public override async Task<RunPage> ListAsync(RunQuery query, CancellationToken cancellationToken = default)
     {
-        // The state name is a literal, not a parameter: the planner uses the partial indexes only when it can prove
-        // the query's predicate implies theirs (GrainTypeString = 'sayiir-run').
+        await using var command = _dataSource.CreateCommand();
         var sql = new System.Text.StringBuilder(
-            $"""
+            """
             SELECT GrainIdExtensionString, SayiirWorkflow, SayiirStatus, SayiirCreatedAt, SayiirUpdatedAt, SayiirVersion, SayiirHash
               FROM OrleansStorage
-             WHERE GrainTypeString = '{RunStateStorage.StateName}' AND ServiceId = @service AND SayiirStatus > 0
             """);
-        await using var command = _dataSource.CreateCommand();
-        command.Parameters.AddWithValue("service", _serviceId);
-        if (query.WorkflowName is { } workflow)
-        {
-            sql.Append(" AND SayiirWorkflow = @workflow");
-            command.Parameters.AddWithValue("workflow", workflow);
-        }
-        if (query.States is { Count: > 0 } states)
-        {
-            sql.Append(" AND SayiirStatus = ANY(@states)");
-            command.Parameters.AddWithValue("states", states.Select(s => (short)s).ToArray());
-        }
-        if (query.CreatedFrom is { } from)
-        {
-            sql.Append(" AND SayiirCreatedAt >= @from");
-            command.Parameters.AddWithValue("from", from.UtcDateTime);
-        }
-        if (query.CreatedBefore is { } before)
-        {
-            sql.Append(" AND SayiirCreatedAt < @before");
-            command.Parameters.AddWithValue("before", before.UtcDateTime);
-        }
+        AppendRunFilters(sql, command, query);
         if (RunPageToken.Decode(query.ContinuationToken) is { } after)
         {
             sql.Append(" AND (SayiirCreatedAt, GrainIdExtensionString) < (@afterTime, @afterId)");
@@ -234,5 +224,89 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
         runs.RemoveAt(runs.Count - 1);
         var last = runs[^1];
         return new RunPage { Runs = runs, ContinuationToken = new RunPageToken(last.CreatedAt, last.InstanceId).Encode() };
+    }
+
+    public override async Task<RunCounts> CountAsync(RunQuery query, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand();
+        var sql = new System.Text.StringBuilder("SELECT SayiirStatus, count(*) FROM OrleansStorage");
+        AppendRunFilters(sql, command, query);
+        sql.Append(" GROUP BY SayiirStatus");
+        command.CommandText = sql.ToString();
+        var counts = new Dictionary<WorkflowState, long>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) counts[(WorkflowState)reader.GetInt16(0)] = reader.GetInt64(1);
+        return new RunCounts { ByState = counts };
+    }
+
+    public override async Task<IReadOnlyList<RunActivityBucket>> ActivityAsync(RunActivityQuery query, CancellationToken cancellationToken = default)
+    {
+        // Started runs by creation time (indexed); ended runs by their last write, which is deliberately not indexed (a
+        // checkpoint must stay a HOT update), so the ended half reads the ended states' index entries created before the window's end.
+        var workflowFilter = query.WorkflowName is null ? "" : " AND SayiirWorkflow = @workflow";
+        await using var command = _dataSource.CreateCommand(
+            $"""
+            SELECT floor(extract(epoch FROM SayiirCreatedAt - @from) / @bucket)::int, 0::smallint, count(*)
+              FROM OrleansStorage
+             WHERE GrainTypeString = '{RunStateStorage.StateName}' AND ServiceId = @service AND SayiirStatus > 0{workflowFilter}
+               AND SayiirCreatedAt >= @from AND SayiirCreatedAt < @to
+             GROUP BY 1
+            UNION ALL
+            SELECT floor(extract(epoch FROM SayiirUpdatedAt - @from) / @bucket)::int, SayiirStatus, count(*)
+              FROM OrleansStorage
+             WHERE GrainTypeString = '{RunStateStorage.StateName}' AND ServiceId = @service AND SayiirStatus IN (5, 6, 7){workflowFilter}
+               AND SayiirCreatedAt < @to AND SayiirUpdatedAt >= @from AND SayiirUpdatedAt < @to
+             GROUP BY 1, 2
+            """);
+        command.Parameters.AddWithValue("service", _serviceId);
+        command.Parameters.AddWithValue("from", query.From.UtcDateTime);
+        command.Parameters.AddWithValue("to", query.End.UtcDateTime);
+        command.Parameters.AddWithValue("bucket", query.BucketSize.TotalSeconds);
+        if (query.WorkflowName is { } workflow) command.Parameters.AddWithValue("workflow", workflow);
+        var buckets = RunActivity.EmptyBuckets(query);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var index = reader.GetInt32(0);
+            if (index < 0 || index >= buckets.Length) continue;
+            var state = reader.GetInt16(1);
+            if (state == 0) buckets[index].Started += reader.GetInt64(2);
+            else buckets[index].Add((WorkflowState)state, reader.GetInt64(2));
+        }
+        return [.. buckets.Select(b => b.ToBucket())];
+    }
+
+    // The filters a listing and a count share. The state name is a literal, not a parameter: the planner uses the
+    // partial indexes only when it can prove the query's predicate implies theirs (GrainTypeString = 'sayiir-run').
+    private void AppendRunFilters(System.Text.StringBuilder sql, NpgsqlCommand command, RunQuery query)
+    {
+        sql.Append($" WHERE GrainTypeString = '{RunStateStorage.StateName}' AND ServiceId = @service AND SayiirStatus > 0");
+        command.Parameters.AddWithValue("service", _serviceId);
+        if (query.WorkflowName is { } workflow)
+        {
+            sql.Append(" AND SayiirWorkflow = @workflow");
+            command.Parameters.AddWithValue("workflow", workflow);
+        }
+        if (query.States is { Count: > 0 } states)
+        {
+            sql.Append(" AND SayiirStatus = ANY(@states)");
+            command.Parameters.AddWithValue("states", states.Select(s => (short)s).ToArray());
+        }
+        if (query.CreatedFrom is { } from)
+        {
+            sql.Append(" AND SayiirCreatedAt >= @from");
+            command.Parameters.AddWithValue("from", from.UtcDateTime);
+        }
+        if (query.CreatedBefore is { } before)
+        {
+            sql.Append(" AND SayiirCreatedAt < @before");
+            command.Parameters.AddWithValue("before", before.UtcDateTime);
+        }
+        if (!string.IsNullOrEmpty(query.InstanceIdPrefix))
+        {
+            // starts_with, not LIKE: the prefix's % and _ are ordinary characters.
+            sql.Append(" AND starts_with(GrainIdExtensionString, @prefix)");
+            command.Parameters.AddWithValue("prefix", query.InstanceIdPrefix);
+        }
     }
 }

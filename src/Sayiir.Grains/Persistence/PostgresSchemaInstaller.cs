@@ -56,6 +56,7 @@ internal static class PostgresSchemaInstaller
         new(2, "history-seq", "0002-history-seq.sql", PostgresSchemaParts.Storage),
         new(3, "run-listing", "0003-run-listing.sql", PostgresSchemaParts.Storage),
         new(4, "workflow-versions", "0004-workflow-versions.sql", PostgresSchemaParts.Storage),
+        new(5, "listing-indexes", "0005-listing-indexes.sql", PostgresSchemaParts.Storage),
     ];
 
     /// <summary>The latest schema version this build knows.</summary>
@@ -176,16 +177,18 @@ internal static class PostgresSchemaInstaller
     /// <summary>
     /// Lists run states serialized exactly as the engine stores them through the database's listing function (the one
     /// its trigger calls), so a build whose stored shape and the installed trigger disagree fails to start instead of
-    /// listing runs wrongly or having its writes refused. A missing property is raised by the function (naming it).
+    /// listing runs wrongly or having its writes refused. A missing property is raised by the function (naming it). Each
+    /// state is listed in clear and encrypted (the envelope of encryption at rest), whichever this silo writes.
     /// </summary>
     private static async Task VerifyRunListingAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string target,
         CancellationToken cancellationToken)
     {
-        foreach (var probe in RunStateStorage.ListingProbes())
+        var sealer = RunStateStorage.ProbeSealer();
+        foreach (var (probe, payload) in RunStateStorage.ListingProbes().SelectMany(p => new[] { (p, RunStateStorage.Serialize(p)), (p, RunStateStorage.Serialize(p, sealer)) }))
         {
             await using var command = new NpgsqlCommand(
                 "SELECT workflow, status, created_at, updated_at, version, hash FROM sayiir_run_listing(@payload)", connection, transaction);
-            command.Parameters.AddWithValue("payload", RunStateStorage.Serialize(probe));
+            command.Parameters.AddWithValue("payload", payload);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             var listed = (

@@ -25,6 +25,12 @@ internal interface IRunJournal
 
     Task<RunPage> ListAsync(RunQuery query, CancellationToken cancellationToken = default);
 
+    /// <summary>Runs matching the query's filters, counted per state.</summary>
+    Task<RunCounts> CountAsync(RunQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>Runs started and ended per bucket of the query's window, every bucket present, oldest first.</summary>
+    Task<IReadOnlyList<RunActivityBucket>> ActivityAsync(RunActivityQuery query, CancellationToken cancellationToken = default);
+
     /// <summary>How many runs that have not ended use each definition (of one workflow, or of all).</summary>
     Task<IReadOnlyList<DefinitionUsage>> ActiveRunsByDefinitionAsync(string? workflowName, CancellationToken cancellationToken = default);
 
@@ -114,6 +120,10 @@ internal abstract partial class BatchingRunJournal : IRunJournal, ILifecyclePart
     public abstract Task<IReadOnlyList<RunHistoryEvent>> ReadHistoryAsync(string instanceId, CancellationToken cancellationToken = default);
 
     public abstract Task<RunPage> ListAsync(RunQuery query, CancellationToken cancellationToken = default);
+
+    public abstract Task<RunCounts> CountAsync(RunQuery query, CancellationToken cancellationToken = default);
+
+    public abstract Task<IReadOnlyList<RunActivityBucket>> ActivityAsync(RunActivityQuery query, CancellationToken cancellationToken = default);
 
     public abstract Task<IReadOnlyList<DefinitionUsage>> ActiveRunsByDefinitionAsync(string? workflowName, CancellationToken cancellationToken = default);
 

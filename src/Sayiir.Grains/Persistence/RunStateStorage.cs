@@ -53,9 +53,16 @@ internal static class RunStateStorage
     /// </summary>
     internal static readonly IReadOnlyList<string> ListedProperties = [WorkflowNameProperty, StatusProperty, CreatedAtProperty, UpdatedAtProperty];
 
-    /// <summary>The serializer of the run's state (and of any grain state stored by the <c>sayiir</c> provider).</summary>
-    internal static IGrainStorageSerializer CreateSerializer() =>
-        new SystemTextJsonGrainStorageSerializer(Options.Create(new SystemTextJsonGrainStorageSerializerOptions()));
+    /// <summary>
+    /// The serializer of the run's state (and of any grain state stored by the <c>sayiir</c> provider); with
+    /// <paramref name="sealer"/>, states are stored encrypted (<see cref="SealingGrainStorageSerializer"/>); without it,
+    /// in clear, and an encrypted one is refused by its key id rather than misread.
+    /// </summary>
+    internal static IGrainStorageSerializer CreateSerializer(PayloadSealer? sealer = null)
+    {
+        var clear = new SystemTextJsonGrainStorageSerializer(Options.Create(new SystemTextJsonGrainStorageSerializerOptions()));
+        return new SealingGrainStorageSerializer(clear, sealer ?? PayloadSealer.WithoutKeys);
+    }
 
     /// <summary>
     /// Run states to check the listing against, as the engine writes them: a started run's, every listed property set
@@ -78,6 +85,10 @@ internal static class RunStateStorage
         WriteToken = new Guid("5a7e0000-0000-4000-8000-000000000001"),
     };
 
-    /// <summary>The stored bytes of <paramref name="state"/>, exactly as the grain storage writes them.</summary>
-    internal static byte[] Serialize(WorkflowRunState state) => CreateSerializer().Serialize(state).ToArray();
+    /// <summary>The stored bytes of <paramref name="state"/>, exactly as the grain storage writes them (encrypted with <paramref name="sealer"/>).</summary>
+    internal static byte[] Serialize(WorkflowRunState state, PayloadSealer? sealer = null) => CreateSerializer(sealer).Serialize(state).ToArray();
+
+    /// <summary>A sealer with a throw-away key, to check that the listing reads an encrypted state's envelope too.</summary>
+    internal static PayloadSealer ProbeSealer() =>
+        new(new Hosting.PayloadKeyring("listing-probe", new Dictionary<string, byte[]> { ["listing-probe"] = new byte[Hosting.PayloadKeyring.KeySize] }));
 }

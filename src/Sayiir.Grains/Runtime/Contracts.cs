@@ -64,6 +64,12 @@ internal interface IRunQueryGrain : IGrainWithIntegerKey
     [Alias("List")]
     Task<RunPage> ListAsync(RunQuery query);
 
+    [Alias("Count")]
+    Task<RunCounts> CountAsync(RunQuery query);
+
+    [Alias("Activity")]
+    Task<List<RunActivityBucket>> ActivityAsync(RunActivityQuery query);
+
     [Alias("Versions")]
     Task<List<WorkflowVersionInfo>> VersionsAsync(string? workflowName);
 

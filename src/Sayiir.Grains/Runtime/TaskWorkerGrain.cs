@@ -115,7 +115,10 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
         _filters = filters;
         var half = messaging.Value.ResponseTimeout / 2;
         _inlineWindow = options.Value.InlineResultWindow < half ? options.Value.InlineResultWindow : half;
+        _maxPayloadBytes = options.Value.MaxPayloadBytes;
     }
+
+    private readonly int _maxPayloadBytes;
 
     public Task<TaskAttemptResult> ExecuteAsync(TaskAttemptRequest request) =>
         WaitAsync(request.AttemptId, _running.Start(request.AttemptId, token => RunAttemptAsync(request, token)));
@@ -218,9 +221,11 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
 
         try
         {
-            return new TaskAttemptResult { Outcome = AttemptOutcome.Completed, Output = _codec.Encode(output, node.OutputType, $"output of task '{node.Id}'") };
+            var encoded = _codec.Encode(output, node.OutputType, $"output of task '{node.Id}'");
+            PayloadTooLargeException.ThrowIfTooLarge(encoded, _maxPayloadBytes, $"output of task '{node.Id}'");
+            return new TaskAttemptResult { Outcome = AttemptOutcome.Completed, Output = encoded };
         }
-        catch (PayloadSerializationException ex)
+        catch (Exception ex) when (ex is PayloadSerializationException or PayloadTooLargeException)
         {
             // Deterministic: retrying would fail the same way.
             return Failed(request, ex, retryable: false);

@@ -239,6 +239,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         ArgumentNullException.ThrowIfNull(request);
         if (ConflictOutcome(request) is { } existing) return existing;
         var definition = StartDefinition(request);
+        PayloadTooLargeException.ThrowIfTooLarge(request.Input, _options.MaxPayloadBytes, $"input of workflow '{definition.Name}'");
         // Decoding validates the input's shape before anything is written.
         _codec.Decode(request.Input, definition.InputType, $"input of workflow '{definition.Name}'");
 
@@ -461,6 +462,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     public async Task SignalAsync(string signalName, byte[] payload)
     {
         if (string.IsNullOrWhiteSpace(signalName)) throw new ArgumentException("A signal name must not be empty.", nameof(signalName));
+        PayloadTooLargeException.ThrowIfTooLarge(payload, _options.MaxPayloadBytes, $"payload of signal '{signalName}'");
         if (_run.IsTerminal) throw new InvalidRunStateException(InstanceId, $"signal '{signalName}' to", _run.Status);
         await AcquireAsync();
         if (_run.IsTerminal) throw new InvalidRunStateException(InstanceId, $"signal '{signalName}' to", _run.Status);

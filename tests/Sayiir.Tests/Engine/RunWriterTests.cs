@@ -327,6 +327,10 @@ public sealed class RunWriterTests
 
         public Task<RunPage> ListAsync(RunQuery query, CancellationToken cancellationToken = default) => Task.FromResult(new RunPage { Runs = [] });
 
+        public Task<RunCounts> CountAsync(RunQuery query, CancellationToken cancellationToken = default) => Task.FromResult(new RunCounts { ByState = new Dictionary<WorkflowState, long>() });
+
+        public Task<IReadOnlyList<RunActivityBucket>> ActivityAsync(RunActivityQuery query, CancellationToken cancellationToken = default) => Task.FromResult<IReadOnlyList<RunActivityBucket>>([]);
+
         public Task<IReadOnlyList<Sayiir.Persistence.DefinitionUsage>> ActiveRunsByDefinitionAsync(string? workflowName, CancellationToken cancellationToken = default) =>
             Task.FromResult<IReadOnlyList<Sayiir.Persistence.DefinitionUsage>>([]);
 

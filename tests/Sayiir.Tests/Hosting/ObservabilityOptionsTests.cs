@@ -21,6 +21,8 @@ public sealed class ObservabilityOptionsTests
     [InlineData("TaskLogMaxLines", "10001", "must be within [1, 10000]")]
     [InlineData("TaskLogMaxBytes", "1023", "must be within [1024, 1048576]")]
     [InlineData("RunObserverQueueCapacity", "0", "must be within [1, 1000000]")]
+    [InlineData("MaxPayloadBytes", "1023", "must be within [1024, 67108864]")]
+    [InlineData("MaxPayloadBytes", "67108865", "must be within [1024, 67108864]")]
     public async Task StartSilo_InvalidObservabilityOption_FailsNamingOptionAndValue(string option, string value, string rule)
     {
         var silo = TestHosts.Silo(s => s.AddSayiir(w => w.AddWorkflow(Increment)), new Dictionary<string, string?> { [$"Sayiir:{option}"] = value });

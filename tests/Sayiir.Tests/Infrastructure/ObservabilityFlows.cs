@@ -34,5 +34,11 @@ public static class ObservabilityFlows
         .Then("c", (string s) => s + "C")
         .Build();
 
-    public static IEnumerable<WorkflowDefinition> All => [Listed, ListedFields, Traced, TracedStuckOnce];
+    /// <summary>Parks on signal "finish", then fails when the payload is negative (activity tests).</summary>
+    public static readonly WorkflowDefinition<int, int> Activity = Flow.Create<int>("obs_activity")
+        .WaitForSignal<int>("wait_finish", "finish")
+        .Then("check", (int x) => x >= 0 ? x : throw new InvalidOperationException("negative payload"), o => o.Retry = RetryPolicy.None)
+        .Build();
+
+    public static IEnumerable<WorkflowDefinition> All => [Listed, ListedFields, Traced, TracedStuckOnce, Activity];
 }

@@ -183,8 +183,14 @@ public static class TestFlows
         .Then<GreetTask, string>("greet")
         .Build();
 
+    /// <summary>Task "render" returns its input, or "big:N" as N characters; then waits for signal "more" (payload-limit tests).</summary>
+    public static readonly WorkflowDefinition<string, string> Sized = Flow.Create<string>("test_sized")
+        .Then("render", (string s) => s.StartsWith("big:", StringComparison.Ordinal) ? new string('x', int.Parse(s[4..], System.Globalization.CultureInfo.InvariantCulture)) : s)
+        .WaitForSignal<string>("wait_more", "more")
+        .Build();
+
     public static IEnumerable<WorkflowDefinition> All =>
-        [Linear, Abc, AlwaysFails, NonRetryable, ContextEcho, CappedBackoff, SucceedsOnAttempt, TimesOutOnce, AlwaysTimesOut, WrappedFailure, SlowBackoff, Held, HandoffHeld, StuckOnce, Sleeper, BadOutput, WithService];
+        [Sized, Linear, Abc, AlwaysFails, NonRetryable, ContextEcho, CappedBackoff, SucceedsOnAttempt, TimesOutOnce, AlwaysTimesOut, WrappedFailure, SlowBackoff, Held, HandoffHeld, StuckOnce, Sleeper, BadOutput, WithService];
 }
 
 public sealed class Unserializable

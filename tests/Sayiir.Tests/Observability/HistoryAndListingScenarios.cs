@@ -95,6 +95,17 @@ public abstract class HistoryAndListingScenarios(SayiirCluster cluster) : Cluste
         Assert.Equal(total / 2, (await ListOwnAsync(prefix, query with { States = [WorkflowState.AwaitingSignal] })).Count);
         Assert.Equal(total, (await ListOwnAsync(prefix, query with { States = [WorkflowState.AwaitingSignal, WorkflowState.Completed] })).Count);
 
+        // The prefix filter alone finds exactly this test's runs, and the counts per state agree with the listing.
+        var byPrefix = await ListAllAsync(new RunQuery { InstanceIdPrefix = prefix, PageSize = 250 });
+        Assert.Equal(ids.Order(StringComparer.Ordinal), byPrefix.Select(r => r.InstanceId).Order(StringComparer.Ordinal));
+        var counts = await Client.CountRunsAsync(new RunQuery { InstanceIdPrefix = prefix });
+        Assert.Equal(total / 2, counts[WorkflowState.Completed]);
+        Assert.Equal(total / 2, counts[WorkflowState.AwaitingSignal]);
+        Assert.Equal(total, counts.Total);
+        Assert.Equal(total / 2, (await Client.CountRunsAsync(new RunQuery { InstanceIdPrefix = prefix, States = [WorkflowState.Completed] })).Total);
+        Assert.Equal(0, (await Client.CountRunsAsync(new RunQuery { InstanceIdPrefix = prefix, WorkflowName = TestFlows.Linear.Name })).Total);
+        Assert.Equal(total, (await Client.CountRunsAsync(new RunQuery { InstanceIdPrefix = prefix, CreatedFrom = testStart })).Total);
+
         // A listed run always shows its stored state.
         foreach (var run in completed.Take(20)) Assert.Equal(WorkflowState.Completed, (await Client.GetStatusAsync(run.InstanceId)).State);
 
@@ -145,6 +156,41 @@ public abstract class HistoryAndListingScenarios(SayiirCluster cluster) : Cluste
             Assert.Equal(state, listed.State);
             Assert.InRange(listed.CreatedAt.UtcTicks - status.CreatedAt!.Value.UtcTicks, -5, 5);
         }
+    }
+
+    [Fact]
+    public async Task ListRunsAsync_PrefixWithWildcardCharacters_MatchesThemLiterally()
+    {
+        // % and _ are LIKE wildcards in SQL: a prefix must match them as plain characters.
+        var tag = Guid.NewGuid().ToString("n");
+        var literal = $"p%_{tag}";
+        var lookalike = $"pXY{tag}";
+        await Client.StartAsync(ObservabilityFlows.ListedFields, 0, literal + "-1");
+        await Client.StartAsync(ObservabilityFlows.ListedFields, 0, lookalike + "-1");
+        await Wait.UntilAsync(async () => (await Client.CountRunsAsync(new RunQuery { InstanceIdPrefix = lookalike })).Total == 1, Deadline,
+            "the look-alike run to be listed");
+
+        var listed = await ListAllAsync(new RunQuery { InstanceIdPrefix = literal });
+        Assert.Equal([literal + "-1"], listed.Select(r => r.InstanceId));
+        Assert.Equal(1, (await Client.CountRunsAsync(new RunQuery { InstanceIdPrefix = literal })).Total);
+        await Task.WhenAll(Client.CancelAsync(literal + "-1"), Client.CancelAsync(lookalike + "-1"));
+    }
+
+    [Fact]
+    public async Task CountRunsAsync_PrefixLongerThanAnInstanceId_ThrowsArgumentOutOfRange()
+    {
+        var ex = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Client.CountRunsAsync(new RunQuery { InstanceIdPrefix = new string('x', 1025) }));
+        Assert.Equal(nameof(RunQuery.InstanceIdPrefix), ex.ParamName);
+    }
+
+    [Fact]
+    public async Task GetRunActivityAsync_BadWindow_ThrowsArgumentException()
+    {
+        var now = DateTimeOffset.UtcNow;
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Client.GetRunActivityAsync(new RunActivityQuery { From = now, BucketSize = TimeSpan.FromMilliseconds(10) }));
+        await Assert.ThrowsAsync<ArgumentException>(() => Client.GetRunActivityAsync(new RunActivityQuery { From = now, To = now }));
+        var tooMany = await Assert.ThrowsAsync<ArgumentException>(() => Client.GetRunActivityAsync(new RunActivityQuery { From = now, To = now.AddDays(2) }));
+        Assert.Contains("at most 1440", tooMany.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -210,6 +256,43 @@ public abstract class VirtualTimeHistoryAndListingScenarios(VirtualTimeFixture f
         var cancelHistory = await Client.GetHistoryAsync(cancelled);
         Assert.Equal(RunEventKind.Cancelled, cancelHistory[^1].Kind);
         Assert.Equal("bob: not needed", cancelHistory[^1].Detail);
+    }
+
+    [Fact]
+    public async Task GetRunActivityAsync_RunsStartedAndEndedAcrossMinutes_CountsEachInItsBucket()
+    {
+        // Buckets on the virtual clock: start three runs in minute 0, end them in minute 2 (one each completed, failed,
+        // cancelled) and start one more there. Only this test starts runs of the activity workflow.
+        var workflow = ObservabilityFlows.Activity;
+        var from = Env.Now;
+        var query = new RunActivityQuery { From = from, To = from.AddMinutes(5), WorkflowName = workflow.Name };
+        var ids = Enumerable.Range(0, 3).Select(i => NewId($"activity{i}")).ToList();
+        foreach (var id in ids) await Client.StartAsync(workflow, 0, id);
+        await SettleAsync();
+        await Env.AdvanceTimeAsync(TimeSpan.FromMinutes(2));
+        await Client.SignalAsync(ids[0], "finish", 1);
+        await Client.SignalAsync(ids[1], "finish", -1);
+        await Client.CancelAsync(ids[2], "activity test");
+        var late = NewId("activity-late");
+        await Client.StartAsync(workflow, 0, late);
+        await SettleAsync();
+        await Wait.UntilAsync(async () => (await Client.GetStatusAsync(ids[1])).State == WorkflowState.Failed
+            && (await Client.GetStatusAsync(ids[0])).State == WorkflowState.Completed, LongDeadline, "the signalled runs to end");
+
+        IReadOnlyList<RunActivityBucket> buckets = [];
+        await Wait.UntilAsync(async () =>
+        {
+            buckets = await Client.GetRunActivityAsync(query);
+            return buckets.Sum(b => b.Completed + b.Failed + b.Cancelled) == 3;
+        }, Deadline, "the three ended runs to be listed");
+
+        Assert.Equal(5, buckets.Count);
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => from.AddMinutes(i)), buckets.Select(b => b.Start));
+        Assert.Equal([3L, 0, 1, 0, 0], buckets.Select(b => b.Started));
+        Assert.Equal([0L, 0, 1, 0, 0], buckets.Select(b => b.Completed));
+        Assert.Equal([0L, 0, 1, 0, 0], buckets.Select(b => b.Failed));
+        Assert.Equal([0L, 0, 1, 0, 0], buckets.Select(b => b.Cancelled));
+        await Client.CancelAsync(late, "activity test done");
     }
 }
 
