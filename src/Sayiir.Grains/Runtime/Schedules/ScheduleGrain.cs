@@ -162,7 +162,11 @@ internal sealed partial class ScheduleGrain(
     // A tick is late (missed, for the catch-up policy) once its start is this late, or later than the next tick.
     private static readonly TimeSpan MaxLateness = TimeSpan.FromMinutes(1);
 
+    // wall clock: how long a start that failed for a reason that may pass waits before it is tried again.
+    private static readonly TimeSpan FailedStartRetry = TimeSpan.FromSeconds(1);
+
     private ITimer? _timer;
+    private bool _startFailed;
     private IScheduleGrain? _self;
     private ScheduleTimes? _times;
 
@@ -446,6 +450,7 @@ internal sealed partial class ScheduleGrain(
         catch (Exception ex)
         {
             LogStartFailed(logger, ex, Id, tick);
+            _startFailed = true;
             return false;
         }
         R.LastTickAt = tick;
@@ -501,7 +506,14 @@ internal sealed partial class ScheduleGrain(
         var wait = tick + Times.JitterOf(tick) - time.GetUtcNow();
         if (wait <= TimeSpan.Zero)
         {
-            Wake();
+            if (!_startFailed)
+            {
+                Wake();
+                return;
+            }
+            // The tick is still due because its start just failed: try again shortly, not in a tight loop.
+            _startFailed = false;
+            _timer = TimeProvider.System.CreateTimer(static state => ((ScheduleGrain)state!).Wake(), this, FailedStartRetry, Timeout.InfiniteTimeSpan); // wall clock: a retry delay
             return;
         }
         // Timers take at most ~49 days; a longer wait goes round again (an early wake finds nothing due).
