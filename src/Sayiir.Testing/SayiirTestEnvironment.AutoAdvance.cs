@@ -44,8 +44,12 @@ public sealed partial class SayiirTestEnvironment
                 if (awaited.IsTerminal) return;
                 if (awaited.State != WorkflowState.NotFound)
                 {
-                    var (now, statuses, busy) = await PollAsync(cancellationToken).ConfigureAwait(false);
-                    if (busy.Count == 0 && !result.IsCompleted && statuses.Select(DueAt).Where(at => at > now).Min() is { } next)
+                    // Schedules tick forever, so they are never a reason to jump by themselves; on the way to a run's due
+                    // instant the clock stops at each tick before it, as AdvanceTimeAsync does.
+                    var look = await PollAsync(cancellationToken).ConfigureAwait(false);
+                    var now = look.Now;
+                    if (look.Settled && !result.IsCompleted && look.Statuses.Select(DueAt).Where(at => at > now).Min() is { } due
+                        && look.Schedules.Select(ScheduleDueAt).Where(at => at > now).Append(due).Min() is { } next)
                     {
                         Time.Advance(next - now);
                         continue; // the next look waits for the runs woken here to settle

@@ -76,6 +76,7 @@ public sealed partial class SayiirTestEnvironment : IAsyncDisposable
                 foreach (var workflow in options.Workflows) s.AddWorkflow(workflow);
                 if (options.PostgresConnectionString is { } connectionString) s.UsePostgres(connectionString);
                 if (options.EngineOptions is { } engine) s.Configure(engine);
+                options.Schedules?.Invoke(s);
                 s.AddTaskFilter<TaskOverrideFilter>();
             });
             options.Services?.Invoke(silo.Services);
@@ -104,7 +105,9 @@ public sealed partial class SayiirTestEnvironment : IAsyncDisposable
     /// <see cref="WorkflowStatus.SignalTimeoutAt"/>, the <see cref="WorkflowStatus.TaskTimeoutAt"/> of a task blocked
     /// until its timeout), earliest first, and waiting at each for the runs to settle; then moves the rest of the way
     /// and waits once more. A delay started by a run woken at one instant is therefore measured from that instant, as
-    /// in production.
+    /// in production. Schedules take part the same way: it stops at each active schedule's
+    /// <see cref="ScheduleInfo.NextStartAt"/> within the span and waits until the schedule has handled the tick (and for
+    /// the runs it started to settle).
     /// </summary>
     /// <remarks>
     /// <para>
@@ -131,14 +134,14 @@ public sealed partial class SayiirTestEnvironment : IAsyncDisposable
         try
         {
             var target = Now + by;
-            var runs = await SettleAsync(cancellationToken).ConfigureAwait(false);
+            var look = await SettleAsync(cancellationToken).ConfigureAwait(false);
             while (true)
             {
                 var now = Now;
-                var next = runs.Select(DueAt).Where(at => at > now && at <= target).Min();
+                var next = look.Statuses.Select(DueAt).Concat(look.Schedules.Select(ScheduleDueAt)).Where(at => at > now && at <= target).Min();
                 if (next is not { } instant) break;
                 Time.Advance(instant - now);
-                runs = await SettleAsync(cancellationToken).ConfigureAwait(false);
+                look = await SettleAsync(cancellationToken).ConfigureAwait(false);
             }
             if (Now < target)
             {
@@ -183,17 +186,19 @@ public sealed partial class SayiirTestEnvironment : IAsyncDisposable
     private bool IsSettled(WorkflowStatus status, DateTimeOffset now) =>
         status.State == WorkflowState.Running ? IsBlocked(status, now) : !(DueAt(status) <= now);
 
-    // Polls every known active run until all are settled; returns their statuses.
-    private async Task<List<WorkflowStatus>> SettleAsync(CancellationToken cancellationToken)
+    // Polls every known active run and every schedule until all are settled; returns the last look.
+    private async Task<Look> SettleAsync(CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            var (now, statuses, busy) = await PollAsync(cancellationToken).ConfigureAwait(false);
-            if (busy.Count == 0) return statuses;
+            var look = await PollAsync(cancellationToken).ConfigureAwait(false);
+            var (now, busy) = (look.Now, look.Busy);
+            if (look.Settled) return look;
             if (clock.Elapsed > _settleTimeout)
             {
-                var runs = string.Join("; ", busy.Take(10).Select(Describe)) + (busy.Count > 10 ? string.Create(CultureInfo.InvariantCulture, $"; and {busy.Count - 10} more") : "");
+                var runs = string.Join("; ", busy.Take(10).Select(Describe).Concat(look.BusySchedules.Take(10).Select(Describe)))
+                    + (busy.Count > 10 ? string.Create(CultureInfo.InvariantCulture, $"; and {busy.Count - 10} more") : "");
                 throw new TimeoutException(string.Create(CultureInfo.InvariantCulture,
                     $"Timed out after {_settleTimeout.TotalSeconds:0.#} s (wall clock) waiting for runs to settle at virtual instant {now:o}: {runs}"));
             }
@@ -202,19 +207,40 @@ public sealed partial class SayiirTestEnvironment : IAsyncDisposable
         }
     }
 
-    // One look at every known active run: the virtual now, their statuses, and those not settled.
-    private async Task<(DateTimeOffset Now, List<WorkflowStatus> Statuses, List<WorkflowStatus> Busy)> PollAsync(CancellationToken cancellationToken)
+    // One look at every known active run and every schedule: the virtual now, the runs' statuses, those not settled,
+    // the schedules, and those not settled.
+    private async Task<Look> PollAsync(CancellationToken cancellationToken)
     {
         var now = Now;
         var statuses = new List<WorkflowStatus>();
-        foreach (var id in await ActiveRunIdsAsync(cancellationToken).ConfigureAwait(false))
+        var schedules = await _client.ListSchedulesAsync(cancellationToken).ConfigureAwait(false);
+        var ids = await ActiveRunIdsAsync(cancellationToken).ConfigureAwait(false);
+        // A schedule's last run is watched even before the run listing shows it.
+        foreach (var schedule in schedules) if (schedule.LastRunId is { } last) ids.Add(last);
+        var ended = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var id in ids)
         {
             var status = await _client.GetStatusAsync(id, cancellationToken).ConfigureAwait(false);
+            if (status.IsTerminal || status.State == WorkflowState.NotFound) ended.Add(id);
             if (status.IsTerminal) _client.Forget(id); // ended runs never become active again unless resumed (tracked anew)
             else if (status.State != WorkflowState.NotFound) statuses.Add(status);
         }
         ForgetRunningSince(statuses);
-        return (now, statuses, statuses.Where(s => !IsSettled(s, now)).ToList());
+        // A schedule is settled when its next start is later than now, and no tick it buffered waits on a run that ended.
+        var busySchedules = schedules.Where(s => ScheduleDueAt(s) <= now || (s.BufferedTickAt is not null && s.LastRunId is { } last && ended.Contains(last))).ToList();
+        return new Look(now, statuses, statuses.Where(s => !IsSettled(s, now)).ToList(), [.. schedules], busySchedules);
+    }
+
+    // The instant an active schedule's next tick is due to start a run, if any.
+    private static DateTimeOffset? ScheduleDueAt(ScheduleInfo schedule) => schedule.State == ScheduleState.Active ? schedule.NextStartAt : null;
+
+    private static string Describe(ScheduleInfo schedule) => schedule.BufferedTickAt is { } buffered
+        ? string.Create(CultureInfo.InvariantCulture, $"schedule '{schedule.ScheduleId}' has not started the run of its tick {buffered:o} buffered behind run '{schedule.LastRunId}' (next start due at {schedule.NextStartAt:o})")
+        : string.Create(CultureInfo.InvariantCulture, $"schedule '{schedule.ScheduleId}' has not started the run of its tick {schedule.NextTickAt:o} due at {schedule.NextStartAt:o}");
+
+    private sealed record Look(DateTimeOffset Now, List<WorkflowStatus> Statuses, List<WorkflowStatus> Busy, List<ScheduleInfo> Schedules, List<ScheduleInfo> BusySchedules)
+    {
+        public bool Settled => Busy.Count == 0 && BusySchedules.Count == 0;
     }
 
     private async Task<HashSet<string>> ActiveRunIdsAsync(CancellationToken cancellationToken)

@@ -15,6 +15,8 @@ public sealed class SayiirTestEnvironmentOptions
 
     internal Action<SayiirOptions>? EngineOptions { get; private set; }
 
+    internal Action<SayiirSiloBuilder>? Schedules { get; private set; }
+
     /// <summary>How many in-process silos the cluster has (at least 1). Default 1.</summary>
     public int Silos { get; set; } = 1;
 
@@ -73,6 +75,19 @@ public sealed class SayiirTestEnvironmentOptions
     {
         ArgumentNullException.ThrowIfNull(configure);
         EngineOptions += configure;
+        return this;
+    }
+
+    /// <summary>
+    /// Declares a schedule on every silo, as <see cref="SayiirSiloBuilder.AddSchedule{TInput, TOutput}"/> does (the workflow
+    /// is registered too). Its ticks are on the virtual clock: <see cref="SayiirTestEnvironment.AdvanceTimeAsync"/> stops
+    /// at each and waits for the runs it starts.
+    /// </summary>
+    public SayiirTestEnvironmentOptions AddSchedule<TInput, TOutput>(string scheduleId, ScheduleSpec spec, WorkflowDefinition<TInput, TOutput> workflow, TInput input)
+    {
+        ArgumentNullException.ThrowIfNull(workflow);
+        Workflows.Add(workflow);
+        Schedules += s => s.AddSchedule(scheduleId, spec, workflow, input);
         return this;
     }
 

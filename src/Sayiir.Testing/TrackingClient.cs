@@ -7,7 +7,7 @@ namespace Sayiir.Testing;
 /// <see cref="SayiirTestEnvironment.AdvanceTimeAsync"/> knows them without depending on the run listing, which
 /// is written after the run's own state.
 /// </summary>
-internal sealed class TrackingClient(ISayiirClient inner) : ISayiirClient
+internal sealed partial class TrackingClient(ISayiirClient inner) : ISayiirClient
 {
     private readonly ConcurrentDictionary<string, byte> _started = new(StringComparer.Ordinal);
 

@@ -34,7 +34,7 @@ public sealed record StartOptions
 /// <see cref="OperationCanceledException"/> when the caller's token is cancelled. Any call that changes a run may also
 /// throw <see cref="WorkflowRunMovedException"/> if the run moves to another silo meanwhile: call again.
 /// </remarks>
-public interface ISayiirClient
+public partial interface ISayiirClient
 {
     /// <summary>Starts a run (or joins it, per <see cref="StartOptions.OnConflict"/>) and awaits its output.</summary>
     /// <exception cref="InvalidInstanceIdException">The instance id is empty, too long or has control characters.</exception>

@@ -12,7 +12,7 @@ namespace Sayiir.Client;
 /// (each poll shorter than the response timeout, re-issued until the run ends), so waits survive reconnects and
 /// runs may last far longer than any grain call.
 /// </summary>
-internal sealed class SayiirClient : ISayiirClient
+internal sealed partial class SayiirClient : ISayiirClient
 {
     private readonly IGrainFactory _grains;
     private readonly IPayloadCodec _codec;

@@ -9,6 +9,7 @@ using Sayiir.Client;
 using Sayiir.Observability;
 using Sayiir.Persistence;
 using Sayiir.Runtime;
+using Sayiir.Runtime.Schedules;
 
 namespace Sayiir.Hosting;
 
@@ -57,8 +58,10 @@ public static class SayiirHostingExtensions
                 $"{SayiirSiloBuilder.DescribeEncryption(encryption)} would be a second one. Choose the keys in one AddSayiir call.");
         }
         var newWorkflows = NewWorkflows(services, sayiir.Workflows);
+        var newSchedules = NewSchedules(services, sayiir.Schedules);
 
         foreach (var workflow in newWorkflows) services.AddSingleton(new WorkflowRegistration(workflow));
+        foreach (var schedule in newSchedules) services.AddSingleton(schedule);
         if (sayiir.ConfigureOptions is { } configureOptions) services.Configure(configureOptions);
         foreach (var filter in sayiir.TaskFilters) services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(ITaskFilter), filter));
         foreach (var observer in sayiir.RunObservers) services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IRunObserver), observer));
@@ -92,6 +95,8 @@ public static class SayiirHostingExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, TaskServicesCheck>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DefinitionCatalog>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, RunRetentionService>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ScheduleService>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunObserver, ScheduleRunObserver>());
         AddClientServices(services);
 
         // In memory nothing is at rest: states stay clear whatever UseEncryption says.
@@ -188,6 +193,24 @@ public static class SayiirHostingExtensions
             }
             registered.Add(workflow);
             added.Add(workflow);
+        }
+        return added;
+    }
+
+    // The schedules of this call not declared yet; the same id declared otherwise by an earlier call is refused.
+    private static List<ScheduleDeclaration> NewSchedules(IServiceCollection services, IEnumerable<ScheduleDeclaration> schedules)
+    {
+        var declared = Instances<ScheduleDeclaration>(services).ToList();
+        var added = new List<ScheduleDeclaration>();
+        foreach (var schedule in schedules)
+        {
+            if (declared.FirstOrDefault(d => d.ScheduleId == schedule.ScheduleId) is { } earlier)
+            {
+                if (earlier == schedule) continue;
+                throw new InvalidOperationException($"Schedule '{schedule.ScheduleId}' is already declared by another AddSayiir call ({earlier.Spec.Describe()}, workflow '{earlier.Workflow.Name}'); declare each schedule id once.");
+            }
+            declared.Add(schedule);
+            added.Add(schedule);
         }
         return added;
     }

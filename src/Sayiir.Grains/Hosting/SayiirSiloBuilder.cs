@@ -1,4 +1,5 @@
 using Sayiir.Persistence;
+using Sayiir.Runtime.Schedules;
 
 namespace Sayiir.Hosting;
 
@@ -20,6 +21,8 @@ public sealed class SayiirSiloBuilder
 
     internal List<WebhookNotifierOptions> Webhooks { get; } = [];
 
+    internal List<ScheduleDeclaration> Schedules { get; } = [];
+
     /// <summary>The keyring or key provider type chosen by <c>UseEncryption</c> (null: no encryption).</summary>
     internal object? Encryption { get; private set; }
 
@@ -29,6 +32,30 @@ public sealed class SayiirSiloBuilder
         ArgumentNullException.ThrowIfNull(workflow);
         Workflows.Add(workflow);
         return this;
+    }
+
+    /// <summary>
+    /// Declares a durable schedule that starts a run of <paramref name="workflow"/> (registered by this call too) with
+    /// <paramref name="input"/> at each tick of <paramref name="spec"/>. At each silo start the stored schedule of that id
+    /// is created when missing, or updated when its spec, workflow or input differ from this declaration (never
+    /// duplicated); its pause state and the ticks it handled are kept. Removing the declaration does not delete the
+    /// stored schedule: delete it with <see cref="ISayiirClient.DeleteScheduleAsync"/>.
+    /// </summary>
+    /// <exception cref="InvalidScheduleException">The id or the spec is invalid (a bad cron expression, say; the message names it).</exception>
+    /// <exception cref="InvalidOperationException">A schedule of that id was already declared differently.</exception>
+    public SayiirSiloBuilder AddSchedule<TInput, TOutput>(string scheduleId, ScheduleSpec spec, WorkflowDefinition<TInput, TOutput> workflow, TInput input)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(workflow);
+        ScheduleTimes.Parse(scheduleId, spec);
+        var declaration = new ScheduleDeclaration(scheduleId, spec, workflow, input);
+        if (Schedules.FirstOrDefault(d => d.ScheduleId == scheduleId) is { } earlier)
+        {
+            if (earlier == declaration) return this;
+            throw new InvalidOperationException($"Schedule '{scheduleId}' is already declared ({earlier.Spec.Describe()}, workflow '{earlier.Workflow.Name}'); declare each schedule id once.");
+        }
+        Schedules.Add(declaration);
+        return AddWorkflow(workflow);
     }
 
     /// <summary>
