@@ -304,9 +304,12 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
         }
         if (!string.IsNullOrEmpty(query.InstanceIdPrefix))
         {
-            // starts_with, not LIKE: the prefix's % and _ are ordinary characters.
-            sql.Append(" AND starts_with(GrainIdExtensionString, @prefix)");
+            // starts_with, not LIKE: the prefix's % and _ are ordinary characters. The byte-order range beside it lets the
+            // prefix index (migration 5) find the matches, also in a generic plan of the prepared statement.
+            sql.Append(" AND (GrainIdExtensionString COLLATE \"C\") >= @prefix AND (GrainIdExtensionString COLLATE \"C\") < @prefixEnd"
+                + " AND starts_with(GrainIdExtensionString, @prefix)");
             command.Parameters.AddWithValue("prefix", query.InstanceIdPrefix);
+            command.Parameters.AddWithValue("prefixEnd", query.InstanceIdPrefix + char.ConvertFromUtf32(0x10FFFF));
         }
     }
 }

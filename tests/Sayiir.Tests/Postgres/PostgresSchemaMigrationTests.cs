@@ -42,6 +42,7 @@ public sealed class PostgresSchemaMigrationTests
         await PostgresSchemaInstaller.InstallAsync(cs, PostgresSchemaParts.All, Ct);
         Assert.Contains("INCLUDE (sayiirstatus, sayiirworkflow)", (string)(await ScalarAsync(cs, "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_sayiir_runs_created'"))!, StringComparison.Ordinal);
         Assert.Contains("INCLUDE (sayiirstatus)", (string)(await ScalarAsync(cs, "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_sayiir_runs_workflow'"))!, StringComparison.Ordinal);
+        Assert.Contains("COLLATE \"C\"", (string)(await ScalarAsync(cs, "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_sayiir_runs_instance'"))!, StringComparison.Ordinal);
         Assert.Equal("bigint", await ScalarAsync(cs,
             "SELECT data_type FROM information_schema.columns WHERE table_name = 'sayiir_history' AND column_name = 'seq'"));
         Assert.Equal(true, await ScalarAsync(cs, "SELECT to_regclass('ux_sayiir_history_run_seq') IS NOT NULL"));
