@@ -18,6 +18,9 @@ public sealed class PostgresUpgradeTests
     // Written by the previous landed version (schema version 3); see Fixtures/README.md.
     private const string SchemaV3FixtureResource = "Sayiir.Tests.Fixtures.previous-version-3.sql";
 
+    // Written by the previous landed version (schema version 4: workflow versions, before migrations 5 and 6).
+    private const string SchemaV4FixtureResource = "Sayiir.Tests.Fixtures.previous-version-4.sql";
+
     private static readonly string[] FixtureRuns =
     [
         "upgrade-completed", "upgrade-failed", "upgrade-awaiting", "upgrade-buffered", "upgrade-napping", "upgrade-short-nap", "upgrade-fork",
@@ -26,6 +29,7 @@ public sealed class PostgresUpgradeTests
     [Theory]
     [InlineData(FixtureResource)]
     [InlineData(SchemaV3FixtureResource)]
+    [InlineData(SchemaV4FixtureResource)]
     public async Task StartUp_DatabaseWrittenByPreviousVersion_MigratesSchemaAndContinuesItsRuns(string fixture)
     {
         var cs = await RestoreFixtureAsync("upgrade_previous", fixture);
@@ -38,9 +42,17 @@ public sealed class PostgresUpgradeTests
             Assert.Equal(0L, await ScalarAsync(cs,
                 "SELECT count(*) FROM information_schema.columns WHERE table_name = 'sayiir_history' AND column_name = 'seq'"));
         }
+        else if (fixture == SchemaV4FixtureResource)
+        {
+            // The previous landed version's: schema version 4, before the listing indexes carried the state (5) and
+            // before the Queued state joined the active-runs index (6).
+            Assert.Equal(4L, await ScalarAsync(cs, "SELECT max(version)::bigint FROM sayiir_schema_migrations"));
+            Assert.Equal(true, await ScalarAsync(cs, "SELECT to_regclass('sayiir_definitions') IS NOT NULL"));
+            Assert.Equal(false, await ScalarAsync(cs, "SELECT to_regclass('ix_sayiir_runs_instance') IS NOT NULL"));
+        }
         else
         {
-            // The previous landed version's: schema version 3, before workflow versions were listed and catalogued.
+            // Schema version 3, before workflow versions were listed and catalogued.
             Assert.Equal(3L, await ScalarAsync(cs, "SELECT max(version)::bigint FROM sayiir_schema_migrations"));
             Assert.Equal(false, await ScalarAsync(cs, "SELECT to_regclass('sayiir_definitions') IS NOT NULL"));
         }
