@@ -19,7 +19,8 @@ public sealed record Order(string OrderId, string CustomerEmail, IReadOnlyList<O
 /// <param name="ReservationId">The warehouse's reservation.</param>
 /// <param name="ShippingMethod">The dispatch lane the warehouse reserved for.</param>
 /// <param name="Attempt">The attempt that succeeded (the demo warehouse fails the first one).</param>
-public sealed record Reservation(string OrderId, string ReservationId, string ShippingMethod, int Attempt);
+/// <param name="HasLithiumBattery">Whether a reserved item is a lithium battery (some couriers refuse them).</param>
+public sealed record Reservation(string OrderId, string ReservationId, string ShippingMethod, int Attempt, bool HasLithiumBattery = false);
 
 /// <summary>Output of the payment branch.</summary>
 /// <param name="OrderId">The order.</param>
@@ -41,6 +42,7 @@ public sealed record Shipment(string Carrier, string TrackingNumber, DateOnly Es
 /// <param name="ShippingMethod">The requested shipping method.</param>
 /// <param name="Shipment">Set by the shipping route.</param>
 /// <param name="CustomerNotified">Set by the final notify task.</param>
+/// <param name="HasLithiumBattery">Whether the parcel holds a lithium battery.</param>
 public sealed record Receipt(
     string OrderId,
     string CustomerEmail,
@@ -49,7 +51,11 @@ public sealed record Receipt(
     string TransactionId,
     string ShippingMethod,
     Shipment? Shipment = null,
-    bool CustomerNotified = false);
+    bool CustomerNotified = false,
+    bool HasLithiumBattery = false);
 
 /// <summary>The order cannot be processed as given. Thrown by the validate task; a retry would not help.</summary>
 public sealed class InvalidOrderException(string message) : Exception(message);
+
+/// <summary>The courier will not carry the parcel. Thrown by a shipping task after the order was charged and reserved: the run compensates.</summary>
+public sealed class CourierRefusedException(string message) : Exception(message);

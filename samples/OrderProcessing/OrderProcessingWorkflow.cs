@@ -6,8 +6,10 @@ namespace Sayiir.Samples.OrderProcessing;
 
 /// <summary>
 /// The order workflow: validate → fork { reserve inventory, charge payment } → join into a receipt →
-/// route on the shipping method → notify the customer. Register <see cref="Definition"/> on every silo and
-/// call <see cref="AddServices"/> on the silo's services so its task classes and fakes resolve.
+/// route on the shipping method → notify the customer. Reserving and charging are compensable: should a later step
+/// fail (the courier refuses the parcel, say), the charge is refunded and the stock released, the latest first.
+/// Register <see cref="Definition"/> on every silo and call <see cref="AddServices"/> on the silo's services so its
+/// task classes and fakes resolve.
 /// </summary>
 public static class OrderProcessingWorkflow
 {
@@ -21,14 +23,17 @@ public static class OrderProcessingWorkflow
     public static WorkflowDefinition<Order, Receipt> Definition { get; } = Flow.Create<Order>("order_processing")
         .Then("validate", Validate)
         .Fork("fulfil", branches => branches
-            // A class task from DI; the warehouse is flaky, so a few quick retries absorb its transient failures.
+            // A class task from DI that undoes itself (ICompensableTask: it releases the stock); the warehouse is flaky, so
+            // a few quick retries absorb its transient failures.
             .Branch("inventory", b => b.Then<ReserveInventory, Reservation>("reserve_inventory",
                 o => o.Retry = RetryPolicy.Exponential(maxAttempts: 3, initialDelay: TimeSpan.FromMilliseconds(200))))
-            // A delegate: a stalled charge is cut by the per-attempt timeout and retried with the same idempotency key.
-            .Branch("payment", b => b.Then("charge_payment", ChargeAsync, o =>
+            // A delegate with its undo step: a stalled charge is cut by the per-attempt timeout and retried with the same
+            // idempotency key; should the order fail later, RefundAsync gives the money back (retried on its own policy).
+            .Branch("payment", b => b.Then("charge_payment", ChargeAsync, compensate: RefundAsync, o =>
             {
                 o.Retry = RetryPolicy.Exponential(maxAttempts: 3, initialDelay: TimeSpan.FromMilliseconds(200));
                 o.Timeout = PaymentTimeout;
+                o.CompensationRetry = RetryPolicy.Exponential(maxAttempts: 5, initialDelay: TimeSpan.FromMilliseconds(200));
             })))
         .Join("receipt", (BranchResults results) =>
         {
@@ -36,10 +41,10 @@ public static class OrderProcessingWorkflow
             var reservation = results.Get<Reservation>("inventory");
             var payment = results.Get<Payment>("payment");
             return new Receipt(payment.OrderId, payment.CustomerEmail, payment.Amount, reservation.ReservationId,
-                payment.TransactionId, reservation.ShippingMethod);
+                payment.TransactionId, reservation.ShippingMethod, HasLithiumBattery: reservation.HasLithiumBattery);
         })
         .Route<Receipt>("shipping", (Receipt r) => r.ShippingMethod, routes => routes
-            .Branch("express", b => b.Then("ship_express", (Receipt r) => Ship(r, "Rapid Couriers", TimeSpan.FromDays(1))))
+            .Branch("express", b => b.Then("ship_express", ShipExpress))
             .Branch("standard", b => b.Then("ship_standard", (Receipt r) => Ship(r, "National Post", TimeSpan.FromDays(4))))
             // Unknown methods are not an error for this shop: they ship standard.
             .Default(b => b.Then("ship_fallback", (Receipt r) => Ship(r, "National Post", TimeSpan.FromDays(4)))))
@@ -72,6 +77,20 @@ public static class OrderProcessingWorkflow
         var idempotencyKey = $"{context.InstanceId}/{context.TaskId}";
         var transactionId = await gateway.ChargeAsync(idempotencyKey, order.CustomerEmail, order.Total, context.CancellationToken);
         return new Payment(order.OrderId, order.CustomerEmail, order.Total, transactionId, context.Attempt);
+    }
+
+    private static async Task RefundAsync(Order order, Payment payment, TaskContext context)
+    {
+        var gateway = context.Services.GetRequiredService<IPaymentGateway>();
+        // The undo step's own key: a refund retried or re-run after a crash refunds once.
+        await gateway.RefundAsync(context.IdempotencyKey, payment.TransactionId, payment.Amount, context.CancellationToken);
+    }
+
+    /// <summary>The express courier takes no lithium batteries: such an order fails here, after it was charged and reserved.</summary>
+    private static Receipt ShipExpress(Receipt receipt)
+    {
+        if (receipt.HasLithiumBattery) throw new CourierRefusedException($"Rapid Couriers refuses order {receipt.OrderId}: it holds a lithium battery");
+        return Ship(receipt, "Rapid Couriers", TimeSpan.FromDays(1));
     }
 
     private static Receipt Ship(Receipt receipt, string carrier, TimeSpan transit)

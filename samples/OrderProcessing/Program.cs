@@ -1,4 +1,4 @@
-// Sayiir order processing: fork/join, route and retries in a co-hosted silo with the embedded (in-memory) default.
+// Sayiir order processing: fork/join, route, retries and compensation in a co-hosted silo with the embedded (in-memory) default.
 // Run it with:  dotnet run --project samples/OrderProcessing
 // The workflow and its tasks live in OrderProcessingWorkflow.cs and Services.cs, so tests can run the same definition.
 using Microsoft.Extensions.DependencyInjection;
@@ -29,6 +29,9 @@ Order[] orders =
     new("A-1003", "alan@example.com", [new("headphones", 1, 59.00m)], "drone"),
     // Fails validation: the run ends Failed with a typed error, and nothing is reserved or charged.
     new("A-1004", "edsger@example.com", [], "express"),
+    // Charged and reserved, then the express courier refuses the lithium battery: the run compensates, refunding the
+    // charge and releasing the stock (the latest completion first), and ends Compensated.
+    new("A-1005", "barbara@example.com", [new("lithium-battery-pack", 1, 129.00m)], "express"),
 ];
 
 foreach (var order in orders)
@@ -45,6 +48,10 @@ foreach (var order in orders)
             $"stock {receipt.ReservationId} (attempt {reservation.Attempt}), " +
             $"{receipt.Shipment!.Carrier} {receipt.Shipment.TrackingNumber} due {receipt.Shipment.EstimatedDelivery:yyyy-MM-dd}, " +
             $"customer notified: {receipt.CustomerNotified}");
+    }
+    catch (WorkflowCompensatedException ex)
+    {
+        Console.WriteLine($"  => compensated after '{ex.Failure!.TaskId}' failed ({ex.Failure.Message}): the charge was refunded and the stock released");
     }
     catch (WorkflowFailedException ex)
     {

@@ -9,6 +9,9 @@ internal interface IWarehouse
 {
     /// <summary>Reserves the lines; the same <paramref name="reservationKey"/> always means the same reservation.</summary>
     Task<string> ReserveAsync(string reservationKey, Order order, CancellationToken cancellationToken);
+
+    /// <summary>Releases a reservation (idempotent: releasing one twice releases it once).</summary>
+    Task ReleaseAsync(string reservationId, CancellationToken cancellationToken);
 }
 
 /// <summary>Charges a customer.</summary>
@@ -16,6 +19,9 @@ internal interface IPaymentGateway
 {
     /// <summary>Charges once per <paramref name="idempotencyKey"/> and returns the transaction id.</summary>
     Task<string> ChargeAsync(string idempotencyKey, string customerEmail, decimal amount, CancellationToken cancellationToken);
+
+    /// <summary>Refunds a transaction once per <paramref name="idempotencyKey"/>.</summary>
+    Task RefundAsync(string idempotencyKey, string transactionId, decimal amount, CancellationToken cancellationToken);
 }
 
 /// <summary>Tells customers about their orders.</summary>
@@ -25,14 +31,21 @@ internal interface ICustomerNotifier
     Task NotifyAsync(string customerEmail, string message, CancellationToken cancellationToken);
 }
 
-/// <summary>The inventory branch: a class task resolved from DI (one scope per attempt).</summary>
-internal sealed class ReserveInventory(IWarehouse warehouse) : IWorkflowTask<Order, Reservation>
+/// <summary>
+/// The inventory branch: a class task resolved from DI (one scope per attempt) that knows its undo step: should the
+/// order fail after the stock was reserved, the run calls <see cref="CompensateAsync"/> with what it reserved.
+/// </summary>
+internal sealed class ReserveInventory(IWarehouse warehouse) : ICompensableTask<Order, Reservation>
 {
     public async Task<Reservation> ExecuteAsync(Order input, TaskContext context)
     {
         var reservationId = await warehouse.ReserveAsync(context.InstanceId, input, context.CancellationToken);
-        return new Reservation(input.OrderId, reservationId, input.ShippingMethod, context.Attempt);
+        var lithium = input.Lines.Any(l => l.Sku.Contains("lithium", StringComparison.OrdinalIgnoreCase));
+        return new Reservation(input.OrderId, reservationId, input.ShippingMethod, context.Attempt, lithium);
     }
+
+    public Task CompensateAsync(Order input, Reservation output, TaskContext context) =>
+        warehouse.ReleaseAsync(output.ReservationId, context.CancellationToken);
 }
 
 /// <summary>The last step: a class task that tells the customer their order is on its way.</summary>
@@ -67,6 +80,15 @@ internal sealed class FlakyWarehouse : IWarehouse
         return "R-" + StableSuffix(reservationKey);
     }
 
+    public Task ReleaseAsync(string reservationId, CancellationToken cancellationToken)
+    {
+        if (Released.TryAdd(reservationId, true)) Console.WriteLine($"  [warehouse] reservation {reservationId} released");
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The reservations released so far (the demo's record of its undo steps).</summary>
+    internal ConcurrentDictionary<string, bool> Released { get; } = new();
+
     // Derived from the key, so a repeated call for the same reservation returns the same id.
     internal static string StableSuffix(string key) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)), 0, 4);
 }
@@ -89,6 +111,15 @@ internal sealed class FakePaymentGateway : IPaymentGateway
         Console.WriteLine($"  [payment] {amount:0.00} charged to {customerEmail} on call {call}");
         return "T-" + FlakyWarehouse.StableSuffix(idempotencyKey);
     }
+
+    public Task RefundAsync(string idempotencyKey, string transactionId, decimal amount, CancellationToken cancellationToken)
+    {
+        if (Refunds.TryAdd(idempotencyKey, transactionId)) Console.WriteLine($"  [payment] {amount:0.00} refunded ({transactionId})");
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The refunds made so far, by idempotency key (the demo's record of its undo steps).</summary>
+    internal ConcurrentDictionary<string, string> Refunds { get; } = new();
 }
 
 /// <summary>Prints notices instead of mailing them.</summary>

@@ -22,6 +22,10 @@ using System.Diagnostics.CodeAnalysis;
 [assembly: SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Overloads differ by delegate shape; see the file comment.",
     Scope = "member", Target = "~M:Sayiir.FlowBuilder`2.Then``2(System.String,System.Action{Sayiir.TaskOptions})")]
 [assembly: SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Overloads differ by delegate shape; see the file comment.",
+    Scope = "member", Target = "~M:Sayiir.FlowBuilder`2.Then``1(System.String,System.Func{`1,Sayiir.TaskContext,System.Threading.Tasks.Task{``0}},System.Func{`1,``0,Sayiir.TaskContext,System.Threading.Tasks.Task},System.Action{Sayiir.TaskOptions})")]
+[assembly: SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Overloads differ by delegate shape; see the file comment.",
+    Scope = "member", Target = "~M:Sayiir.FlowBuilder`2.Then``1(System.String,System.Func{`1,System.Threading.Tasks.Task{``0}},System.Func{`1,``0,System.Threading.Tasks.Task},System.Action{Sayiir.TaskOptions})")]
+[assembly: SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Overloads differ by delegate shape; see the file comment.",
     Scope = "member", Target = "~M:Sayiir.ForkBuilder`2.Join``1(System.String,System.Func{Sayiir.BranchResults,Sayiir.TaskContext,System.Threading.Tasks.Task{``0}},System.Action{Sayiir.TaskOptions})")]
 [assembly: SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Overloads differ by delegate shape; see the file comment.",
     Scope = "member", Target = "~M:Sayiir.ForkBuilder`2.Join``1(System.String,System.Func{Sayiir.BranchResults,System.Threading.Tasks.Task{``0}},System.Action{Sayiir.TaskOptions})")]

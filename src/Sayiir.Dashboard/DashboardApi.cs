@@ -102,7 +102,7 @@ internal static class DashboardApi
             .Accepts<StartRequest>("application/json").Produces<StatusResponse>(201).ProducesProblem(400).ProducesProblem(404).ProducesProblem(409);
 
         api.MapPost("/runs/{instanceId}/cancel", (string instanceId, HttpContext http, ISayiirClient client) =>
-                ActAsync(http, async (body, ct) => await client.CancelAsync(Id(instanceId), OptionalString(body, "reason"), By(http), ct).ConfigureAwait(false)))
+                ActAsync(http, async (body, ct) => await client.CancelAsync(Id(instanceId), OptionalString(body, "reason"), By(http), OptionalBool(body, "compensate"), ct).ConfigureAwait(false)))
             .WithSummary("Cancels a running, waiting or paused run.").Accepts<ReasonRequest>("application/json");
         api.MapPost("/runs/{instanceId}/pause", (string instanceId, HttpContext http, ISayiirClient client) =>
                 ActAsync(http, async (body, ct) => await client.PauseAsync(Id(instanceId), OptionalString(body, "reason"), By(http), ct).ConfigureAwait(false)))
@@ -321,6 +321,16 @@ internal static class DashboardApi
         !body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? null
         : value.ValueKind == JsonValueKind.String ? value.GetString()
         : throw new ArgumentException($"'{name}' must be a string (was {value.ValueKind}).", name);
+
+    private static bool OptionalBool(JsonElement body, string name) =>
+        body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null
+            ? value.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw new ArgumentException($"'{name}' must be true or false (was {value.ValueKind}).", name),
+            }
+            : false;
 
     private static string RequiredString(JsonElement body, string name) =>
         OptionalString(body, name) is { Length: > 0 } value ? value : throw new ArgumentException($"'{name}' is required.", name);

@@ -136,5 +136,6 @@ internal sealed class TaskOverrides
 internal sealed class TaskOverrideFilter(TaskOverrides overrides) : ITaskFilter
 {
     public Task<object?> InvokeAsync(object? input, TaskContext context, TaskFilterNext invokeNext) =>
-        overrides.Find(context.WorkflowName, context.TaskId) is { } run ? run(input, context) : invokeNext(input, context);
+        // An override replaces the task, not its undo step.
+        !context.IsCompensation && overrides.Find(context.WorkflowName, context.TaskId) is { } run ? run(input, context) : invokeNext(input, context);
 }

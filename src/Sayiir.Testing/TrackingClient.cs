@@ -65,8 +65,8 @@ internal sealed partial class TrackingClient(ISayiirClient inner) : ISayiirClien
         return inner.ResumeAsync(instanceId, cancellationToken);
     }
 
-    public Task<WorkflowStatus> CancelAsync(string instanceId, string? reason = null, string? by = null, CancellationToken cancellationToken = default) =>
-        inner.CancelAsync(instanceId, reason, by, cancellationToken);
+    public Task<WorkflowStatus> CancelAsync(string instanceId, string? reason = null, string? by = null, bool compensate = false, CancellationToken cancellationToken = default) =>
+        inner.CancelAsync(instanceId, reason, by, compensate, cancellationToken);
 
     public Task<WorkflowStatus> PauseAsync(string instanceId, string? reason = null, string? by = null, CancellationToken cancellationToken = default) =>
         inner.PauseAsync(instanceId, reason, by, cancellationToken);

@@ -395,6 +395,24 @@ public abstract class ApiScenarios(DashboardFixture fixture)
     }
 
     [Fact]
+    public async Task Cancel_WithCompensate_UndoesTheBookingAndEndsCompensated_BadFlag400()
+    {
+        var id = await StartAsync(Workflows.Booking, "room 12", "cancel-undo");
+        await fixture.WaitForStateAsync(id, WorkflowState.AwaitingSignal);
+
+        AssertProblem(HttpStatusCode.BadRequest, await PostAsync(Http, Run(id) + "/cancel", """{"compensate":"yes"}"""));
+        Assert.Equal(WorkflowState.AwaitingSignal, (await fixture.Client.GetStatusAsync(id)).State);
+
+        var (status, body) = await PostAsync(Http, Run(id) + "/cancel", """{"reason":"guest left","compensate":true}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(body.GetProperty("state").GetString() is "Compensating" or "Compensated", body.GetProperty("state").GetString());
+        await fixture.WaitForStateAsync(id, WorkflowState.Compensated);
+        Assert.Equal(1, Workflows.Unbooked[id]);
+        Assert.Equal("guest left", (await fixture.Client.GetStatusAsync(id)).Cancellation!.Reason);
+        Assert.Contains(id, await ListIdsAsync("state=Compensated&pageSize=1000"));
+    }
+
+    [Fact]
     public async Task PauseAndUnpause_AwaitingRun_PausesThenContinues()
     {
         var id = await StartAsync(Workflows.Approval("1"), "x", "pause", "1");

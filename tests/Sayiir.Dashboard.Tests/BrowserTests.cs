@@ -151,6 +151,20 @@ public sealed class BrowserTests(DashboardFixture fixture)
     }
 
     [Fact]
+    public async Task RunPage_CancelAndUndoButton_CompensatesTheRun()
+    {
+        var id = Wait.NewId("ui-cancel-undo");
+        await fixture.Client.StartAsync(Workflows.Booking, "room 7", id);
+        await fixture.WaitForStateAsync(id, WorkflowState.AwaitingSignal);
+        var (context, page) = await OpenAsync(RunHash(id));
+        await using var _ = context;
+        await Expect(page.Locator("#run-state")).ToHaveTextAsync("AwaitingSignal");
+        await page.Locator("#cancel-compensate-button").ClickAsync();
+        await Expect(page.Locator("#run-state")).ToHaveTextAsync("Compensated");
+        Assert.Equal(1, Workflows.Unbooked[id]);
+    }
+
+    [Fact]
     public async Task RunPage_SignalForm_CompletesTheRun_PauseWhenCompletedShowsReadableError()
     {
         var id = Wait.NewId("ui-signal");

@@ -77,11 +77,22 @@ public static class Workflows
             .Then("finish", (Decision d) => d.Approved ? $"approved by {d.By}" : "rejected")
             .Build();
 
+    /// <summary>Undo steps of the "booking" workflow that ran, by instance id.</summary>
+    public static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> Unbooked = new();
+
+    // A compensable booking, then a wait: cancelling it with compensation undoes the booking.
+    public static readonly WorkflowDefinition<string, string> Booking = Flow.Create<string>("booking")
+        .Then("book", (string s, TaskContext ctx) => Task.FromResult($"booked {s}"),
+            (string s, string booked, TaskContext ctx) => { Unbooked.AddOrUpdate(ctx.InstanceId, 1, (_, n) => n + 1); return Task.CompletedTask; })
+        .WaitForSignal<Decision>("confirm", "decision")
+        .Then("finish", (Decision d) => d.By)
+        .Build();
+
     private static string Pay(string input) =>
         throw new InvalidOperationException("payment declined", new TimeoutException($"gateway timed out for {input.Length}"));
 
     public static IEnumerable<WorkflowDefinition> All =>
-        [Order, Failing, Flaky, MarkupOutput, Logged, Forked, Shapes, Approval("1"), Approval("2"), Approval("3", firstStep: "prepare_v3")];
+        [Order, Failing, Flaky, MarkupOutput, Logged, Forked, Shapes, Approval("1"), Approval("2"), Approval("3", firstStep: "prepare_v3"), Booking];
 }
 
 public sealed record Receipt(int Amount, string Status);

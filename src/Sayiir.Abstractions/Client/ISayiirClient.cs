@@ -82,16 +82,30 @@ public partial interface ISayiirClient
     /// <exception cref="PayloadSerializationException">The output does not decode as <typeparamref name="T"/>.</exception>
     Task<T> GetTaskResultAsync<T>(string instanceId, string taskId, CancellationToken cancellationToken = default);
 
-    /// <summary>Continues a failed or interrupted run from its last checkpoint; completed tasks are not re-executed.</summary>
+    /// <summary>
+    /// Continues a failed or interrupted run from its last checkpoint; completed tasks are not re-executed. A run that
+    /// failed while compensating (<see cref="WorkflowStatus.CompensationFailures"/>) runs its failed undo steps again
+    /// instead, with a fresh retry budget, and ends <see cref="WorkflowState.Compensated"/> once they succeed.
+    /// </summary>
     /// <exception cref="WorkflowRunNotFoundException">No such run.</exception>
     /// <exception cref="WorkflowNotFoundException">The run's workflow is not registered on the silo.</exception>
     /// <exception cref="DefinitionMismatchException">The registered definition differs from the one the run started with.</exception>
     Task<WorkflowStatus> ResumeAsync(string instanceId, CancellationToken cancellationToken = default);
 
     /// <summary>Cancels a running, waiting or paused run; a running task's token fires. No-op on a cancelled run.</summary>
+    /// <param name="instanceId">The run.</param>
+    /// <param name="reason">Why, recorded with the cancellation.</param>
+    /// <param name="by">Who, recorded with the cancellation.</param>
+    /// <param name="compensate">
+    /// When true and compensable tasks (declared with <c>compensate:</c>) have completed, their undo steps run, the
+    /// latest completion first, and the run ends <see cref="WorkflowState.Compensated"/> (or
+    /// <see cref="WorkflowState.Failed"/> when an undo step fails for good); with nothing to undo it ends
+    /// <see cref="WorkflowState.Cancelled"/>. Default false: cancelled as is.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the wait for the answer (not the cancel).</param>
     /// <exception cref="WorkflowRunNotFoundException">No such run.</exception>
-    /// <exception cref="InvalidRunStateException">The run has completed or failed.</exception>
-    Task<WorkflowStatus> CancelAsync(string instanceId, string? reason = null, string? by = null, CancellationToken cancellationToken = default);
+    /// <exception cref="InvalidRunStateException">The run has completed, failed or been compensated, or is compensating.</exception>
+    Task<WorkflowStatus> CancelAsync(string instanceId, string? reason = null, string? by = null, bool compensate = false, CancellationToken cancellationToken = default);
 
     /// <summary>Pauses the run at its next step boundary.</summary>
     /// <exception cref="WorkflowRunNotFoundException">No such run.</exception>
@@ -107,7 +121,8 @@ public partial interface ISayiirClient
     /// continues from there, re-running that step and everything after it, while nothing before it runs again. The
     /// superseded steps' events stay in the history, marked <see cref="RunHistoryEvent.Superseded"/>, after a
     /// <see cref="RunEventKind.Rewound"/> event; <see cref="GetTaskResultAsync{T}"/> answers for them only once they
-    /// have run again. Allowed on a Failed, Cancelled, Completed or paused run: an ended run becomes Running, a paused
+    /// have run again. Allowed on a Failed, Cancelled, Completed or paused run (not on one that compensated or is
+    /// compensating: its completed steps were undone): an ended run becomes Running, a paused
     /// run stays Paused until it is unpaused.
     /// </summary>
     /// <remarks>

@@ -86,6 +86,25 @@ public enum RunEventKind
 
     /// <summary>A queued run (or task) got its concurrency slot and goes on; detail and task id as for <see cref="Queued"/>.</summary>
     Dequeued = 21,
+
+    /// <summary>
+    /// The run starts undoing its completed compensable tasks (state <see cref="WorkflowState.Compensating"/>). Task id,
+    /// error type and message: the failure that caused it; or detail <c>cancelled</c> (and <c>by: reason</c>) for a
+    /// cancel with compensation; or detail <c>resumed</c> when a resume runs failed undo steps again.
+    /// </summary>
+    CompensationStarted = 22,
+
+    /// <summary>An attempt of a task's undo step was dispatched (task id: the task; attempt: the undo's attempt).</summary>
+    CompensationTaskStarted = 23,
+
+    /// <summary>A task's undo step completed and was checkpointed: it does not run again.</summary>
+    CompensationTaskCompleted = 24,
+
+    /// <summary>An attempt of a task's undo step failed (error type and message); retried per its policy, else reported.</summary>
+    CompensationTaskFailed = 25,
+
+    /// <summary>Every undo step completed: the run ended <see cref="WorkflowState.Compensated"/>.</summary>
+    Compensated = 26,
 }
 
 /// <summary>One entry of a run's durable history.</summary>
@@ -236,6 +255,9 @@ public sealed record RunActivityBucket
 
     /// <summary>Runs whose state was last written in the bucket and that are now Cancelled.</summary>
     [Id(4)] public long Cancelled { get; init; }
+
+    /// <summary>Runs whose state was last written in the bucket and that are now Compensated.</summary>
+    [Id(5)] public long Compensated { get; init; }
 }
 
 /// <summary>One line of a run listing.</summary>

@@ -33,6 +33,19 @@ public enum WorkflowState
     /// An active state: it starts (or goes on) in FIFO order when a slot frees, and can be cancelled meanwhile.
     /// </summary>
     Queued = 8,
+
+    /// <summary>
+    /// Undoing: the run failed (or was cancelled with compensation) after compensable tasks completed, and their undo
+    /// steps run now, the latest completion first (<see cref="WorkflowStatus.CurrentTaskId"/> names the one running).
+    /// An active state: it ends <see cref="Compensated"/>, or <see cref="Failed"/> when an undo step failed for good.
+    /// </summary>
+    Compensating = 9,
+
+    /// <summary>
+    /// Ended after undoing: every completed compensable task was undone. <see cref="WorkflowStatus.Failure"/> says what
+    /// failed the run, or <see cref="WorkflowStatus.Cancellation"/> who cancelled it with compensation.
+    /// </summary>
+    Compensated = 10,
 }
 
 /// <summary>What to do when a run with the requested instance id already exists.</summary>
@@ -226,6 +239,13 @@ public sealed record WorkflowStatus
     /// </summary>
     [Id(16)] public string? ConcurrencyKey { get; init; }
 
-    /// <summary>Whether the run has ended (completed, failed or cancelled).</summary>
-    public bool IsTerminal => State is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled;
+    /// <summary>
+    /// The undo steps that failed for good (their task id, last attempt and error), in the order they ran, when the
+    /// run tried to compensate: a <see cref="WorkflowState.Failed"/> run whose compensation did not finish. Null or
+    /// empty otherwise. <see cref="ISayiirClient.ResumeAsync"/> runs them again.
+    /// </summary>
+    [Id(22)] public IReadOnlyList<TaskFailure>? CompensationFailures { get; init; }
+
+    /// <summary>Whether the run has ended (completed, failed, cancelled or compensated).</summary>
+    public bool IsTerminal => State is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled or WorkflowState.Compensated;
 }

@@ -72,7 +72,47 @@ public sealed class FlowBuilder<TInput, TCurrent>
         return Append<TOutput>(NewTask<TCurrent, TOutput>(id, (input, _) => Task.FromResult<object?>(run((TCurrent)input!)), null, configure));
     }
 
-    /// <summary>Appends a task class resolved from dependency injection (one scope per attempt).</summary>
+    /// <summary>
+    /// Appends a compensable task with access to its <see cref="TaskContext"/>: should the run fail later (or be
+    /// cancelled with compensation), <paramref name="compensate"/> undoes it, given the task's input and output.
+    /// </summary>
+    /// <param name="id">The task id.</param>
+    /// <param name="run">The task.</param>
+    /// <param name="compensate">
+    /// Its undo step (a refund for a charge, a release for a reservation), run at most once per completed execution
+    /// of the task, in reverse completion order with the other compensable tasks of the run; checkpointed and retried
+    /// (<see cref="TaskOptions.CompensationRetry"/>) like a task. Its context's <see cref="TaskContext.IsCompensation"/>
+    /// is true and its <see cref="TaskContext.IdempotencyKey"/> is the task's key with <c>/undo</c> appended.
+    /// </param>
+    /// <param name="configure">Retry, timeout and compensation options.</param>
+    public FlowBuilder<TInput, TOutput> Then<TOutput>(string id, Func<TCurrent, TaskContext, Task<TOutput>> run,
+        Func<TCurrent, TOutput, TaskContext, Task> compensate, Action<TaskOptions>? configure = null)
+    {
+        if (run is null) return Fail<TOutput>($"task '{id}': the delegate is null");
+        if (compensate is null) return Fail<TOutput>($"task '{id}': the compensation delegate is null");
+        return Append<TOutput>(NewTask<TCurrent, TOutput>(id, async (input, ctx) => await run((TCurrent)input!, ctx), null, configure,
+            async (input, output, ctx) => await compensate((TCurrent)input!, (TOutput)output!, ctx)));
+    }
+
+    /// <summary>
+    /// Appends a compensable asynchronous task: should the run fail later (or be cancelled with compensation),
+    /// <paramref name="compensate"/> undoes it, given the task's input and output (see the overload with a
+    /// <see cref="TaskContext"/> for the rules).
+    /// </summary>
+    public FlowBuilder<TInput, TOutput> Then<TOutput>(string id, Func<TCurrent, Task<TOutput>> run, Func<TCurrent, TOutput, Task> compensate,
+        Action<TaskOptions>? configure = null)
+    {
+        if (run is null) return Fail<TOutput>($"task '{id}': the delegate is null");
+        if (compensate is null) return Fail<TOutput>($"task '{id}': the compensation delegate is null");
+        return Append<TOutput>(NewTask<TCurrent, TOutput>(id, async (input, _) => await run((TCurrent)input!), null, configure,
+            async (input, output, _) => await compensate((TCurrent)input!, (TOutput)output!)));
+    }
+
+    /// <summary>
+    /// Appends a task class resolved from dependency injection (one scope per attempt). A class that implements
+    /// <see cref="ICompensableTask{TInput, TOutput}"/> is compensable: its <c>CompensateAsync</c> undoes it (resolved
+    /// in a scope of its own) should the run fail later or be cancelled with compensation.
+    /// </summary>
     /// <param name="id">The task id; default: the class name.</param>
     /// <param name="configure">Retry and timeout options.</param>
     public FlowBuilder<TInput, TOutput> Then<TTask, TOutput>(string? id = null, Action<TaskOptions>? configure = null)
@@ -81,7 +121,13 @@ public sealed class FlowBuilder<TInput, TCurrent>
         {
             var task = ActivatorUtilities.GetServiceOrCreateInstance<TTask>(ctx.Services);
             return await task.ExecuteAsync((TCurrent)input!, ctx);
-        }, typeof(TTask), configure));
+        }, typeof(TTask), configure, typeof(ICompensableTask<TCurrent, TOutput>).IsAssignableFrom(typeof(TTask))
+            ? async (input, output, ctx) =>
+            {
+                var task = (ICompensableTask<TCurrent, TOutput>)ActivatorUtilities.GetServiceOrCreateInstance<TTask>(ctx.Services);
+                await task.CompensateAsync((TCurrent)input!, (TOutput)output!, ctx);
+            }
+            : null));
 
     /// <summary>Runs branches concurrently on the current value; finish with <c>Join</c> or <c>Collect</c>.</summary>
     public ForkBuilder<TInput, TCurrent> Fork(string id, Action<ForkBranches<TCurrent>> branches)
@@ -194,6 +240,11 @@ public sealed class FlowBuilder<TInput, TCurrent>
             case TaskNode task:
                 errors.AddRange(task.Settings.Retry.Validate(task.Id));
                 if (task.Settings.Timeout is { } t && t <= TimeSpan.Zero) errors.Add($"task '{task.Id}': the timeout must be positive (was {t})");
+                if (task.Settings.CompensationRetry is { } undoRetry)
+                {
+                    if (task.Compensation is null) errors.Add($"task '{task.Id}': a compensation retry policy is set, but the task has no compensation");
+                    else errors.AddRange(undoRetry.Validate($"{task.Id} (compensation)"));
+                }
                 if (task.Settings.ConcurrencyKey is { } key && (string.IsNullOrWhiteSpace(key) || key.Length > 256))
                     errors.Add($"task '{task.Id}': the concurrency key must be non-empty and at most 256 characters (was '{key}')");
                 break;
@@ -230,11 +281,12 @@ public sealed class FlowBuilder<TInput, TCurrent>
     internal FlowBuilder<TInput, TOutput> WithNode<TOutput>(FlowNode node, IEnumerable<string> errors) =>
         new(_name, _version, _steps.Add(node), _errors.AddRange(errors));
 
-    internal static TaskNode NewTask<TIn, TOut>(string id, TaskInvoker invoker, Type? implementationType, Action<TaskOptions>? configure)
+    internal static TaskNode NewTask<TIn, TOut>(string id, TaskInvoker invoker, Type? implementationType, Action<TaskOptions>? configure,
+        CompensationInvoker? compensation = null)
     {
         var options = new TaskOptions();
         configure?.Invoke(options);
-        return new TaskNode(id, typeof(TIn), typeof(TOut), options.Freeze(), implementationType, invoker);
+        return new TaskNode(id, typeof(TIn), typeof(TOut), options.Freeze(), implementationType, invoker, compensation);
     }
 }
 

@@ -101,6 +101,9 @@ public sealed class FlowNodeDescription
     /// <summary>The <see cref="TaskOptions.ConcurrencyKey"/> of a <see cref="FlowNodeKind.Task"/> or <see cref="FlowNodeKind.Join"/>, if it has one.</summary>
     public string? ConcurrencyKey { get; internal init; }
 
+    /// <summary>Whether this <see cref="FlowNodeKind.Task"/> has an undo step (declared with <c>compensate:</c> or an <see cref="ICompensableTask{TInput, TOutput}"/> class).</summary>
+    public bool IsCompensable { get; internal init; }
+
     /// <summary>The task class resolved from dependency injection, for a class task; <see langword="null"/> for a delegate.</summary>
     public Type? TaskType { get; internal init; }
 

@@ -6,6 +6,9 @@ namespace Sayiir;
 /// <summary>Runs one attempt of a task on erased types; built by the <see cref="FlowBuilder{TInput, TCurrent}"/>.</summary>
 internal delegate Task<object?> TaskInvoker(object? input, TaskContext context);
 
+/// <summary>Runs one attempt of a task's undo step on erased types: the task's input and output.</summary>
+internal delegate Task CompensationInvoker(object? input, object? output, TaskContext context);
+
 /// <summary>
 /// A node of an immutable workflow definition tree: the interpreter's model, internal to Sayiir. Each node's output is
 /// the next node's input. Users see a definition's shape through <see cref="WorkflowDefinition.Describe"/>.
@@ -51,9 +54,11 @@ internal abstract record FlowNode
 /// <summary>A task: user code from the previous output to this node's output.</summary>
 internal sealed record TaskNode : FlowNode
 {
-    internal TaskNode(string id, Type inputType, Type outputType, TaskSettings settings, Type? implementationType, TaskInvoker invoker)
+    internal TaskNode(string id, Type inputType, Type outputType, TaskSettings settings, Type? implementationType, TaskInvoker invoker,
+        CompensationInvoker? compensation = null)
         : base(id)
     {
+        Compensation = compensation;
         InputType = inputType;
         OutputType = outputType;
         Settings = settings;
@@ -78,11 +83,22 @@ internal sealed record TaskNode : FlowNode
 
     internal TaskInvoker Invoker { get; }
 
-    internal override void AppendCanonical(StringBuilder sb) =>
-        sb.Append("task(").Append(Id).Append('|').Append(Settings.Retry.Canonical()).Append('|').Append(Settings.Timeout?.Ticks).Append(')');
+    /// <summary>The task's undo step, or <see langword="null"/> when it is not compensable.</summary>
+    internal CompensationInvoker? Compensation { get; }
+
+    /// <summary>The retry policy of the undo step: its own, else the task's.</summary>
+    internal RetryPolicy CompensationRetry => Settings.CompensationRetry ?? Settings.Retry;
+
+    // A compensable task adds its mark (runs keep what it needs to be undone), so existing definitions keep their hash.
+    internal override void AppendCanonical(StringBuilder sb)
+    {
+        sb.Append("task(").Append(Id).Append('|').Append(Settings.Retry.Canonical()).Append('|').Append(Settings.Timeout?.Ticks);
+        if (Compensation is not null) sb.Append("|undo:").Append(CompensationRetry.Canonical());
+        sb.Append(')');
+    }
 
     internal override FlowNode WithIdPrefix(string prefix) =>
-        new TaskNode(Prefixed(prefix, Id), InputType, OutputType, Settings, ImplementationType, Invoker);
+        new TaskNode(Prefixed(prefix, Id), InputType, OutputType, Settings, ImplementationType, Invoker, Compensation);
 }
 
 /// <summary>A named branch of a fork or a route: a chain of nodes.</summary>

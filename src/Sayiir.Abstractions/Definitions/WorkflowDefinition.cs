@@ -104,6 +104,7 @@ public abstract class WorkflowDefinition
         Retry = task.Settings.Retry,
         Timeout = task.Settings.Timeout,
         ConcurrencyKey = task.Settings.ConcurrencyKey,
+        IsCompensable = task.Compensation is not null,
         TaskType = task.ImplementationType,
     };
 

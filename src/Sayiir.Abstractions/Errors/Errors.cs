@@ -297,6 +297,19 @@ public sealed class WorkflowFailedException : SayiirException
     /// <summary>The failure details, with the inner-failure chain.</summary>
     [Id(1)] public TaskFailure Failure { get; }
 
+    /// <summary>
+    /// When the run tried to undo its compensable tasks and some undo steps failed for good: those failures (else empty).
+    /// </summary>
+    [Id(2)] public IReadOnlyList<TaskFailure> CompensationFailures { get; private init; } = [];
+
+    /// <summary>Creates the exception for a run whose compensation failed: <paramref name="compensationFailures"/> are its undo steps' failures.</summary>
+    public WorkflowFailedException(string instanceId, TaskFailure failure, IReadOnlyList<TaskFailure> compensationFailures)
+        : this(instanceId, failure)
+    {
+        ArgumentNullException.ThrowIfNull(compensationFailures);
+        CompensationFailures = compensationFailures;
+    }
+
     private static string Describe(string instanceId, TaskFailure failure)
     {
         ArgumentNullException.ThrowIfNull(failure);
@@ -325,6 +338,34 @@ public sealed class WorkflowCancelledException : SayiirException
 
     /// <summary>Who cancelled, why and when.</summary>
     [Id(1)] public CancellationInfo Cancellation { get; }
+}
+
+/// <summary>
+/// The awaited run failed or was cancelled with compensation, and every completed compensable task was undone
+/// (<see cref="WorkflowState.Compensated"/>).
+/// </summary>
+[GenerateSerializer, Alias("sayiir.WorkflowCompensatedException")]
+public sealed class WorkflowCompensatedException : SayiirException
+{
+    /// <summary>Creates the exception: <paramref name="failure"/> failed the run, or <paramref name="cancellation"/> cancelled it.</summary>
+    public WorkflowCompensatedException(string instanceId, TaskFailure? failure, CancellationInfo? cancellation)
+        : base(failure is not null
+            ? $"Run '{instanceId}' failed in task '{failure.TaskId}' ({failure.ErrorType}: {failure.Message}) and was compensated: its completed steps were undone."
+            : $"Run '{instanceId}' was cancelled{(cancellation?.By is null ? "" : $" by {cancellation.By}")}{(cancellation?.Reason is null ? "" : $": {cancellation.Reason}")} and compensated: its completed steps were undone.")
+    {
+        InstanceId = instanceId;
+        Failure = failure;
+        Cancellation = cancellation;
+    }
+
+    /// <summary>The instance id.</summary>
+    [Id(0)] public string InstanceId { get; }
+
+    /// <summary>What failed the run, when a failure caused the compensation.</summary>
+    [Id(1)] public TaskFailure? Failure { get; }
+
+    /// <summary>Who cancelled the run with compensation, why and when, when a cancel caused it.</summary>
+    [Id(2)] public CancellationInfo? Cancellation { get; }
 }
 
 /// <summary>

@@ -8,8 +8,9 @@ public sealed class TaskContext
 {
     internal TaskContext(string workflowName, string instanceId, string taskId, int attempt,
         IReadOnlyDictionary<string, string> metadata, IServiceProvider services, CancellationToken cancellationToken,
-        string? idempotencyKey = null, int? loopIteration = null, ILogger? logger = null)
+        string? idempotencyKey = null, int? loopIteration = null, ILogger? logger = null, bool isCompensation = false)
     {
+        IsCompensation = isCompensation;
         Logger = logger ?? NullLogger.Instance;
         IdempotencyKey = string.IsNullOrEmpty(idempotencyKey) ? $"{instanceId}/{taskId}" : idempotencyKey;
         LoopIteration = loopIteration;
@@ -45,6 +46,13 @@ public sealed class TaskContext
     /// (<c>{instanceId}/{runId}/{loop}#{iteration}/…/{taskId}</c>, then <c>@{n}</c> after a rewind) is informative, not a contract.
     /// </summary>
     public string IdempotencyKey { get; }
+
+    /// <summary>
+    /// True when this invocation is the task's undo step (its <c>compensate:</c> delegate or
+    /// <see cref="ICompensableTask{TInput, TOutput}.CompensateAsync"/>), run because the run failed or was cancelled
+    /// with compensation; task filters see it too.
+    /// </summary>
+    public bool IsCompensation { get; }
 
     /// <summary>The iteration (1, 2, …) of the innermost loop this task runs in, or null outside loops.</summary>
     public int? LoopIteration { get; }

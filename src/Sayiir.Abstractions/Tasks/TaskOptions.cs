@@ -18,11 +18,19 @@ public sealed class TaskOptions
     /// </summary>
     public string? ConcurrencyKey { get; set; }
 
-    internal TaskSettings Freeze() => new(Retry, Timeout, ConcurrencyKey);
+    /// <summary>
+    /// The retry policy of the task's undo step (a task declared with <c>compensate:</c>); <see langword="null"/>
+    /// (default) uses <see cref="Retry"/>. An undo step that exhausts it is reported in
+    /// <see cref="WorkflowStatus.CompensationFailures"/> and the run ends <see cref="WorkflowState.Failed"/>.
+    /// </summary>
+    public RetryPolicy? CompensationRetry { get; set; }
+
+    internal TaskSettings Freeze() => new(Retry, Timeout, ConcurrencyKey, CompensationRetry);
 }
 
 /// <summary>The frozen settings of one task in a definition (the interpreter's model; users see them through <see cref="WorkflowDefinition.Describe"/>).</summary>
 /// <param name="Retry">The retry policy.</param>
 /// <param name="Timeout">The per-attempt timeout, if any.</param>
 /// <param name="ConcurrencyKey">The cluster-wide concurrency key, if any.</param>
-internal sealed record TaskSettings(RetryPolicy Retry, TimeSpan? Timeout, string? ConcurrencyKey = null);
+/// <param name="CompensationRetry">The undo step's own retry policy, if any.</param>
+internal sealed record TaskSettings(RetryPolicy Retry, TimeSpan? Timeout, string? ConcurrencyKey = null, RetryPolicy? CompensationRetry = null);

@@ -2,7 +2,7 @@
 // (textContent / createElement), never as HTML, so a task output containing markup shows as that markup's text.
 'use strict';
 
-const STATES = ['Running', 'Waiting', 'AwaitingSignal', 'Paused', 'Queued', 'Completed', 'Failed', 'Cancelled'];
+const STATES = ['Running', 'Waiting', 'AwaitingSignal', 'Paused', 'Queued', 'Compensating', 'Completed', 'Failed', 'Cancelled', 'Compensated'];
 const ACTION_HEADER = 'X-Sayiir-Dashboard';
 let config = { readOnly: false, actionsAllowed: false, refreshMilliseconds: 2000, pageSize: 50 };
 let timer = null;
@@ -330,6 +330,8 @@ function renderStatus(box, s) {
     ['Task timeout at', when(s.taskTimeoutAt)],
     ['Paused', s.pause && `${when(s.pause.at)}${s.pause.by ? ' by ' + s.pause.by : ''}${s.pause.reason ? ': ' + s.pause.reason : ''}`],
     ['Cancelled', s.cancellation && `${when(s.cancellation.at)}${s.cancellation.by ? ' by ' + s.cancellation.by : ''}${s.cancellation.reason ? ': ' + s.cancellation.reason : ''}`],
+    ['Undo failed', s.compensationFailures && s.compensationFailures.length > 0
+      && s.compensationFailures.map(f => `${f.taskId} (attempt ${f.attempt}): ${f.errorType}: ${f.message}`).join('\n')],
     ['Created', when(s.createdAt)],
     ['Updated', when(s.updatedAt)],
   ].filter(([, v]) => v);
@@ -516,7 +518,8 @@ function actionsPanel(instanceId, reload) {
   const signalPayload = el('textarea', { id: 'signal-payload', placeholder: 'payload as JSON, e.g. {"approved": true}' });
   const button = (id, text, onclick, cls) => el('button', { id, type: 'button', class: cls, text, onclick });
   return el('div', { class: 'panel actions', id: 'actions' }, el('h2', { text: 'Actions' }),
-    el('div', { class: 'row' }, cancelReason, button('cancel-button', 'Cancel', run('Cancel', 'cancel', () => ({ reason: cancelReason.value || null })), 'danger')),
+    el('div', { class: 'row' }, cancelReason, button('cancel-button', 'Cancel', run('Cancel', 'cancel', () => ({ reason: cancelReason.value || null })), 'danger'),
+      button('cancel-compensate-button', 'Cancel and undo', run('Cancel and undo', 'cancel', () => ({ reason: cancelReason.value || null, compensate: true })), 'danger')),
     el('div', { class: 'row' }, pauseReason, button('pause-button', 'Pause', run('Pause', 'pause', () => ({ reason: pauseReason.value || null })))),
     el('div', { class: 'row' },
       button('unpause-button', 'Unpause', run('Unpause', 'unpause')),
@@ -669,7 +672,7 @@ function nodeStates(history, status) {
   if (status.currentTaskId && !states.has(status.currentTaskId) && ['Running', 'Waiting', 'AwaitingSignal'].includes(status.state)) {
     states.set(status.currentTaskId, status.state === 'Running' ? 'running' : 'waiting');
   }
-  return { states, starts, ended: ['Completed', 'Failed', 'Cancelled'].includes(status.state), completed: status.state === 'Completed' };
+  return { states, starts, ended: ['Completed', 'Failed', 'Cancelled', 'Compensated'].includes(status.state), completed: status.state === 'Completed' };
 }
 
 // A composite node (fork, route, loop, child flow) takes its state from what it contains, unless it has its own.

@@ -111,7 +111,11 @@ internal sealed partial class SayiirClient : ISayiirClient
                 case WorkflowState.Completed:
                     return (TOutput)_codec.Decode(status.OutputPayload ?? [], typeof(TOutput), $"output of run '{instanceId}'")!;
                 case WorkflowState.Failed:
-                    throw new WorkflowFailedException(instanceId, status.Failure!);
+                    throw status.CompensationFailures is { Count: > 0 } undoFailures
+                        ? new WorkflowFailedException(instanceId, status.Failure!, undoFailures)
+                        : new WorkflowFailedException(instanceId, status.Failure!);
+                case WorkflowState.Compensated:
+                    throw new WorkflowCompensatedException(instanceId, status.Failure, status.Cancellation);
                 case WorkflowState.Cancelled:
                     throw new WorkflowCancelledException(instanceId, status.Cancellation!);
             }
@@ -133,10 +137,11 @@ internal sealed partial class SayiirClient : ISayiirClient
         return Run(instanceId).ResumeAsync().WaitAsync(cancellationToken);
     }
 
-    public Task<WorkflowStatus> CancelAsync(string instanceId, string? reason = null, string? by = null, CancellationToken cancellationToken = default)
+    public Task<WorkflowStatus> CancelAsync(string instanceId, string? reason = null, string? by = null, bool compensate = false, CancellationToken cancellationToken = default)
     {
         InvalidInstanceIdException.ThrowIfInvalid(instanceId);
-        return Run(instanceId).CancelAsync(reason, by).WaitAsync(cancellationToken);
+        var run = Run(instanceId);
+        return (compensate ? run.CancelAndCompensateAsync(reason, by) : run.CancelAsync(reason, by)).WaitAsync(cancellationToken);
     }
 
     public Task<WorkflowStatus> PauseAsync(string instanceId, string? reason = null, string? by = null, CancellationToken cancellationToken = default)
@@ -178,7 +183,7 @@ internal sealed partial class SayiirClient : ISayiirClient
         query.Validate();
         if (query.ContinuationToken is not null)
             throw new ArgumentException("PurgeRunsAsync works through every matching run itself: the query must not carry a continuation token.", nameof(query));
-        WorkflowState[] ended = [WorkflowState.Completed, WorkflowState.Failed, WorkflowState.Cancelled];
+        WorkflowState[] ended = [WorkflowState.Completed, WorkflowState.Failed, WorkflowState.Cancelled, WorkflowState.Compensated];
         var states = query.States is { Count: > 0 } asked ? ended.Where(asked.Contains).ToArray() : ended;
         if (states.Length == 0) return 0;
         var step = query with { States = states };

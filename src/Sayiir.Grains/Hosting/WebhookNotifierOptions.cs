@@ -15,8 +15,11 @@ public sealed class WebhookNotifierOptions
     /// <summary>Only runs of these workflows (by name); null or empty: every workflow.</summary>
     public IList<string>? Workflows { get; set; }
 
-    /// <summary>The states that are posted. Default: <see cref="WorkflowState.Failed"/> and <see cref="WorkflowState.Cancelled"/>.</summary>
-    public IList<WorkflowState> States { get; set; } = [WorkflowState.Failed, WorkflowState.Cancelled];
+    /// <summary>
+    /// The states that are posted. Default: <see cref="WorkflowState.Failed"/>, <see cref="WorkflowState.Cancelled"/>
+    /// and <see cref="WorkflowState.Compensated"/>.
+    /// </summary>
+    public IList<WorkflowState> States { get; set; } = [WorkflowState.Failed, WorkflowState.Cancelled, WorkflowState.Compensated];
 
     /// <summary>How many times a POST is tried (a network error, a timeout or a non-2xx answer is retried). Within [1, 100]. Default: 5.</summary>
     public int MaxAttempts { get; set; } = 5;

@@ -11,7 +11,7 @@ internal sealed class RunQueryGrain(IRunJournal journal, WorkflowRegistry regist
     {
         query.Validate();
         var page = await journal.ListAsync(query);
-        var ended = page.Runs.Where(r => r.State is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled).Select(r => r.InstanceId);
+        var ended = page.Runs.Where(r => r.State is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled or WorkflowState.Compensated).Select(r => r.InstanceId);
         // An explicit purge reports a failing run to its caller.
         var purged = await RunPurgeGrain.PurgeRunsAsync(GrainFactory, [.. ended], endedBefore: null, onFailure: null);
         return new PurgeStep(purged, page.ContinuationToken);

@@ -19,6 +19,8 @@ public static class SayiirTelemetry
     internal static readonly Counter<long> RunsCompleted = Meter.CreateCounter<long>("sayiir.runs.completed", "{run}", "Runs completed.");
     internal static readonly Counter<long> RunsFailed = Meter.CreateCounter<long>("sayiir.runs.failed", "{run}", "Runs failed.");
     internal static readonly Counter<long> RunsCancelled = Meter.CreateCounter<long>("sayiir.runs.cancelled", "{run}", "Runs cancelled.");
+    internal static readonly Counter<long> RunsCompensated = Meter.CreateCounter<long>("sayiir.runs.compensated", "{run}", "Runs that ended compensated (every completed compensable step undone).");
+    internal static readonly Counter<long> TasksCompensated = Meter.CreateCounter<long>("sayiir.tasks.compensated", "{task}", "Undo steps completed.");
     internal static readonly Counter<long> RunsPurged = Meter.CreateCounter<long>("sayiir.runs.purged", "{run}", "Ended runs removed by retention or PurgeRunsAsync.");
     internal static readonly UpDownCounter<long> RunsInFlight = Meter.CreateUpDownCounter<long>("sayiir.runs.in_flight", "{run}", "Runs being driven on this silo.");
     internal static readonly Counter<long> TasksExecuted = Meter.CreateCounter<long>("sayiir.tasks.executed", "{attempt}", "Task attempts finished (any outcome).");

@@ -199,7 +199,7 @@ internal sealed class MemoryRunStoreGrain : Grain, IMemoryRunStoreGrain
         {
             if (run.State == WorkflowState.NotFound || (query.WorkflowName is { } w && run.WorkflowName != w)) continue;
             if (RunActivity.BucketOf(query, run.CreatedAt) is { } started) buckets[started].Started++;
-            if (run.State is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled
+            if (run.State is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled or WorkflowState.Compensated
                 && run.UpdatedAt is { } updated && RunActivity.BucketOf(query, updated) is { } ended)
             {
                 buckets[ended].Add(run.State, 1);
@@ -232,17 +232,18 @@ internal static class RunActivity
     internal sealed class MutableBucket(DateTimeOffset start)
     {
         public long Started;
-        private long _completed, _failed, _cancelled;
+        private long _completed, _failed, _cancelled, _compensated;
 
         public void Add(WorkflowState state, long count)
         {
             if (state == WorkflowState.Completed) _completed += count;
             else if (state == WorkflowState.Failed) _failed += count;
             else if (state == WorkflowState.Cancelled) _cancelled += count;
+            else if (state == WorkflowState.Compensated) _compensated += count;
         }
 
         public RunActivityBucket ToBucket() =>
-            new() { Start = start, Started = Started, Completed = _completed, Failed = _failed, Cancelled = _cancelled };
+            new() { Start = start, Started = Started, Completed = _completed, Failed = _failed, Cancelled = _cancelled, Compensated = _compensated };
     }
 }
 

@@ -254,7 +254,7 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
             UNION ALL
             SELECT floor(extract(epoch FROM SayiirUpdatedAt - @from) / @bucket)::int, SayiirStatus, count(*)
               FROM OrleansStorage
-             WHERE GrainTypeString = '{RunStateStorage.StateName}' AND ServiceId = @service AND SayiirStatus IN (5, 6, 7){workflowFilter}
+             WHERE GrainTypeString = '{RunStateStorage.StateName}' AND ServiceId = @service AND SayiirStatus IN (5, 6, 7, 10){workflowFilter}
                AND SayiirCreatedAt < @to AND SayiirUpdatedAt >= @from AND SayiirUpdatedAt < @to
              GROUP BY 1, 2
             """);

@@ -58,6 +58,7 @@ internal static class PostgresSchemaInstaller
         new(4, "workflow-versions", "0004-workflow-versions.sql", PostgresSchemaParts.Storage),
         new(5, "listing-indexes", "0005-listing-indexes.sql", PostgresSchemaParts.Storage),
         new(6, "queued-runs", "0006-queued-runs.sql", PostgresSchemaParts.Storage),
+        new(7, "compensating-runs", "0007-compensating-runs.sql", PostgresSchemaParts.Storage),
     ];
 
     /// <summary>The latest schema version this build knows.</summary>

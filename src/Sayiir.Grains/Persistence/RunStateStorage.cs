@@ -55,14 +55,14 @@ internal static class RunStateStorage
 
     /// <summary>The states of a run that has not ended, in the order of their values.</summary>
     internal static readonly IReadOnlyList<WorkflowState> ActiveStates =
-        [WorkflowState.Running, WorkflowState.Waiting, WorkflowState.AwaitingSignal, WorkflowState.Paused, WorkflowState.Queued];
+        [WorkflowState.Running, WorkflowState.Waiting, WorkflowState.AwaitingSignal, WorkflowState.Paused, WorkflowState.Queued, WorkflowState.Compensating];
 
     /// <summary>
     /// The listing's test for a run that has not ended, as the partial index <c>ix_sayiir_runs_active_definition</c>
-    /// (migration 6) states it: a query must use this exact text for PostgreSQL to use the index. Queued (8) came after
-    /// the terminal states, so the range 1–4 of migration 4 no longer covers every active run.
+    /// (migration 7) states it: a query must use this exact text for PostgreSQL to use the index. Queued (8) and
+    /// Compensating (9) came after the terminal states, so the range 1–4 of migration 4 no longer covers every active run.
     /// </summary>
-    internal const string ActiveStatusPredicate = "SayiirStatus IN (1, 2, 3, 4, 8)";
+    internal const string ActiveStatusPredicate = "SayiirStatus IN (1, 2, 3, 4, 8, 9)";
 
     /// <summary>
     /// The serializer of the run's state (and of any grain state stored by the <c>sayiir</c> provider); with

@@ -27,6 +27,9 @@ internal interface IWorkflowGrain : IGrainWithStringKey
     [Alias("Cancel")]
     Task<WorkflowStatus> CancelAsync(string? reason, string? by);
 
+    /// <summary>Cancels the run and undoes its completed compensable tasks (a separate method: silos of the previous version keep theirs).</summary>
+    Task<WorkflowStatus> CancelAndCompensateAsync(string? reason, string? by);
+
     [Alias("Pause")]
     Task<WorkflowStatus> PauseAsync(string? reason, string? by);
 
@@ -159,6 +162,11 @@ internal sealed record TaskAttemptRequest
 
     // The definition the run runs on, so the attempt runs that version's task (null from silos of earlier versions).
     [Id(10)] public string? DefinitionHash { get; init; }
+
+    // The task's undo step rather than the task: Input and Output are what the completed execution received and returned.
+    [Id(20)] public bool Compensate { get; init; }
+
+    [Id(21)] public byte[]? Output { get; init; }
 }
 
 internal enum AttemptOutcome

@@ -22,7 +22,8 @@ internal sealed partial class RunPurgeGrain(
     ILogger<RunPurgeGrain> logger) : Grain, IRunPurgeGrain
 {
     private static readonly WorkflowState[] Completed = [WorkflowState.Completed];
-    private static readonly WorkflowState[] FailedOrCancelled = [WorkflowState.Failed, WorkflowState.Cancelled];
+    // A compensated run failed or was cancelled too (its steps were then undone).
+    private static readonly WorkflowState[] FailedOrCancelled = [WorkflowState.Failed, WorkflowState.Cancelled, WorkflowState.Compensated];
     private static readonly WorkflowState[] NeverStarted = [WorkflowState.NotFound];
 
     // A round stays well inside Orleans' call timeout; whatever is left is purged by the next round.

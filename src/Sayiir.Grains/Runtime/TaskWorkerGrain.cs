@@ -149,17 +149,24 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
         {
             return Failed(request, new SayiirException($"Task '{request.TaskId}' of workflow '{request.WorkflowName}' is not registered on this silo."), retryable: true);
         }
+        if (request.Compensate && node.Compensation is null)
+        {
+            return Failed(request, new SayiirException($"Task '{request.TaskId}' of workflow '{request.WorkflowName}' has no compensation on this silo."), retryable: true);
+        }
         object? input;
+        object? output = null;
         try
         {
             input = _codec.Decode(request.Input, node.InputType, $"input of task '{node.Id}'");
+            if (request.Compensate) output = _codec.Decode(request.Output ?? [], node.OutputType, $"output of task '{node.Id}' (for its compensation)");
         }
         catch (PayloadSerializationException ex)
         {
             return Failed(request, ex, retryable: false);
         }
 
-        using var activity = SayiirTelemetry.Source.StartActivity($"task {node.Id}", ActivityKind.Internal, SayiirTelemetry.ParseParent(request.TraceParent));
+        using var activity = SayiirTelemetry.Source.StartActivity(request.Compensate ? $"compensate {node.Id}" : $"task {node.Id}", ActivityKind.Internal,
+            SayiirTelemetry.ParseParent(request.TraceParent));
         activity?.SetTag("sayiir.workflow", request.WorkflowName);
         activity?.SetTag("sayiir.instance_id", request.InstanceId);
         activity?.SetTag("sayiir.task_id", node.Id);
@@ -167,7 +174,7 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
         var logger = new TaskAttemptLogger(_loggers.CreateLogger($"Sayiir.Task.{request.WorkflowName}.{node.Id}"), _time, _logLimits,
             new TaskLogScope(request.WorkflowName, request.InstanceId, node.Id, request.Attempt));
         var started = _time.GetTimestamp();
-        var result = await RunUserCodeAsync(request, node, input, logger, cancellationToken);
+        var result = await RunUserCodeAsync(request, node, input, output, logger, cancellationToken);
         var elapsed = _time.GetElapsedTime(started).TotalMilliseconds;
         activity?.SetTag("sayiir.outcome", result.Outcome.ToString());
         if (result.Failure is { } failure)
@@ -183,10 +190,11 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
         return result with { DurationMs = elapsed, Logs = result.Outcome == AttemptOutcome.Abandoned ? null : logger.Drain() };
     }
 
-    private async Task<TaskAttemptResult> RunUserCodeAsync(TaskAttemptRequest request, TaskNode node, object? input, TaskAttemptLogger logger,
-        CancellationToken cancellationToken)
+    private async Task<TaskAttemptResult> RunUserCodeAsync(TaskAttemptRequest request, TaskNode node, object? input, object? taskOutput,
+        TaskAttemptLogger logger, CancellationToken cancellationToken)
     {
         var timeout = node.Settings.Timeout;
+        var retry = request.Compensate ? node.CompensationRetry : node.Settings.Retry;
         // The task's timeout runs on the engine's clock; the attempt's token also fires on shutdown or the run's cancel.
         using var timeoutCts = timeout is { } t ? new CancellationTokenSource(t, _time) : null;
         using var attemptCts = timeoutCts is null
@@ -194,12 +202,13 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
             : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutCts.Token);
         await using var scope = _scopes.CreateAsyncScope();
         var context = new TaskContext(request.WorkflowName, request.InstanceId, node.Id, request.Attempt,
-            request.Metadata ?? EmptyMetadata, scope.ServiceProvider, attemptCts.Token, request.IdempotencyKey, request.LoopIteration, logger);
+            request.Metadata ?? EmptyMetadata, scope.ServiceProvider, attemptCts.Token, request.IdempotencyKey, request.LoopIteration, logger,
+            isCompensation: request.Compensate);
         object? output;
         try
         {
             // The task's filters and the task: the timeout and the token below cover the whole chain.
-            var running = _filters.InvokeAsync(node, input, context);
+            var running = request.Compensate ? _filters.CompensateAsync(node, input, taskOutput, context) : _filters.InvokeAsync(node, input, context);
             // One deadline for both sides: the attempt's token fires, and the wait ends even when user code ignores
             // that token. (A separate wait timeout could win the race and dispose the token before it fired.)
             output = await running.WaitAsync(attemptCts.Token);
@@ -207,7 +216,7 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
         catch (OperationCanceledException) when (timeout is { } limit && attemptCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             var timedOut = new TaskTimeoutException(request.InstanceId, node.Id, limit);
-            return Failed(request, timedOut, node.Settings.Retry.IsRetryable(typeof(TaskTimeoutException)));
+            return Failed(request, timedOut, retry.IsRetryable(typeof(TaskTimeoutException)));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -216,8 +225,10 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
         }
         catch (Exception ex)
         {
-            return Failed(request, ex, node.Settings.Retry.IsRetryable(ex.GetType()));
+            return Failed(request, ex, retry.IsRetryable(ex.GetType()));
         }
+        // An undo step has no output to keep.
+        if (request.Compensate) return new TaskAttemptResult { Outcome = AttemptOutcome.Completed, Output = [] };
 
         try
         {

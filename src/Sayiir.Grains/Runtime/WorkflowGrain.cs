@@ -82,6 +82,13 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     private readonly Dictionary<string, GateWait> _gateWaits = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _gateClaims = new(StringComparer.Ordinal);
 
+    // Compensation. Attempts of compensable tasks in flight, by attempt id, with what their undo would need (set when one
+    // settles). When the run starts compensating they are spared (not cancelled): their outcome is awaited, and one that
+    // completes is undone with the others instead of leaving an effect nothing undoes.
+    private readonly Dictionary<Guid, (UndoRecord Record, TaskCompletionSource Settled)> _undoableInFlight = [];
+    private readonly HashSet<Guid> _spared = [];
+    private readonly List<Task> _sparedSettled = [];
+
     public WorkflowGrain(
         [PersistentState(RunStateStorage.StateName, SayiirOptions.StorageName)] IPersistentState<WorkflowRunState> store,
         WorkflowRegistry registry, RunningAttempts attempts, IPayloadCodec codec, IOptions<SayiirOptions> options, IRunJournal journal,
@@ -402,8 +409,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     public async Task<WorkflowStatus> ResumeAsync()
     {
         if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);
-        // Resume is "make sure it progresses": nothing to do for a run that ended well or was cancelled.
-        if (_run.Status is WorkflowState.Completed or WorkflowState.Cancelled) return BuildStatus();
+        // Resume is "make sure it progresses": nothing to do for a run that ended well, was cancelled or compensated.
+        if (_run.Status is WorkflowState.Completed or WorkflowState.Cancelled or WorkflowState.Compensated) return BuildStatus();
         if (RunDefinition is null) throw RunDefinitionMissing();
         if (_run.Status != WorkflowState.Failed)
         {
@@ -418,6 +425,15 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         }
         // The reminder first: if storage refuses it, nothing has changed.
         await RegisterReminderAsync();
+        if (_run.UndoFailed.Count > 0)
+        {
+            ResumeCompensation();
+            await _writer.PersistAsync();
+            Log.CompensationStarted(_logger, InstanceId, "resumed", _run.Undo.Count);
+            _runActivity ??= StartRunActivity(SayiirTelemetry.ParseParent(_run.TraceParent), resumed: true);
+            StartDriving();
+            return BuildStatus();
+        }
         // The failed task starts over with a fresh retry budget; completed tasks keep their outputs.
         if (_run.Failure?.TaskId is { } failedTask) _run.Retries.Remove(failedTask);
         _run.Failure = null;
@@ -431,18 +447,28 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         return BuildStatus();
     }
 
-    public async Task<WorkflowStatus> CancelAsync(string? reason, string? by)
+    public Task<WorkflowStatus> CancelAsync(string? reason, string? by) => CancelCoreAsync(reason, by, compensate: false);
+
+    public Task<WorkflowStatus> CancelAndCompensateAsync(string? reason, string? by) => CancelCoreAsync(reason, by, compensate: true);
+
+    private async Task<WorkflowStatus> CancelCoreAsync(string? reason, string? by, bool compensate)
     {
         if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);
         if (_run.Status == WorkflowState.Cancelled) return BuildStatus();
-        if (_run.IsTerminal) throw new InvalidRunStateException(InstanceId, "cancel", _run.Status);
+        RefuseCancelInState();
         await AcquireAsync();
         if (_run.Status == WorkflowState.Cancelled) return BuildStatus();
-        if (_run.IsTerminal) throw new InvalidRunStateException(InstanceId, "cancel", _run.Status);
+        RefuseCancelInState();
         // The running task(s), else the delay or signal wait the run was parked on.
         var interrupted = RunningTaskIds()
             ?? (_waitingDelays.Count > 0 ? string.Join(",", _waitingDelays.Keys) : null)
             ?? (_signalWaiters.Count > 0 ? string.Join(",", _signalWaiters.Select(w => w.NodeId)) : null);
+        if (compensate && (_run.Undo.Count > 0 || _undoableInFlight.Count > 0))
+        {
+            var cancellation = new CancellationInfo { Reason = reason, By = by, At = _time.GetUtcNow(), InterruptedTaskId = interrupted };
+            await StartCompensatingAsync(null, cancellation);
+            return BuildStatus();
+        }
         StopDriving();
         _run.Status = WorkflowState.Cancelled;
         _run.Pause = null;
@@ -453,6 +479,13 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         SayiirTelemetry.RunsCancelled.Add(1, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
         await EndRunAsync();
         return BuildStatus();
+    }
+
+    private void RefuseCancelInState()
+    {
+        if (_run.Compensating)
+            throw new InvalidRunStateException(InstanceId, "cancel", CurrentState(), "It is undoing its completed steps: it ends Compensated, or Failed if an undo step fails.");
+        if (_run.IsTerminal) throw new InvalidRunStateException(InstanceId, "cancel", _run.Status);
     }
 
     public async Task<WorkflowStatus> PauseAsync(string? reason, string? by)
@@ -571,8 +604,10 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
 
     private void RefuseUpgradeInState()
     {
-        if (_run.Status is WorkflowState.Completed or WorkflowState.Cancelled)
+        if (_run.Status is WorkflowState.Completed or WorkflowState.Cancelled or WorkflowState.Compensated)
             throw new InvalidRunStateException(InstanceId, "upgrade", _run.Status);
+        if (_run.Compensating || _run.UndoFailed.Count > 0)
+            throw new InvalidRunStateException(InstanceId, "upgrade", CurrentState(), "It compensates (or failed compensating): its undo steps run on the definition whose tasks they undo.");
         // An attempt in flight would have to be given up and run again: pause the run first (it stops at the next step).
         if (_runningTasks.Count > 0 && _run.Pause is null)
             throw new InvalidRunStateException(InstanceId, "upgrade (a task is running: pause it first)", WorkflowState.Running);
@@ -687,6 +722,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     private WorkflowDefinition CheckRewindable()
     {
         if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);
+        if (_run.Compensating || _run.Status == WorkflowState.Compensated || _run.UndoFailed.Count > 0)
+            throw new InvalidRunStateException(InstanceId, "rewind", CurrentState(),
+                "It compensated (or is compensating): its completed steps were undone, so none of them can be taken as done again.");
         if (_run.IsTerminal && !_ended.Task.IsCompleted)
             throw new InvalidRunStateException(InstanceId, "rewind", CurrentState(), "Its end is being saved: call again in a moment.");
         if (_run.IsActive && _run.Pause is null)
@@ -729,7 +767,10 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         _runCts.Cancel();
         _runCts.Dispose();
         _runCts = new CancellationTokenSource();
-        foreach (var attemptId in _runningTasks.Values) _attempts.Abandon(attemptId);
+        foreach (var attemptId in _runningTasks.Values)
+        {
+            if (!_spared.Contains(attemptId)) _attempts.Abandon(attemptId);
+        }
         foreach (var waiter in _signalWaiters) waiter.Delivered.TrySetCanceled();
         foreach (var wait in _gateWaits.Values) wait.Poke();
         _gateWaits.Clear();
@@ -756,6 +797,12 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
                 StopDriving();
                 return;
             }
+            if (_run.Compensating)
+            {
+                // Undo steps take no concurrency slot: a run that undoes must not queue behind new work.
+                await CompensateAsync(definition, epoch);
+                return;
+            }
             if (_run.QueuedFor is { } queuedAt && GateLimit(queuedAt) is null)
             {
                 // Queued at a limit the silos no longer configure: nothing to wait for.
@@ -774,6 +821,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             Ensure(epoch);
             _run.Status = WorkflowState.Completed;
             _run.Output = output;
+            // Nothing is undone once the run completed: what the undo steps needed goes with the final write.
+            _run.Undo.Clear();
             StopDriving();
             Record(RunEventKind.Completed);
             await _writer.PersistAsync();
@@ -807,6 +856,17 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
 
     private async Task FailRunAsync(TaskFailure failure)
     {
+        if (_run.Compensating)
+        {
+            // The engine itself failed while undoing (not an undo step): what is left to undo is reported as failed.
+            await EndCompensationAsync(failure);
+            return;
+        }
+        if (_run.Undo.Count > 0 || _undoableInFlight.Count > 0)
+        {
+            await StartCompensatingAsync(failure, null);
+            return;
+        }
         StopDriving();
         _run.Status = WorkflowState.Failed;
         _run.Failure = failure;
@@ -825,6 +885,212 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         SayiirTelemetry.RunsFailed.Add(1, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
         _runActivity?.SetStatus(ActivityStatusCode.Error, failure.Message);
         _runActivity?.SetTag("error.type", failure.ErrorType);
+        await EndRunAsync();
+    }
+
+    // ----- compensation ---------------------------------------------------------------------------------------
+
+    private UndoRecord UndoRecordFor(TaskNode task, byte[] input, byte[] output) => new()
+    {
+        TaskId = task.Id,
+        Input = input,
+        Output = output,
+        IdempotencyKey = _progress.IdempotencyKey(task),
+        LoopIteration = _progress.LoopIteration(task),
+    };
+
+    /// <summary>
+    /// Stops running steps and starts undoing: the cause (a failure, or a cancel with compensation) and the switch are
+    /// saved in one write, then the loop drives the undo steps. Attempts of compensable tasks in flight are not cancelled:
+    /// their outcome is awaited first, so one that completes is undone too.
+    /// </summary>
+    private async Task StartCompensatingAsync(TaskFailure? failure, CancellationInfo? cancellation)
+    {
+        _sparedSettled.Clear();
+        foreach (var (attemptId, inFlight) in _undoableInFlight)
+        {
+            _spared.Add(attemptId);
+            _sparedSettled.Add(inFlight.Settled.Task);
+        }
+        StopDriving();
+        _run.Compensating = true;
+        _run.Failure = failure;
+        _run.Cancellation = cancellation;
+        // A pause ends with the steps: the undo goes on by itself (it can be paused again).
+        _run.Pause = null;
+        if (failure is not null)
+            Record(RunEventKind.CompensationStarted, failure.TaskId, failure.Attempt, errorType: failure.ErrorType, message: failure.Message);
+        else
+            Record(RunEventKind.CompensationStarted, cancellation?.InterruptedTaskId, detail: JoinLines("cancelled", FormatActor(cancellation?.Reason, cancellation?.By)));
+        try
+        {
+            await _writer.PersistAsync();
+        }
+        catch (RunInterruptedException)
+        {
+            return;
+        }
+        var cause = failure is not null ? $"task {failure.TaskId} failed: {failure.ErrorType}: {failure.Message}" : $"cancelled by {cancellation?.By ?? "(unknown)"}";
+        Log.CompensationStarted(_logger, InstanceId, cause, _run.Undo.Count + _sparedSettled.Count);
+        StartDriving();
+    }
+
+    private static string JoinLines(string first, string? second) => second is null ? first : $"{first}\n{second}";
+
+    /// <summary>A resume of a run whose undo steps failed: they run again, the latest completion first, with fresh retry budgets.</summary>
+    private void ResumeCompensation()
+    {
+        // UndoFailed is in the order the steps ran (latest completion first); Undo is a stack in completion order.
+        for (var i = _run.UndoFailed.Count - 1; i >= 0; i--)
+            _run.Undo.Add(_run.UndoFailed[i] with { Failure = null, NextAttempt = 1, NextAttemptAt = null });
+        _run.UndoFailed.Clear();
+        _run.Compensating = true;
+        _run.Status = WorkflowState.Running;
+        // A cancel's undo failure stood in as the run's failure; a failure's cause stays.
+        if (_run.Cancellation is not null) _run.Failure = null;
+        _ended = NewSignal();
+        Record(RunEventKind.CompensationStarted, detail: "resumed");
+    }
+
+    private async Task CompensateAsync(WorkflowDefinition definition, int epoch)
+    {
+        if (_sparedSettled.Count > 0)
+        {
+            // Attempts of compensable tasks still in flight when the run stopped: those that complete join the undo list.
+            await Task.WhenAll(_sparedSettled);
+            _sparedSettled.Clear();
+            Ensure(epoch);
+        }
+        _progress.Index = FlowIndex.For(definition);
+        var tasks = definition.Steps.SelectMany(n => n.SelfAndDescendants()).OfType<TaskNode>().ToDictionary(t => t.Id, StringComparer.Ordinal);
+        while (_run.Undo.Count > 0)
+        {
+            var record = _run.Undo[^1];
+            await UndoAsync(tasks.GetValueOrDefault(record.TaskId), record, epoch);
+            Ensure(epoch);
+        }
+        await EndCompensationAsync(null);
+    }
+
+    /// <summary>Runs one undo step to completion or to its last failure; either way it leaves <see cref="WorkflowRunState.Undo"/>.</summary>
+    private async Task UndoAsync(TaskNode? task, UndoRecord record, int epoch)
+    {
+        while (true)
+        {
+            await BoundaryAsync(epoch);
+            if (record.NextAttemptAt is { } due && due > _time.GetUtcNow())
+            {
+                _waitingDelays[record.TaskId] = due;
+                try
+                {
+                    await DelayUntilAsync(due, epoch);
+                }
+                finally
+                {
+                    _waitingDelays.Remove(record.TaskId);
+                }
+                await BoundaryAsync(epoch);
+            }
+            var attempt = record.NextAttempt;
+            var processed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var attemptId = Guid.NewGuid();
+            try
+            {
+                var result = task?.Compensation is null
+                    ? new TaskAttemptResult
+                    {
+                        Outcome = AttemptOutcome.Failed,
+                        Failure = FailureFrom(record.TaskId, attempt, new SayiirException($"Task '{record.TaskId}' has no compensation in the run's definition.")),
+                    }
+                    : await DispatchAsync(task, record.Input, attempt, attemptId, processed, epoch, record);
+                RecordLogs(record.TaskId, attempt, result.Logs);
+                if (result.Outcome == AttemptOutcome.Completed)
+                {
+                    _run.Undo.RemoveAt(_run.Undo.Count - 1);
+                    Record(RunEventKind.CompensationTaskCompleted, record.TaskId, attempt, TimeSpan.FromMilliseconds(result.DurationMs));
+                    // Durable before the next undo step starts (its dispatch fence) or with the run's end.
+                    _writer.Changed();
+                    _writer.FlushSoon();
+                    Log.TaskCompensated(_logger, InstanceId, record.TaskId, attempt);
+                    SayiirTelemetry.TasksCompensated.Add(1, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
+                    return;
+                }
+                var failure = result.Failure! with { Attempt = attempt };
+                Record(RunEventKind.CompensationTaskFailed, record.TaskId, attempt, TimeSpan.FromMilliseconds(result.DurationMs), errorType: failure.ErrorType, message: failure.Message);
+                var retry = task?.CompensationRetry ?? RetryPolicy.None;
+                if (!result.Retryable || attempt >= retry.MaxAttempts)
+                {
+                    // Reported, and the others are still undone: one failed undo must not leave the rest in place.
+                    _run.Undo.RemoveAt(_run.Undo.Count - 1);
+                    _run.UndoFailed.Add(record with { Failure = failure, NextAttemptAt = null });
+                    _writer.Changed();
+                    Log.CompensationTaskFailed(_logger, InstanceId, record.TaskId, attempt, failure.ErrorType, failure.Message);
+                    return;
+                }
+                var nextAt = _time.GetUtcNow() + retry.GetDelay(attempt, Random.Shared);
+                record = record with { NextAttempt = attempt + 1, NextAttemptAt = nextAt };
+                _run.Undo[^1] = record;
+                Record(RunEventKind.RetryScheduled, record.TaskId, attempt + 1, detail: nextAt.ToString("o", System.Globalization.CultureInfo.InvariantCulture));
+                processed.TrySetResult();
+                await _writer.PersistAsync();
+                Ensure(epoch);
+                Log.CompensationRetryScheduled(_logger, InstanceId, record.TaskId, attempt, nextAt, failure.Message);
+            }
+            finally
+            {
+                processed.TrySetResult();
+                _attemptsInFlight.Remove(attemptId);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Ends a compensating run: Compensated when every undo step completed, else Failed with the failed ones listed
+    /// (<paramref name="engineFailure"/>: the engine failed while undoing, and what was left counts as failed).
+    /// </summary>
+    private async Task EndCompensationAsync(TaskFailure? engineFailure)
+    {
+        StopDriving();
+        if (engineFailure is not null)
+        {
+            for (var i = _run.Undo.Count - 1; i >= 0; i--) _run.UndoFailed.Add(_run.Undo[i] with { Failure = engineFailure with { TaskId = _run.Undo[i].TaskId } });
+            _run.Undo.Clear();
+        }
+        _run.Compensating = false;
+        _run.Pause = null;
+        if (_run.UndoFailed.Count == 0)
+        {
+            _run.Status = WorkflowState.Compensated;
+            Record(RunEventKind.Compensated);
+        }
+        else
+        {
+            _run.Status = WorkflowState.Failed;
+            // A cancel has no failure of its own: the first failed undo step stands in.
+            _run.Failure ??= _run.UndoFailed[0].Failure;
+            var failed = string.Join(",", _run.UndoFailed.Select(r => r.TaskId));
+            Record(RunEventKind.Failed, _run.Failure!.TaskId, _run.Failure.Attempt, errorType: _run.Failure.ErrorType, message: _run.Failure.Message,
+                detail: $"compensation failed: {failed}");
+        }
+        try
+        {
+            await _writer.PersistAsync();
+        }
+        catch (RunInterruptedException)
+        {
+            return;
+        }
+        if (_run.Status == WorkflowState.Compensated)
+        {
+            Log.RunCompensated(_logger, InstanceId);
+            SayiirTelemetry.RunsCompensated.Add(1, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
+        }
+        else
+        {
+            Log.CompensationFailed(_logger, InstanceId, string.Join(",", _run.UndoFailed.Select(r => r.TaskId)));
+            SayiirTelemetry.RunsFailed.Add(1, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
+            _runActivity?.SetStatus(ActivityStatusCode.Error, "compensation failed");
+        }
         await EndRunAsync();
     }
 
@@ -933,6 +1199,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
                         // In the state while a later step needs it, archived with its event; durable within one
                         // coalesced write whatever the rest of the run is doing.
                         _writer.Record(completed);
+                        // What its undo step needs, saved by the same write as the completion.
+                        if (task.Compensation is not null) _run.Undo.Add(UndoRecordFor(task, input, result.Output!));
                         _progress.CompleteLeaf(task, result.Output!);
                     }
                     return result.Output!;
@@ -1080,7 +1348,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         foreach (var (holderId, gate) in claims) await ReleaseSlotAsync(gate, holderId);
     }
 
-    private async Task<TaskAttemptResult> DispatchAsync(TaskNode task, byte[] input, int attempt, Guid attemptId, TaskCompletionSource processed, int epoch)
+    private async Task<TaskAttemptResult> DispatchAsync(TaskNode task, byte[] input, int attempt, Guid attemptId, TaskCompletionSource processed, int epoch,
+        UndoRecord? undo = null)
     {
         // The fence: this activation's claim and every finished step are durable before user code starts — including
         // a write already in flight for a sibling branch.
@@ -1090,11 +1359,18 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         _runningTasks[task.Id] = attemptId;
         if (task.Settings.Timeout is { } timeout) _taskTimeouts[task.Id] = _time.GetUtcNow() + timeout;
         _attemptsInFlight[attemptId] = processed.Task;
+        TaskCompletionSource? settled = null;
+        if (undo is null && task.Compensation is not null)
+        {
+            settled = NewSignal();
+            // Its output is filled in should it complete after the run stopped.
+            _undoableInFlight[attemptId] = (UndoRecordFor(task, input, []), settled);
+        }
         var finished = false;
         try
         {
             Log.TaskDispatched(_logger, InstanceId, task.Id, attempt);
-            Record(RunEventKind.TaskStarted, task.Id, attempt);
+            Record(undo is null ? RunEventKind.TaskStarted : RunEventKind.CompensationTaskStarted, task.Id, attempt);
             var worker = _workers.Worker;
             TaskAttemptResult reply;
             try
@@ -1110,12 +1386,15 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
                     AttemptId = attemptId,
                     Metadata = _run.Metadata,
                     TraceParent = _run.TraceParent,
-                    IdempotencyKey = _progress.IdempotencyKey(task),
-                    LoopIteration = _progress.LoopIteration(task),
+                    IdempotencyKey = undo is null ? _progress.IdempotencyKey(task) : undo.IdempotencyKey + "/undo",
+                    LoopIteration = undo is null ? _progress.LoopIteration(task) : undo.LoopIteration,
+                    Compensate = undo is not null,
+                    Output = undo?.Output,
                 });
                 while (reply.Outcome == AttemptOutcome.Pending)
                 {
-                    Ensure(epoch);
+                    // A spared attempt is still awaited after the run stopped to compensate.
+                    if (!_spared.Contains(attemptId)) Ensure(epoch);
                     Log.TaskPending(_logger, InstanceId, task.Id, attempt);
                     // Stateless workers are local, so the attempt runs on this silo and any local worker can await it.
                     reply = await worker.AwaitAsync(attemptId);
@@ -1128,12 +1407,28 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
                 // the recovery reminder drives it again (at-least-once).
                 throw new RunAbandonedException(ex);
             }
+            if (epoch != _epoch && _spared.Contains(attemptId) && reply.Outcome == AttemptOutcome.Completed && _run.Compensating)
+            {
+                // It completed after the run stopped to compensate: its effect is undone with the others (saved by the
+                // write before the next undo step).
+                RecordLogs(task.Id, attempt, reply.Logs);
+                Record(RunEventKind.TaskCompleted, task.Id, attempt, TimeSpan.FromMilliseconds(reply.DurationMs), detail: "after the run stopped: undone with the others");
+                _run.Undo.Add(_undoableInFlight[attemptId].Record with { Output = reply.Output! });
+                _writer.Changed();
+                Log.LateCompletionKept(_logger, InstanceId, task.Id);
+            }
             Ensure(epoch);
             if (reply.Outcome == AttemptOutcome.Abandoned) throw new RunAbandonedException(null);
             return reply;
         }
         finally
         {
+            _spared.Remove(attemptId);
+            if (settled is not null)
+            {
+                _undoableInFlight.Remove(attemptId);
+                settled.TrySetResult();
+            }
             if (_runningTasks.TryGetValue(task.Id, out var current) && current == attemptId)
             {
                 _runningTasks.Remove(task.Id);
@@ -1431,6 +1726,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     private WorkflowState DeriveActiveState()
     {
         if (_run.Pause is not null) return WorkflowState.Paused;
+        if (_run.Compensating) return WorkflowState.Compensating;
         if (_runningTasks.Count > 0) return WorkflowState.Running;
         if (_waitingDelays.Count > 0) return WorkflowState.Waiting;
         if (_signalWaiters.Count > 0) return WorkflowState.AwaitingSignal;
@@ -1474,6 +1770,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             CreatedAt = _run.CreatedAt,
             UpdatedAt = _run.UpdatedAt,
             OutputPayload = state == WorkflowState.Completed ? _run.Output : null,
+            CompensationFailures = _run.UndoFailed.Count == 0 ? null : [.. _run.UndoFailed.Select(r => r.Failure!)],
         };
     }
 

@@ -89,11 +89,22 @@ internal sealed class WorkflowRunState
     // recovered from storage alone (its loop asks that gate again); null when it is not queued.
     [Id(26)] public string? QueuedFor { get; set; }
 
+    // Completed executions of compensable tasks not yet undone, in completion order (each with what its undo needs):
+    // saved by the write that saves the completion; while compensating, the last one is undone next and leaves the list
+    // once its undo step is saved. Cleared when the run completes.
+    [Id(27)] public List<UndoRecord> Undo { get; set; } = [];
+
+    // True from the write that starts compensating until the run ends: the drive loop undoes instead of running steps.
+    [Id(28)] public bool Compensating { get; set; }
+
+    // Undo steps that exhausted their retries (with their last failure), in the order they ran; a resume runs them again.
+    [Id(29)] public List<UndoRecord> UndoFailed { get; set; } = [];
+
     [JsonIgnore]
     public bool Exists => Status != WorkflowState.NotFound;
 
     [JsonIgnore]
-    public bool IsTerminal => Status is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled;
+    public bool IsTerminal => Status is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled or WorkflowState.Compensated;
 
     [JsonIgnore]
     public bool IsActive => Exists && !IsTerminal;
@@ -127,6 +138,9 @@ internal sealed class WorkflowRunState
         RunId = RunId,
         Rewound = new(Rewound),
         QueuedFor = QueuedFor,
+        Undo = new(Undo),
+        Compensating = Compensating,
+        UndoFailed = new(UndoFailed),
     };
 }
 
@@ -168,4 +182,28 @@ internal sealed record PendingEvent
     [Id(1)] public required RunHistoryEvent Event { get; init; }
 
     [Id(2)] public byte[]? Output { get; init; }
+}
+
+/// <summary>One completed execution of a compensable task, with what its undo step needs; its retry state while undoing.</summary>
+[GenerateSerializer, Alias("sayiir.UndoRecord"), Immutable]
+internal sealed record UndoRecord
+{
+    [Id(0)] public required string TaskId { get; init; }
+
+    [Id(1)] public required byte[] Input { get; init; }
+
+    [Id(2)] public required byte[] Output { get; init; }
+
+    // The execution's idempotency key; the undo step's is this with "/undo" appended.
+    [Id(3)] public required string IdempotencyKey { get; init; }
+
+    [Id(4)] public int? LoopIteration { get; init; }
+
+    // The undo step's next attempt and, after a failed one, its durable due instant.
+    [Id(5)] public int NextAttempt { get; init; } = 1;
+
+    [Id(6)] public DateTimeOffset? NextAttemptAt { get; init; }
+
+    // Its last failure, once it failed for good (in UndoFailed).
+    [Id(7)] public TaskFailure? Failure { get; init; }
 }

@@ -1,3 +1,4 @@
+using Sayiir.Tests.Infrastructure;
 namespace Sayiir.Tests.Definitions;
 
 public sealed class FlowBuilderTests
@@ -48,6 +49,42 @@ public sealed class FlowBuilderTests
         Assert.Null(plain.Describe().AllNodes.Single().ConcurrencyKey);
         // A throttle, not a change of the flow: adding one does not strand the runs in flight.
         Assert.Equal(plain.Hash, keyed.Hash);
+    }
+
+    [Fact]
+    public void Build_CompensationRetryWithoutCompensation_ThrowsNamingTheTask()
+    {
+        var ex = Assert.Throws<WorkflowValidationException>(() => Flow.Create<int>("undo")
+            .Then("charge", (int x) => x, o => o.CompensationRetry = RetryPolicy.Fixed(3, TimeSpan.FromSeconds(1)))
+            .Build());
+
+        Assert.Contains(ex.Errors, e => e.Contains("task 'charge'") && e.Contains("has no compensation"));
+    }
+
+    [Fact]
+    public void Build_NullCompensation_IsReported()
+    {
+        var ex = Assert.Throws<WorkflowValidationException>(() => Flow.Create<int>("undo")
+            .Then("charge", (int x) => Task.FromResult(x), compensate: null!)
+            .Build());
+
+        Assert.Contains(ex.Errors, e => e.Contains("task 'charge': the compensation delegate is null"));
+    }
+
+    [Fact]
+    public void Build_CompensableTask_IsDescribedAndHashedWhilePlainTasksKeepTheirHash()
+    {
+        var plain = Flow.Create<int>("undo").Then("charge", (int x) => Task.FromResult(x)).Build();
+        var compensable = Flow.Create<int>("undo").Then("charge", (int x) => Task.FromResult(x), (int x, int charged) => Task.CompletedTask).Build();
+        var otherUndoRetry = Flow.Create<int>("undo").Then("charge", (int x) => Task.FromResult(x), (int x, int charged) => Task.CompletedTask,
+            o => o.CompensationRetry = RetryPolicy.Fixed(3, TimeSpan.FromSeconds(1))).Build();
+
+        Assert.True(compensable.Describe().AllNodes.Single().IsCompensable);
+        Assert.False(plain.Describe().AllNodes.Single().IsCompensable);
+        // Runs keep what an undo step needs only under a compensable definition: a run in flight is not moved across.
+        Assert.NotEqual(plain.Hash, compensable.Hash);
+        Assert.NotEqual(compensable.Hash, otherUndoRetry.Hash);
+        Assert.True(Flow.Create<int>("undo").Then<SagaFlows.ReserveSeatInt, int>("seat").Build().Describe().AllNodes.Single().IsCompensable);
     }
 
     [Fact]

@@ -64,7 +64,7 @@ public sealed class SayiirCluster : IAsyncDisposable
 
     /// <summary>Every workflow the tests define, registered when <see cref="ClusterSettings.Workflows"/> is null.</summary>
     public static IEnumerable<WorkflowDefinition> TestWorkflows =>
-        TestFlows.All.Concat(FlowLanguageFlows.All).Concat(ObservabilityFlows.All).Concat(GuaranteeFlows.All).Concat(RewindFlows.All).Concat(ObserverFlows.All);
+        TestFlows.All.Concat(FlowLanguageFlows.All).Concat(ObservabilityFlows.All).Concat(GuaranteeFlows.All).Concat(RewindFlows.All).Concat(ObserverFlows.All).Concat(SagaFlows.All);
 
     public InProcessTestCluster Cluster { get; }
 

@@ -21,7 +21,7 @@ public sealed class PostgresSchemaMigrationTests
         Assert.Equal(
             Enumerable.Range(2, PostgresSchemaInstaller.Migrations.Count),
             PostgresSchemaInstaller.Migrations.Select(m => m.Version));
-        Assert.Equal(6, PostgresSchemaInstaller.LatestVersion);
+        Assert.Equal(7, PostgresSchemaInstaller.LatestVersion);
         var resources = typeof(PostgresSchemaInstaller).Assembly.GetManifestResourceNames();
         Assert.All(PostgresSchemaInstaller.Migrations, m => Assert.Single(resources, r => r.EndsWith("." + m.Script, StringComparison.Ordinal)));
         Assert.All(PostgresSchemaInstaller.Migrations, m => Assert.NotEqual(PostgresSchemaParts.None, m.Parts));
@@ -36,7 +36,7 @@ public sealed class PostgresSchemaMigrationTests
 
         Assert.Equal(AllVersions, recorded);
         Assert.Equal(AllVersions, await VersionsAsync(cs));
-        Assert.Equal(["baseline", "history-seq", "run-listing", "workflow-versions", "listing-indexes", "queued-runs"], await ScalarsAsync<string>(cs, "SELECT name FROM sayiir_schema_migrations ORDER BY version"));
+        Assert.Equal(["baseline", "history-seq", "run-listing", "workflow-versions", "listing-indexes", "queued-runs", "compensating-runs"], await ScalarsAsync<string>(cs, "SELECT name FROM sayiir_schema_migrations ORDER BY version"));
         // Migration 5: the listing indexes carry the state, so counts per state can read the index alone; the baseline,
         // re-run at every start, must not put the old definitions back.
         await PostgresSchemaInstaller.InstallAsync(cs, PostgresSchemaParts.All, Ct);
@@ -125,7 +125,7 @@ public sealed class PostgresSchemaMigrationTests
         Assert.Equal([1], await PostgresSchemaInstaller.InstallAsync(cs, PostgresSchemaParts.Clustering, Ct));
         Assert.Equal(false, await ScalarAsync(cs, "SELECT to_regclass('sayiir_history') IS NOT NULL"));
 
-        Assert.Equal([2, 3, 4, 5, 6], await PostgresSchemaInstaller.InstallAsync(cs, PostgresSchemaParts.Storage | PostgresSchemaParts.Reminders, Ct));
+        Assert.Equal([2, 3, 4, 5, 6, 7], await PostgresSchemaInstaller.InstallAsync(cs, PostgresSchemaParts.Storage | PostgresSchemaParts.Reminders, Ct));
         Assert.Equal(AllVersions, await VersionsAsync(cs));
         Assert.Equal(true, await ScalarAsync(cs, "SELECT to_regclass('ux_sayiir_history_run_seq') IS NOT NULL"));
         await PostgresServer.DropDatabaseAsync(cs, Ct);

@@ -18,8 +18,11 @@ public sealed class PostgresUpgradeTests
     // Written by the previous landed version (schema version 3); see Fixtures/README.md.
     private const string SchemaV3FixtureResource = "Sayiir.Tests.Fixtures.previous-version-3.sql";
 
-    // Written by the previous landed version (schema version 4: workflow versions, before migrations 5 and 6).
+    // Written by an earlier landed version (schema version 4: workflow versions, before migrations 5 and 6).
     private const string SchemaV4FixtureResource = "Sayiir.Tests.Fixtures.previous-version-4.sql";
+
+    // Written by the previous landed version (schema version 6: before the Compensating state of migration 7).
+    private const string SchemaV6FixtureResource = "Sayiir.Tests.Fixtures.previous-version-6.sql";
 
     private static readonly string[] FixtureRuns =
     [
@@ -30,6 +33,7 @@ public sealed class PostgresUpgradeTests
     [InlineData(FixtureResource)]
     [InlineData(SchemaV3FixtureResource)]
     [InlineData(SchemaV4FixtureResource)]
+    [InlineData(SchemaV6FixtureResource)]
     public async Task StartUp_DatabaseWrittenByPreviousVersion_MigratesSchemaAndContinuesItsRuns(string fixture)
     {
         var cs = await RestoreFixtureAsync("upgrade_previous", fixture);
@@ -49,6 +53,14 @@ public sealed class PostgresUpgradeTests
             Assert.Equal(4L, await ScalarAsync(cs, "SELECT max(version)::bigint FROM sayiir_schema_migrations"));
             Assert.Equal(true, await ScalarAsync(cs, "SELECT to_regclass('sayiir_definitions') IS NOT NULL"));
             Assert.Equal(false, await ScalarAsync(cs, "SELECT to_regclass('ix_sayiir_runs_instance') IS NOT NULL"));
+        }
+        else if (fixture == SchemaV6FixtureResource)
+        {
+            // The previous landed version's: schema version 6, whose active-runs index does not know Compensating (9).
+            Assert.Equal(6L, await ScalarAsync(cs, "SELECT max(version)::bigint FROM sayiir_schema_migrations"));
+            Assert.Equal(true, await ScalarAsync(cs, "SELECT to_regclass('ix_sayiir_runs_instance') IS NOT NULL"));
+            Assert.Equal(false, await ScalarAsync(cs,
+                "SELECT pg_get_indexdef('ix_sayiir_runs_active_definition'::regclass) LIKE '%9%'"));
         }
         else
         {

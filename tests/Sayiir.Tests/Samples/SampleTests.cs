@@ -154,6 +154,23 @@ public abstract class VirtualTimeSampleTests(VirtualTimeFixture fixture) : Virtu
     }
 
     [Fact]
+    public async Task OrderProcessing_CourierRefusesTheParcel_RefundsTheChargeAndReleasesTheStock()
+    {
+        var id = NewId("order-lithium");
+        var order = NewOrder(id, "express", new OrderLine("lithium-battery-pack", 1, 129m));
+
+        var ex = await Assert.ThrowsAsync<WorkflowCompensatedException>(() => RunAsync(OrderProcessingWorkflow.Definition, order, id));
+
+        Assert.Equal("ship_express", ex.Failure!.TaskId);
+        Assert.Equal(typeof(CourierRefusedException).FullName, ex.Failure.ErrorType);
+        var history = await Client.GetHistoryAsync(id);
+        // Both compensable steps undone once each, the latest completion first; the receipt (a join) has no undo.
+        var completed = history.Where(e => e.Kind == RunEventKind.TaskCompleted && e.TaskId is "charge_payment" or "reserve_inventory").Select(e => e.TaskId);
+        Assert.Equal(completed.Reverse(), history.Where(e => e.Kind == RunEventKind.CompensationTaskCompleted).Select(e => e.TaskId));
+        Assert.Equal(WorkflowState.Compensated, (await Client.GetStatusAsync(id)).State);
+    }
+
+    [Fact]
     public async Task OrderProcessing_UnknownShippingMethod_TakesTheDefaultBranch()
     {
         var id = NewId("order-drone");

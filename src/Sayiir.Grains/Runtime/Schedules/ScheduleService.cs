@@ -127,5 +127,5 @@ internal sealed class ScheduleRunObserver(IGrainFactory grains) : IRunObserver
         return grains.GetGrain<IScheduleGrain>(scheduleId).RunEndedAsync(change.InstanceId).WaitAsync(cancellationToken);
     }
 
-    private static bool IsEnded(WorkflowState state) => state is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled;
+    private static bool IsEnded(WorkflowState state) => state is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled or WorkflowState.Compensated;
 }
