@@ -821,8 +821,6 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             Ensure(epoch);
             _run.Status = WorkflowState.Completed;
             _run.Output = output;
-            // Nothing is undone once the run completed: what the undo steps needed goes with the final write.
-            _run.Undo.Clear();
             StopDriving();
             Record(RunEventKind.Completed);
             await _writer.PersistAsync();

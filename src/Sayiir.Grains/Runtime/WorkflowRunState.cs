@@ -91,7 +91,7 @@ internal sealed class WorkflowRunState
 
     // Completed executions of compensable tasks not yet undone, in completion order (each with what its undo needs):
     // saved by the write that saves the completion; while compensating, the last one is undone next and leaves the list
-    // once its undo step is saved. Cleared when the run completes.
+    // once its undo step is saved. Kept when the run completes: a rewind of a completed run may still fail and compensate.
     [Id(27)] public List<UndoRecord> Undo { get; set; } = [];
 
     // True from the write that starts compensating until the run ends: the drive loop undoes instead of running steps.

@@ -48,6 +48,20 @@ public abstract class CompensationScenarios(SayiirCluster cluster) : ClusterScen
     }
 
     [Fact]
+    public async Task RewindAsync_CompletedRunThenFails_UndoesEveryExecutionIncludingTheSupersededOne()
+    {
+        var id = NewId("saga-rewind");
+        await Client.RunAsync(SagaFlows.Four, "ok", id);
+        Probe.Set(id, SagaFlows.FailS4);
+
+        await Client.RewindAsync(id, "s3");
+
+        await Assert.ThrowsAsync<WorkflowCompensatedException>(() => Wait.ForAsync(Client.WaitForResultAsync<string>(id), Deadline, $"{id} to compensate after the rewind"));
+        // s3 ran twice (the rewind superseded the first execution, whose effect stands): each execution is undone once.
+        Assert.Equal(["s3", "s3", "s2", "s1"], SagaLedger.Undone(id));
+    }
+
+    [Fact]
     public async Task CancelAsync_WithCompensation_UndoesCompletedStepsAndEndsCompensated()
     {
         var id = NewId("saga-cancel");

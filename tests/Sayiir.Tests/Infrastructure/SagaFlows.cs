@@ -12,6 +12,9 @@ public static class SagaFlows
     /// <summary>Undo step s2 fails while this flag (per run) is unset; a test sets it, then resumes the run.</summary>
     public const string FixUndo2 = "fix-undo-2";
 
+    /// <summary>Step s4 of an "ok" run fails once this flag (per run) is set.</summary>
+    public const string FailS4 = "fail-s4";
+
     // s1..s3 are compensable, s4 fails ("fail", "undo-flaky", "undo-broken", "undo-fixable", "hold-undo2") or holds
     // until cancelled ("hold"); with "ok" the run completes.
     public static readonly WorkflowDefinition<string, string> Four = Flow.Create<string>("saga_four")
@@ -22,7 +25,7 @@ public static class SagaFlows
         {
             SagaLedger.Add(ctx, "do");
             var mode = value.Split('|')[0];
-            if (mode == "ok") return value + "|4";
+            if (mode == "ok" && !Probe.IsSet(ctx.InstanceId, FailS4)) return value + "|4";
             if (mode == "hold") await Probe.HoldAsync(ctx);
             throw new InvalidOperationException("shipping refused the parcel");
         })
