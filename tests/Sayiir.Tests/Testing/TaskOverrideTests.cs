@@ -33,7 +33,28 @@ public sealed class TaskOverrideTests(TaskOverrideTests.Fixture fixture, ITestOu
         .Delay("settle", TimeSpan.FromDays(1))
         .Build();
 
+    // A compensable step, then one that fails: the undo step runs whether or not the step was overridden.
+    private static readonly WorkflowDefinition<int, int> Booking = Flow.Create<int>("ovr_booking")
+        .Then("book", (int seats, TaskContext ctx) => { Probe.Hit(ctx); return Task.FromResult(seats); },
+            (int seats, int booked, TaskContext ctx) => { SagaLedger.Add(ctx, $"undo:{booked}"); return Task.CompletedTask; })
+        .Then<int>("pay", (int booked, TaskContext ctx) => throw new InvalidOperationException("card declined"))
+        .Build();
+
     private SayiirTestEnvironment Env => fixture.Env;
+
+    [Fact]
+    public async Task OverrideTask_CompensableStep_ReplacesTheStepButNotItsUndo()
+    {
+        var id = NewId("ovr-undo");
+        using (Env.OverrideTask<int, int>("book", (seats, ctx) => Task.FromResult(seats * 100)))
+        {
+            await Assert.ThrowsAsync<WorkflowCompensatedException>(() => Env.Client.RunAsync(Booking, 2, id));
+        }
+
+        Assert.Equal(0, Probe.Executions(id, "book"));
+        // The step's own undo ran, given the stub's output.
+        Assert.Equal(["undo:book:200"], SagaLedger.Of(id));
+    }
 
     [Fact]
     public async Task OverrideTask_Stub_RunsInsteadOfTheTaskAndKeepsTheHash()
@@ -184,7 +205,7 @@ public sealed class TaskOverrideTests(TaskOverrideTests.Fixture fixture, ITestOu
         public async Task InitializeAsync() => Env = await SayiirTestEnvironment.StartAsync(o =>
         {
             o.Silos = 2;
-            o.AddWorkflow(Checkout).AddWorkflow(Refund);
+            o.AddWorkflow(Checkout).AddWorkflow(Refund).AddWorkflow(Booking);
         });
 
         public async Task DisposeAsync() => await Env.DisposeAsync();
