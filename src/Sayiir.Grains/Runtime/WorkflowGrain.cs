@@ -26,7 +26,7 @@ namespace Sayiir.Runtime;
 // The run's CancellationTokenSource has no timer and no unmanaged resource: it is cancelled whenever the run stops
 // driving, and disposing it from Orleans' activation teardown could race the detached run loop still reading its token.
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "See the comment above.")]
-internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncomingGrainCallFilter
+internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncomingGrainCallFilter
 {
     internal const string ReminderName = "sayiir-recovery";
 
@@ -86,8 +86,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         [PersistentState(RunStateStorage.StateName, SayiirOptions.StorageName)] IPersistentState<WorkflowRunState> store,
         WorkflowRegistry registry, RunningAttempts attempts, IPayloadCodec codec, IOptions<SayiirOptions> options, IRunJournal journal,
         LocalWorkers workers, IRunOwnership ownership, RunObservers observers, [FromKeyedServices(SayiirOptions.TimeProviderKey)] TimeProvider time,
-        ILogger<WorkflowGrain> logger)
+        ClusterPlacement placement, ILogger<WorkflowGrain> logger)
     {
+        _placement = placement;
         _observers = observers;
         _time = time;
         _journal = journal;
@@ -118,7 +119,11 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             {
                 if (run.IsActive) run.Status = DeriveActiveState();
             },
-            AfterWrite = ListAsync,
+            AfterWrite = snapshot =>
+            {
+                ForgetSavedRemoteAttempts(snapshot);
+                return ListAsync(snapshot);
+            },
         };
         _progress = new RunProgress(_writer, _codec, _journal, InstanceId);
         _listedState = _run.Status;
@@ -730,6 +735,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         _runCts.Dispose();
         _runCts = new CancellationTokenSource();
         foreach (var attemptId in _runningTasks.Values) _attempts.Abandon(attemptId);
+        AbandonRemoteAttempts();
         foreach (var waiter in _signalWaiters) waiter.Delivered.TrySetCanceled();
         foreach (var wait in _gateWaits.Values) wait.Poke();
         _gateWaits.Clear();
@@ -907,6 +913,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             try
             {
                 var result = await DispatchWithinLimitAsync(task, input, attempt, attemptId, processed, epoch);
+                // Leaves the state with the write that saves this result, never before it.
+                _run.RemoteAttempts.Remove(task.Id);
                 // Saved by the write that saves the attempt's outcome, just before its event.
                 RecordLogs(task.Id, attempt, result.Logs);
                 if (result.Outcome == AttemptOutcome.Completed)
@@ -1082,6 +1090,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
 
     private async Task<TaskAttemptResult> DispatchAsync(TaskNode task, byte[] input, int attempt, Guid attemptId, TaskCompletionSource processed, int epoch)
     {
+        // Cluster placement or required tags: choose the silo first (waiting for a tagged one if need be), so an attempt
+        // sent elsewhere is recorded by the fence's write below (WorkflowGrain.Placement.cs).
+        var placed = task.Settings.RunsAnywhere ? await PlaceAttemptAsync(task, attempt, attemptId, epoch) : null;
         // The fence: this activation's claim and every finished step are durable before user code starts — including
         // a write already in flight for a sibling branch.
         await _writer.EnsureDurableAsync();
@@ -1094,40 +1105,25 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         try
         {
             Log.TaskDispatched(_logger, InstanceId, task.Id, attempt);
-            Record(RunEventKind.TaskStarted, task.Id, attempt);
-            var worker = _workers.Worker;
-            TaskAttemptResult reply;
-            try
+            // A previous owner's attempt collected from its silo was started (and recorded) by that owner.
+            if (placed is not { IsReattach: true }) Record(RunEventKind.TaskStarted, task.Id, attempt, detail: placed?.Remote?.ToString());
+            var request = new TaskAttemptRequest
             {
-                reply = await worker.ExecuteAsync(new TaskAttemptRequest
-                {
-                    InstanceId = InstanceId,
-                    WorkflowName = _run.WorkflowName!,
-                    DefinitionHash = _run.DefinitionHash,
-                    TaskId = task.Id,
-                    Attempt = attempt,
-                    Input = input,
-                    AttemptId = attemptId,
-                    Metadata = _run.Metadata,
-                    TraceParent = _run.TraceParent,
-                    IdempotencyKey = _progress.IdempotencyKey(task),
-                    LoopIteration = _progress.LoopIteration(task),
-                });
-                while (reply.Outcome == AttemptOutcome.Pending)
-                {
-                    Ensure(epoch);
-                    Log.TaskPending(_logger, InstanceId, task.Id, attempt);
-                    // Stateless workers are local, so the attempt runs on this silo and any local worker can await it.
-                    reply = await worker.AwaitAsync(attemptId);
-                }
-                finished = true;
-            }
-            catch (Exception ex) when (epoch == _epoch)
-            {
-                // The worker call itself failed (shutdown, overload): not an attempt of the task. Park the run;
-                // the recovery reminder drives it again (at-least-once).
-                throw new RunAbandonedException(ex);
-            }
+                InstanceId = InstanceId,
+                WorkflowName = _run.WorkflowName!,
+                DefinitionHash = _run.DefinitionHash,
+                TaskId = task.Id,
+                Attempt = attempt,
+                Input = input,
+                AttemptId = attemptId,
+                Metadata = _run.Metadata,
+                TraceParent = _run.TraceParent,
+                IdempotencyKey = _progress.IdempotencyKey(task),
+                LoopIteration = _progress.LoopIteration(task),
+                Priority = task.Settings.Priority,
+            };
+            var reply = placed is null ? await RunLocallyAsync(request, epoch) : await RunPlacedAsync(task, request, placed, epoch);
+            finished = true;
             Ensure(epoch);
             if (reply.Outcome == AttemptOutcome.Abandoned) throw new RunAbandonedException(null);
             return reply;
@@ -1141,6 +1137,30 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             }
             // An attempt whose result this run will never read must not stay in the silo's table.
             if (!finished) _attempts.Abandon(attemptId);
+        }
+    }
+
+    /// <summary>Runs the attempt on this silo's task worker (no hop), polling again while it answers Pending.</summary>
+    private async Task<TaskAttemptResult> RunLocallyAsync(TaskAttemptRequest request, int epoch)
+    {
+        var worker = _workers.Worker;
+        try
+        {
+            var reply = await worker.ExecuteAsync(request);
+            while (reply.Outcome == AttemptOutcome.Pending)
+            {
+                Ensure(epoch);
+                Log.TaskPending(_logger, InstanceId, request.TaskId, request.Attempt);
+                // Stateless workers are local, so the attempt runs on this silo and any local worker can await it.
+                reply = await worker.AwaitAsync(request.AttemptId);
+            }
+            return reply;
+        }
+        catch (Exception ex) when (epoch == _epoch)
+        {
+            // The worker call itself failed (shutdown, overload): not an attempt of the task. Park the run;
+            // the recovery reminder drives it again (at-least-once).
+            throw new RunAbandonedException(ex);
         }
     }
 
@@ -1468,6 +1488,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             SignalName = signalWaiter?.SignalName,
             SignalTimeoutAt = signalWaiter?.TimeoutAt,
             TaskTimeoutAt = state == WorkflowState.Running && _taskTimeouts.Count > 0 ? _taskTimeouts.Values.Min() : null,
+            AwaitingSiloTags = _awaitingSilo.Count > 0 ? string.Join(";", _awaitingSilo.Values.Distinct()) : null,
             Pause = _run.Pause,
             Failure = _run.Failure,
             Cancellation = _run.Cancellation,

@@ -89,6 +89,10 @@ internal sealed class WorkflowRunState
     // recovered from storage alone (its loop asks that gate again); null when it is not queued.
     [Id(26)] public string? QueuedFor { get; set; }
 
+    // Task attempts in flight on other silos, by task id: saved before the attempt is sent, removed by the write that
+    // saves its result, so a run recovered elsewhere collects a finished remote attempt instead of running it again.
+    [Id(30)] public Dictionary<string, RemoteAttempt> RemoteAttempts { get; set; } = [];
+
     [JsonIgnore]
     public bool Exists => Status != WorkflowState.NotFound;
 
@@ -127,6 +131,7 @@ internal sealed class WorkflowRunState
         RunId = RunId,
         Rewound = new(Rewound),
         QueuedFor = QueuedFor,
+        RemoteAttempts = new(RemoteAttempts),
     };
 }
 
