@@ -175,6 +175,22 @@ public sealed class PlacementTests(ITestOutputHelper output)
         Assert.All(ids, id => Assert.Equal(1, Probe.Executions(id, "c")));
     }
 
+    [Fact]
+    public async Task CancelAsync_RunWithAttemptOnAnotherSilo_TokenFiresThere()
+    {
+        await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres, Settings(Workers));
+        var ids = await StartHeldAsync(cluster, "remote-cancel");
+        var remote = ids.Where(id => RunSilo(id) != Probe.EventsOf(id, "b")[0].What).ToList();
+        Assert.NotEmpty(remote);
+
+        foreach (var id in remote) await cluster.Client.CancelAsync(id, "test", "placement");
+
+        await Probe.UntilAsync(() => remote.All(id => Probe.EventsOf(id, "b").Any(e => e.What == "token fired")), LongDeadline,
+            "the cancelled runs' remote attempts to see their token fire");
+        Assert.All(remote, id => Assert.Equal(1, Probe.Executions(id, "b")));
+        foreach (var id in ids.Except(remote)) Probe.Open(id, "b");
+    }
+
     // Silos 1 and 2 declare "worker"; silo 0 does not (it only hosts runs).
     private static void Workers(string name, Sayiir.Hosting.SayiirSiloBuilder s)
     {
