@@ -89,7 +89,8 @@ public enum RunEventKind
 
     /// <summary>
     /// The silo running a task attempt on behalf of the run was lost (declared dead, or stopped before the attempt
-    /// finished): the attempt is dispatched again, with the same attempt number. Detail: that silo's address.
+    /// finished), or no longer knows the attempt: it is dispatched again, with the same attempt number. Detail: that
+    /// silo's address.
     /// </summary>
     TaskSiloLost = 28,
 }

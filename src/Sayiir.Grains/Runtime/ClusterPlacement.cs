@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -51,7 +52,11 @@ internal sealed partial class ClusterPlacement(
 {
     private static readonly TimeSpan DescribeTimeout = TimeSpan.FromSeconds(5);
 
+    // A silo that could not describe itself is left out for a while rather than asked (and waited for) at every choice.
+    private static readonly TimeSpan DescribeBackoff = TimeSpan.FromSeconds(30);
+
     private readonly ConcurrentDictionary<SiloAddress, Profile> _profiles = new();
+    private readonly ConcurrentDictionary<SiloAddress, long> _describeFailed = new();
     private readonly CancellationTokenSource _stopping = new();
     private TaskCompletionSource _changed = NewSignal();
     private long _roundRobin;
@@ -142,14 +147,18 @@ internal sealed partial class ClusterPlacement(
         {
             return _profiles.GetOrAdd(silo, _ => new Profile([.. options.Value.Tags], running.Capacity) { Load = running.Busy });
         }
+        // wall clock: the back-off follows the cluster, not a run.
+        if (_describeFailed.TryGetValue(silo, out var failedAt) && Stopwatch.GetElapsedTime(failedAt) < DescribeBackoff) return null;
         try
         {
             var described = await Host(silo).DescribeAsync().WaitAsync(DescribeTimeout, TimeProvider.System); // wall clock: a call deadline
+            _describeFailed.TryRemove(silo, out _);
             return _profiles.GetOrAdd(silo, _ => new Profile([.. described.Tags], described.Capacity) { Load = described.Busy });
         }
         catch (Exception ex)
         {
-            // Skipped this time; asked again at the next choice.
+            // Left out for the back-off, then asked again (a tagged silo that joins wakes waiting tasks anyway).
+            _describeFailed[silo] = Stopwatch.GetTimestamp();
             LogDescribeFailed(logger, ex, silo.ToString());
             return null;
         }
@@ -163,6 +172,8 @@ internal sealed partial class ClusterPlacement(
             {
                 foreach (var silo in _profiles.Keys)
                     if (snapshot.GetSiloStatus(silo) is SiloStatus.Dead or SiloStatus.None) _profiles.TryRemove(silo, out _);
+                // A membership change is a reason to ask again at once.
+                _describeFailed.Clear();
                 Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
             }
         }

@@ -106,7 +106,12 @@ internal sealed partial class WorkflowGrain
         var attemptId = placed.Reattach?.AttemptId ?? request.AttemptId;
         while (true)
         {
-            if (silo is null) return await RunLocallyAsync(request, epoch);
+            if (silo is null)
+            {
+                var local = await RunLocallyAsync(request, epoch);
+                _placement.Answered(_placement.LocalSilo, local.SiloLoad);
+                return local;
+            }
             var reply = await RunRemoteAsync(silo, request with { AttemptId = attemptId }, known, epoch);
             if (reply.Outcome != AttemptOutcome.Abandoned) return reply;
             // Lost with its silo (or stopped there): the attempt never reports; send it again.
