@@ -125,7 +125,12 @@ public static class PlacementFlows
             {
                 Concurrency.AddOrUpdate(silo, (0, 0), (_, v) => (v.Now - 1, v.Max));
             }
-        }, o => o.Priority = priority)
+        }, o =>
+        {
+            o.Priority = priority;
+            // Every attempt goes to the one capped silo, whichever silo drives its run.
+            o.RequireTags("capped");
+        })
         .Build();
 
     public static readonly WorkflowDefinition<string, string> Priority1 = Prioritized(1);

@@ -81,13 +81,15 @@ public sealed class PlacementTests(ITestOutputHelper output)
     [Fact]
     public async Task MaxConcurrentAttempts_TwoOnSaturatedSilo_NeverMoreThanTwoAndPrioritiesStartInOrder()
     {
-        await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres, new ClusterSettings
+        await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres, Settings((name, s) =>
         {
-            Silos = 1,
-            Workflows = PlacementFlows.All,
-            Sayiir = s => s.Configure(o => o.MaxConcurrentAttempts = 2),
-        });
-        var silo = cluster.Cluster.Silos.Single();
+            if (name == "Silo_1") s.Configure(o =>
+            {
+                o.Tags.Add("capped");
+                o.MaxConcurrentAttempts = 2;
+            });
+        }));
+        var silo = cluster.Cluster.Silos.Single(s => s.Name == "Silo_1");
         var attempts = silo.ServiceProvider.GetRequiredService<RunningAttempts>();
         var key = NewId("prio");
         var holders = new[] { NewId("hold-1"), NewId("hold-2") };
@@ -111,6 +113,8 @@ public sealed class PlacementTests(ITestOutputHelper output)
 
         Assert.Equal([1, 3, 5], PlacementFlows.StartOrder[key].ToArray());
         Assert.Equal(2, PlacementFlows.Concurrency[silo.SiloAddress.ToString()].Max);
+        // Every attempt ran on the capped silo, wherever its run lives.
+        Assert.All(cluster.Cluster.Silos.Where(s => s != silo), other => Assert.False(PlacementFlows.Concurrency.ContainsKey(other.SiloAddress.ToString())));
     }
 
     [Fact]
