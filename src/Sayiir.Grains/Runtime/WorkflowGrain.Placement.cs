@@ -41,7 +41,7 @@ internal sealed partial class WorkflowGrain
     private async Task<Placement> PlaceAttemptAsync(TaskNode task, int attempt, Guid attemptId, int epoch)
     {
         var key = _progress.IdempotencyKey(task);
-        if (_run.RemoteAttempts.TryGetValue(task.Id, out var sent) && sent.Attempt == attempt && sent.IdempotencyKey == key)
+        if (_run.RemoteAttempts is { } remote && remote.TryGetValue(task.Id, out var sent) && sent.Attempt == attempt && sent.IdempotencyKey == key)
         {
             var silo = SiloAddress.FromParsableString(sent.Silo);
             Log.RemoteAttemptReattached(_logger, InstanceId, task.Id, attempt, sent.Silo);
@@ -55,10 +55,10 @@ internal sealed partial class WorkflowGrain
     {
         if (target.Equals(_placement.LocalSilo))
         {
-            _run.RemoteAttempts.Remove(task.Id);
+            _run.RemoteAttempts?.Remove(task.Id);
             return new Placement(null, null);
         }
-        _run.RemoteAttempts[task.Id] = new RemoteAttempt { AttemptId = attemptId, Silo = target.ToParsableString(), Attempt = attempt, IdempotencyKey = key };
+        (_run.RemoteAttempts ??= [])[task.Id] = new RemoteAttempt { AttemptId = attemptId, Silo = target.ToParsableString(), Attempt = attempt, IdempotencyKey = key };
         _writer.Changed();
         return new Placement(target, null);
     }
@@ -118,7 +118,7 @@ internal sealed partial class WorkflowGrain
             Log.RemoteAttemptLost(_logger, InstanceId, task.Id, request.Attempt, silo.ToString());
             Record(RunEventKind.TaskSiloLost, task.Id, request.Attempt, detail: silo.ToString());
             SayiirTelemetry.TaskSiloLosses.Add(1, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
-            _run.RemoteAttempts.Remove(task.Id);
+            _run.RemoteAttempts?.Remove(task.Id);
             _writer.Changed();
             var target = await ChooseSiloAsync(task, epoch);
             attemptId = request.AttemptId;
@@ -185,7 +185,7 @@ internal sealed partial class WorkflowGrain
         {
             var (silo, taskId, attemptId) = _unsavedRemoteResults[i];
             // The record leaves the state in the same change as the result is saved.
-            if (saved.RemoteAttempts.TryGetValue(taskId, out var still) && still.AttemptId == attemptId) continue;
+            if (saved.RemoteAttempts is { } remote && remote.TryGetValue(taskId, out var still) && still.AttemptId == attemptId) continue;
             _unsavedRemoteResults.RemoveAt(i);
             _ = ForgetAsync(silo, attemptId);
         }

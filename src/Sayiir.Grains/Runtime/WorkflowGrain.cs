@@ -914,7 +914,7 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             {
                 var result = await DispatchWithinLimitAsync(task, input, attempt, attemptId, processed, epoch);
                 // Leaves the state with the write that saves this result, never before it.
-                _run.RemoteAttempts.Remove(task.Id);
+                _run.RemoteAttempts?.Remove(task.Id);
                 // Saved by the write that saves the attempt's outcome, just before its event.
                 RecordLogs(task.Id, attempt, result.Logs);
                 if (result.Outcome == AttemptOutcome.Completed)

@@ -90,8 +90,9 @@ internal sealed class WorkflowRunState
     [Id(26)] public string? QueuedFor { get; set; }
 
     // Task attempts in flight on other silos, by task id: saved before the attempt is sent, removed by the write that
-    // saves its result, so a run recovered elsewhere collects a finished remote attempt instead of running it again.
-    [Id(30)] public Dictionary<string, RemoteAttempt> RemoteAttempts { get; set; } = [];
+    // saves its result, so a run recovered elsewhere collects a finished remote attempt instead of running it again. Null
+    // when there is none, and then not written: runs that never place a task elsewhere store nothing more.
+    [Id(30), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Dictionary<string, RemoteAttempt>? RemoteAttempts { get; set; }
 
     [JsonIgnore]
     public bool Exists => Status != WorkflowState.NotFound;
@@ -131,7 +132,7 @@ internal sealed class WorkflowRunState
         RunId = RunId,
         Rewound = new(Rewound),
         QueuedFor = QueuedFor,
-        RemoteAttempts = new(RemoteAttempts),
+        RemoteAttempts = RemoteAttempts is { Count: > 0 } remote ? new(remote) : null,
     };
 }
 
