@@ -35,6 +35,12 @@ internal sealed class BenchOptions
     /// </summary>
     public bool RecoveryRequested { get; private set; }
 
+    /// <summary><c>fanout-cpu</c> is run (after the other workloads, PostgreSQL only): only when named.</summary>
+    public bool FanoutCpuRequested { get; private set; }
+
+    /// <summary>Milliseconds of CPU work per branch of <c>fanout-cpu</c>.</summary>
+    public int CpuMs { get; private set; } = 200;
+
     public int? Workflows { get; private set; }
 
     public int? Steps { get; private set; }
@@ -83,11 +89,14 @@ internal sealed class BenchOptions
 
         usage: dotnet run -c Release --project bench/Sayiir.Bench -- [options]
 
-          --workload LIST       linear|fanout|signal|sleeping|latency|bigstate|listing|recovery|all (comma-separated;
+          --workload LIST       linear|fanout|signal|sleeping|latency|bigstate|listing|recovery|fanout-cpu|all (comma-separated;
                                 default all; all includes recovery except with --smoke). listing stores W runs and times
                                 the dashboard's runs page, counts and chart over them. recovery runs eng/cluster-test.sh:
                                 two Sayiir.Silo processes on the bench PostgreSQL, one killed with SIGKILL (postgres
-                                backend only: in-memory state dies with its silo); -W sets its runs (default 40)
+                                backend only: in-memory state dies with its silo); -W sets its runs (default 40).
+                                fanout-cpu (only when named, postgres only): runs of 24 branches of --cpu-ms CPU work with
+                                cluster placement on 1 then 3 Sayiir.Silo processes; -W sequential runs each (default 5)
+          --cpu-ms N            CPU work per fanout-cpu branch in milliseconds (default 200)
           --backend LIST        memory|postgres|all (default all)
           -W, --workflows N     measured runs per workload (defaults: linear 2000, fanout 300, signal 1000,
                                 sleeping 10000, latency 500, bigstate 10, listing 100000, recovery 40)
@@ -140,6 +149,7 @@ internal sealed class BenchOptions
                 case "-C" or "--concurrency": o.Concurrency = Int(); break;
                 case "-D" or "--delay": o.DelaySeconds = Double(); break;
                 case "--warmup": o.Warmup = Int(); break;
+                case "--cpu-ms": o.CpuMs = Int(); break;
                 case "--postgres": o.Postgres = Value(); break;
                 case "--pg-port": o.PgPort = Int(); break;
                 case "--pool": o.PoolSize = Int() is var pool and > 0 ? pool : throw new ArgumentException("--pool needs at least 1"); break;
@@ -169,6 +179,9 @@ internal sealed class BenchOptions
                     break;
                 case "recovery":
                     o.RecoveryRequested = true;
+                    break;
+                case "fanout-cpu":
+                    o.FanoutCpuRequested = true;
                     break;
                 default:
                     if (!AllWorkloads.Contains(w)) throw new ArgumentException($"unknown workload '{w}'");
@@ -242,6 +255,9 @@ internal sealed class BenchOptions
 
     /// <summary>The parameters of the recovery workload: W runs of the 8-step cluster workflow.</summary>
     public WorkloadSpec RecoverySpec() => new("recovery", Workflows ?? 40, 8, 0, Workflows ?? 40, 0, 0);
+
+    /// <summary>The parameters of the fanout-cpu workload: W sequential runs per cluster size.</summary>
+    public WorkloadSpec FanoutCpuSpec() => new("fanout-cpu", Workflows ?? 5, 1, 0, 1, 0, 1);
 
     /// <summary>pgbench duration.</summary>
     public double EffectiveCeilingSeconds => CeilingSeconds ?? (Smoke ? 3 : 10);

@@ -46,7 +46,7 @@ internal static class Program
         Dictionary<int, double> ceilings = [];
         try
         {
-            if (options.Backends.Contains(BackendKind.Postgres) && (specs.Count > 0 || options.RecoveryRequested))
+            if (options.Backends.Contains(BackendKind.Postgres) && (specs.Count > 0 || options.RecoveryRequested || options.FanoutCpuRequested))
             {
                 pg = await PgServer.ProvisionAsync(options, interrupt.Token);
                 if (options.CompareCeiling)
@@ -102,6 +102,22 @@ internal static class Program
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(interrupt.Token);
                 timeout.CancelAfter(TimeSpan.FromSeconds(options.TimeoutSeconds));
                 var result = await Recovery.RunAsync(pg, spec, timeout.Token);
+                if (result is null) failures++;
+                else
+                {
+                    results.Add(result);
+                    var line = result.ToJsonLine();
+                    Console.WriteLine(line);
+                    if (options.JsonFile is { } file) await File.AppendAllTextAsync(file, line + Environment.NewLine);
+                    if (result.Errors > 0) failures++;
+                }
+            }
+            if (options.FanoutCpuRequested && options.Backends.Contains(BackendKind.Postgres))
+            {
+                pg ??= await PgServer.ProvisionAsync(options, interrupt.Token);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(interrupt.Token);
+                timeout.CancelAfter(TimeSpan.FromSeconds(options.TimeoutSeconds));
+                var result = await FanoutCpu.RunAsync(pg, options.FanoutCpuSpec(), options.CpuMs, timeout.Token);
                 if (result is null) failures++;
                 else
                 {

@@ -32,6 +32,8 @@ public sealed class ClusterWorkflowsModule : ISayiirModule
         ArgumentNullException.ThrowIfNull(sayiir);
         ArgumentNullException.ThrowIfNull(services);
         sayiir.AddWorkflow(PipelineWorkflow.Definition);
+        sayiir.AddWorkflow(FanoutCpuWorkflow.Cluster);
+        sayiir.AddWorkflow(FanoutCpuWorkflow.Local);
         services.AddOptions<ClusterWorkflowsOptions>().BindConfiguration("ClusterWorkflows")
             .Validate(o => { o.Validate(); return true; }).ValidateOnStart();
         services.AddSingleton<StepJournal>();

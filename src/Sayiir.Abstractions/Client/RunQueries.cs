@@ -6,7 +6,7 @@ public enum RunEventKind
     /// <summary>The run was started.</summary>
     RunStarted = 0,
 
-    /// <summary>A task attempt was dispatched.</summary>
+    /// <summary>A task attempt was dispatched. Detail: the silo it was sent to, when not the run's own.</summary>
     TaskStarted = 1,
 
     /// <summary>A task attempt completed and its output was checkpointed.</summary>
@@ -105,6 +105,13 @@ public enum RunEventKind
 
     /// <summary>Every undo step completed: the run ended <see cref="WorkflowState.Compensated"/>.</summary>
     Compensated = 26,
+
+    /// <summary>
+    /// The silo running a task attempt on behalf of the run was lost (declared dead, or stopped before the attempt
+    /// finished), or no longer knows the attempt: it is dispatched again, with the same attempt number. Detail: that
+    /// silo's address.
+    /// </summary>
+    TaskSiloLost = 28,
 }
 
 /// <summary>One entry of a run's durable history.</summary>

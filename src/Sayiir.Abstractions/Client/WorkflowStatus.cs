@@ -246,6 +246,12 @@ public sealed record WorkflowStatus
     /// </summary>
     [Id(22)] public IReadOnlyList<TaskFailure>? CompensationFailures { get; init; }
 
+    /// <summary>
+    /// The silo tags a running task waits for (its <see cref="TaskOptions.RequireTags"/>, comma-separated) while no live
+    /// silo declares them all; null when no task waits for a silo.
+    /// </summary>
+    [Id(17)] public string? AwaitingSiloTags { get; init; }
+
     /// <summary>Whether the run has ended (completed, failed, cancelled or compensated).</summary>
     public bool IsTerminal => State is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled or WorkflowState.Compensated;
 }

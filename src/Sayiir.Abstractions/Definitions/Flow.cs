@@ -247,6 +247,10 @@ public sealed class FlowBuilder<TInput, TCurrent>
                 }
                 if (task.Settings.ConcurrencyKey is { } key && (string.IsNullOrWhiteSpace(key) || key.Length > 256))
                     errors.Add($"task '{task.Id}': the concurrency key must be non-empty and at most 256 characters (was '{key}')");
+                if (task.Settings.Priority is < 1 or > 5) errors.Add($"task '{task.Id}': the priority must be within [1, 5] (was {task.Settings.Priority})");
+                if (!Enum.IsDefined(task.Settings.Placement)) errors.Add($"task '{task.Id}': unknown placement {(int)task.Settings.Placement}");
+                foreach (var tag in task.Settings.Tags.Where(t => string.IsNullOrWhiteSpace(t) || t.Length > 64))
+                    errors.Add($"task '{task.Id}': a required tag must be non-empty and at most 64 characters (was '{tag}')");
                 break;
             case ForkNode fork:
                 if (fork.Branches.IsEmpty) errors.Add($"fork '{fork.Id}' has no branches");

@@ -89,6 +89,9 @@ public static class SayiirHostingExtensions
             if (collection.DeactivationTimeout < needed) collection.DeactivationTimeout = needed;
         });
         services.TryAddSingleton<LocalWorkers>();
+        services.TryAddSingleton<AttemptExecutor>();
+        services.TryAddSingleton<ClusterPlacement>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ClusterPlacement>());
         services.TryAddSingleton<RunObservers>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<RunObservers>());
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, RecoveryWatcher>();

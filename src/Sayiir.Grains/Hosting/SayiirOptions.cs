@@ -155,6 +155,29 @@ public sealed class SayiirOptions
     /// </summary>
     public IDictionary<string, int> ConcurrencyKeyLimits { get; } = new Dictionary<string, int>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// What this silo offers to tasks that <see cref="TaskOptions.RequireTags"/> (<c>gpu</c>, a licence name): such a
+    /// task runs only on silos that declare all its tags. Bound from <c>Sayiir:Tags</c> (an array:
+    /// <c>--Sayiir:Tags:0 gpu</c>). Each tag non-empty, at most 64 characters.
+    /// <para>Default: none.</para>
+    /// </summary>
+    public IList<string> Tags { get; } = new List<string>();
+
+    /// <summary>
+    /// The most task attempts this silo runs at once (its own runs' and other silos'); further attempts wait here, by
+    /// task priority (1 first), FIFO within a priority, aged by <see cref="PriorityAgingInterval"/>. Cluster placement
+    /// prefers silos with free capacity. Null: unbounded. Within [1, 100,000] when set.
+    /// <para>Default: null.</para>
+    /// </summary>
+    public int? MaxConcurrentAttempts { get; set; }
+
+    /// <summary>
+    /// How long an attempt waits on a saturated silo before it gains one priority level (so priority 5 overtakes
+    /// newly arrived priority 1 attempts after four intervals). Must be positive.
+    /// <para>Default: 30 seconds.</para>
+    /// </summary>
+    public TimeSpan PriorityAgingInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The largest concurrency limit accepted.</summary>
     internal const int MaxConcurrencyLimit = 100_000;
 

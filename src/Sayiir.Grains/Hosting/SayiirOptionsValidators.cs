@@ -49,6 +49,10 @@ internal sealed class SayiirOptionsValidator(IOptions<ReminderOptions> reminders
         Within(nameof(SayiirOptions.TaskLogMaxLines), options.TaskLogMaxLines, 1, SayiirOptions.MaxTaskLogLines, failures);
         Within(nameof(SayiirOptions.TaskLogMaxBytes), options.TaskLogMaxBytes, SayiirOptions.MinTaskLogBytes, SayiirOptions.MaxTaskLogBytes, failures);
         Within(nameof(SayiirOptions.RunObserverQueueCapacity), options.RunObserverQueueCapacity, 1, SayiirOptions.MaxRunObserverQueueCapacity, failures);
+        foreach (var tag in options.Tags.Where(t => string.IsNullOrWhiteSpace(t) || t.Length > 64))
+            failures.Add($"{nameof(SayiirOptions)}.{nameof(SayiirOptions.Tags)} has an empty or over-long (> 64 characters) tag ('{tag}').");
+        if (options.MaxConcurrentAttempts is { } max) Within(nameof(SayiirOptions.MaxConcurrentAttempts), max, 1, SayiirOptions.MaxConcurrencyLimit, failures);
+        Positive(nameof(SayiirOptions.PriorityAgingInterval), options.PriorityAgingInterval, failures);
         if (!Enum.IsDefined(options.TaskLogMinimumLevel))
             failures.Add($"{nameof(SayiirOptions)}.{nameof(SayiirOptions.TaskLogMinimumLevel)} is not a log level (was {(int)options.TaskLogMinimumLevel}).");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -28,6 +28,10 @@ public static class SayiirTelemetry
     internal static readonly Counter<long> TasksRetried = Meter.CreateCounter<long>("sayiir.tasks.retried", "{retry}", "Retries scheduled.");
     internal static readonly Counter<long> RunsHandedOff = Meter.CreateCounter<long>("sayiir.runs.handed_off", "{run}",
         "Runs let go by an activation that was deactivated without a crash (shutdown, lost directory partition, idle), after saving the attempts it had in flight.");
+    internal static readonly Counter<long> TaskSiloWaits = Meter.CreateCounter<long>("sayiir.tasks.silo_waits", "{wait}",
+        "Task attempts that had to wait because no live silo declared the tags they require.");
+    internal static readonly Counter<long> TaskSiloLosses = Meter.CreateCounter<long>("sayiir.tasks.silo_lost", "{attempt}",
+        "Task attempts sent again because the silo running them for another silo's run was lost.");
     internal static readonly Counter<long> SignalsReceived = Meter.CreateCounter<long>("sayiir.signals.received", "{signal}", "Signals received.");
     internal static readonly Histogram<double> TaskDuration = Meter.CreateHistogram<double>("sayiir.task.duration", "ms", "Duration of task attempts.");
     internal static readonly Histogram<double> CheckpointDuration = Meter.CreateHistogram<double>("sayiir.checkpoint.duration", "ms", "Latency of run state writes.");

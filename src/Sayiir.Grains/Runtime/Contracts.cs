@@ -163,6 +163,9 @@ internal sealed record TaskAttemptRequest
     // The definition the run runs on, so the attempt runs that version's task (null from silos of earlier versions).
     [Id(10)] public string? DefinitionHash { get; init; }
 
+    // The task's priority (1 first) on a saturated silo.
+    [Id(11)] public int Priority { get; init; } = TaskOptions.DefaultPriority;
+
     // The task's undo step rather than the task: Input and Output are what the completed execution received and returned.
     [Id(20)] public bool Compensate { get; init; }
 
@@ -198,4 +201,54 @@ internal sealed record TaskAttemptResult
 
     // What the attempt wrote through TaskContext.Logger, bounded (null: nothing).
     [Id(5)] public TaskLogLine[]? Logs { get; init; }
+
+    // Attempts running or waiting on the answering silo when it answered: cluster placement's view of its load.
+    [Id(6)] public int SiloLoad { get; init; }
+}
+
+/// <summary>
+/// Runs attempts sent by the runs of other silos (cluster placement, required tags). Keyed by the silo's parsable
+/// address and placed on that silo, so an attempt's id finds it again, and a dead silo is never silently replaced by a
+/// fresh activation elsewhere (placement refuses it). Finished attempts are kept until their run has saved the result.
+/// </summary>
+[Alias("sayiir.IAttemptHostGrain")]
+internal interface IAttemptHostGrain : IGrainWithStringKey
+{
+    // Starts the attempt (once per attempt id: a resent request joins it) and waits up to the inline window.
+    [Alias("Execute")]
+    Task<TaskAttemptResult> ExecuteAsync(TaskAttemptRequest request);
+
+    // Waits again for an attempt; Abandoned when this silo does not know it (never started here, or forgotten).
+    [Alias("Await")]
+    Task<TaskAttemptResult> AwaitAsync(Guid attemptId);
+
+    // The run has saved the attempt's result: drop it.
+    [OneWay, Alias("Forget")]
+    Task ForgetAsync(Guid attemptId);
+
+    // The run no longer wants the attempt (cancelled, failed elsewhere): its token fires.
+    [OneWay, Alias("Abandon")]
+    Task AbandonAsync(Guid attemptId);
+
+    // What the silo offers: its tags and capacity.
+    [AlwaysInterleave, Alias("Describe")]
+    Task<SiloProfile> DescribeAsync();
+}
+
+[GenerateSerializer, Alias("sayiir.SiloProfile"), Immutable]
+internal sealed record SiloProfile([property: Id(0)] string[] Tags, [property: Id(1)] int Capacity, [property: Id(2)] int Busy);
+
+/// <summary>An attempt in flight on another silo, saved with the run so a new owner of the run asks that silo for it.</summary>
+[GenerateSerializer, Alias("sayiir.RemoteAttempt"), Immutable]
+internal sealed record RemoteAttempt
+{
+    [Id(0)] public required Guid AttemptId { get; init; }
+
+    // The parsable address of the silo running it.
+    [Id(1)] public required string Silo { get; init; }
+
+    [Id(2)] public required int Attempt { get; init; }
+
+    // The logical step it runs (a loop iteration or a rewind changes it).
+    [Id(3)] public required string IdempotencyKey { get; init; }
 }

@@ -22,8 +22,16 @@ internal sealed class RunningAttempts : IDisposable
     private readonly CancellationTokenRegistration _stopping;
     private volatile bool _isStopping;
 
-    public RunningAttempts(IHostApplicationLifetime? lifetime = null, IOptions<SayiirOptions>? options = null)
+    // Finished attempts run for another silo's run are kept until that run has saved their result (it says so), or
+    // this long at most: enough for the run's own silo to die and the run to be recovered elsewhere and ask again.
+    internal static readonly TimeSpan RetainFinishedFor = TimeSpan.FromMinutes(10);
+
+    private readonly AttemptSlots? _slots;
+
+    public RunningAttempts(IHostApplicationLifetime? lifetime = null, IOptions<SayiirOptions>? options = null,
+        [FromKeyedServices(SayiirOptions.TimeProviderKey)] TimeProvider? time = null)
     {
+        if (options?.Value.MaxConcurrentAttempts is { } max && time is not null) _slots = new AttemptSlots(max, options.Value.PriorityAgingInterval, time);
         // A stopping silo starts nothing new but lets the attempts in flight finish within the hand-off window, so
         // their runs save them before letting go; then their tokens fire.
         var window = options?.Value.HandoffTimeout ?? TimeSpan.Zero;
@@ -38,15 +46,67 @@ internal sealed class RunningAttempts : IDisposable
     /// <summary>Attempts this silo tracks (running, or finished and not yet collected by their run).</summary>
     public int Count => _attempts.Count;
 
-    public Task<TaskAttemptResult> Start(Guid attemptId, Func<CancellationToken, Task<TaskAttemptResult>> run)
+    /// <summary>Attempts running or waiting for a slot here.</summary>
+    public int Busy => _slots?.Busy ?? _attempts.Count;
+
+    /// <summary>How many attempts this silo runs at once before others wait (its processor count when unbounded).</summary>
+    public int Capacity => _slots?.Capacity ?? Environment.ProcessorCount;
+
+    /// <summary>
+    /// Starts an attempt (or returns the one already started under this id: a resent request runs nothing twice). On a
+    /// saturated silo it first waits for a slot, by <paramref name="priority"/>. A <paramref name="retain"/>ed attempt
+    /// stays findable after it finished until <see cref="Forget"/> (or <see cref="RetainFinishedFor"/>).
+    /// </summary>
+    public Task<TaskAttemptResult> Start(Guid attemptId, Func<CancellationToken, Task<TaskAttemptResult>> run, int priority = TaskOptions.DefaultPriority,
+        bool retain = false)
     {
+        if (_attempts.TryGetValue(attemptId, out var existing)) return existing.Execution;
         // A stopping silo starts no user code: the attempt is handed back and runs again where the run goes next.
         if (_isStopping || _shutdown.IsCancellationRequested) return Task.FromResult(TaskAttemptResult.Abandoned);
         var cts = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
+        var slots = _slots;
         // User code runs on the thread pool, never on a grain scheduler.
-        var execution = Task.Run(() => run(cts.Token));
-        _attempts[attemptId] = new Attempt(execution, cts);
+        var execution = slots is null ? Task.Run(() => run(cts.Token)) : Task.Run(() => RunInSlotAsync(slots, priority, run, cts.Token));
+        var attempt = new Attempt(execution, cts);
+        if (!_attempts.TryAdd(attemptId, attempt))
+        {
+            // The same request raced in: one of them runs.
+            cts.Cancel();
+            cts.Dispose();
+            return _attempts.TryGetValue(attemptId, out existing) ? existing.Execution : Task.FromResult(TaskAttemptResult.Abandoned);
+        }
+        if (retain)
+        {
+            execution.ContinueWith(static (_, state) =>
+            {
+                var (attempts, id) = ((RunningAttempts, Guid))state!;
+                // wall clock: bounds memory, not a run's timing.
+                _ = Task.Delay(RetainFinishedFor, TimeProvider.System).ContinueWith(_ => attempts.Forget(id), TaskScheduler.Default);
+            }, (this, attemptId), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
         return execution;
+    }
+
+    private static async Task<TaskAttemptResult> RunInSlotAsync(AttemptSlots slots, int priority, Func<CancellationToken, Task<TaskAttemptResult>> run,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            await slots.AcquireAsync(priority, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Abandoned while it waited: it never started.
+            return TaskAttemptResult.Abandoned;
+        }
+        try
+        {
+            return await run(cancellationToken);
+        }
+        finally
+        {
+            slots.Release();
+        }
     }
 
     public Task<TaskAttemptResult>? Find(Guid attemptId) => _attempts.TryGetValue(attemptId, out var attempt) ? attempt.Execution : null;
@@ -83,12 +143,12 @@ internal sealed class RunningAttempts : IDisposable
 }
 
 /// <summary>
-/// Runs one attempt of a task. User code runs on the thread pool (not the grain scheduler), so blocking code cannot
-/// stall the silo and a reentrant worker serves any number of concurrent attempts. An attempt that outlives the
-/// inline window is answered "pending" and its result is sent to the run later, so no call outlives the timeout.
+/// Runs task attempts on this silo for the local task worker and for the attempt host (attempts sent by other silos'
+/// runs). User code runs on the thread pool (not a grain scheduler), so blocking code cannot stall the silo and a
+/// reentrant grain serves any number of concurrent attempts. An attempt that outlives the inline window is answered
+/// "pending" and awaited again, so no call outlives the response timeout.
 /// </summary>
-[StatelessWorker, Reentrant]
-internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
+internal sealed class AttemptExecutor
 {
     private readonly WorkflowRegistry _registry;
     private readonly RunningAttempts _running;
@@ -101,7 +161,7 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
     // Engine time: task timeouts, failure instants and attempt durations (a test may register a fake).
     private readonly TimeProvider _time;
 
-    public TaskWorkerGrain(WorkflowRegistry registry, RunningAttempts running, IServiceScopeFactory scopes, IPayloadCodec codec,
+    public AttemptExecutor(WorkflowRegistry registry, RunningAttempts running, IServiceScopeFactory scopes, IPayloadCodec codec,
         TaskFilterPipeline filters, IOptions<SayiirOptions> options, IOptions<SiloMessagingOptions> messaging, [FromKeyedServices(SayiirOptions.TimeProviderKey)] TimeProvider time,
         ILoggerFactory loggers)
     {
@@ -120,15 +180,23 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
 
     private readonly int _maxPayloadBytes;
 
-    public Task<TaskAttemptResult> ExecuteAsync(TaskAttemptRequest request) =>
-        WaitAsync(request.AttemptId, _running.Start(request.AttemptId, token => RunAttemptAsync(request, token)));
+    /// <summary>The silo's attempts (their load and capacity).</summary>
+    public RunningAttempts Running => _running;
 
-    public Task<TaskAttemptResult> AwaitAsync(Guid attemptId) =>
-        _running.Find(attemptId) is { } execution ? WaitAsync(attemptId, execution) : Task.FromResult(TaskAttemptResult.Abandoned);
+    /// <summary>
+    /// Starts the attempt (once per attempt id) and waits for it up to the inline window. A <paramref name="retain"/>ed
+    /// attempt (run for another silo's run) stays findable until that run says it saved the result.
+    /// </summary>
+    public Task<TaskAttemptResult> ExecuteAsync(TaskAttemptRequest request, bool retain) =>
+        WaitAsync(request.AttemptId, _running.Start(request.AttemptId, token => RunAttemptAsync(request, token), request.Priority, retain), forget: !retain);
+
+    /// <summary>Waits again for an attempt that answered Pending; Abandoned if this silo has no such attempt.</summary>
+    public Task<TaskAttemptResult> AwaitAsync(Guid attemptId, bool retain) =>
+        _running.Find(attemptId) is { } execution ? WaitAsync(attemptId, execution, forget: !retain) : Task.FromResult(TaskAttemptResult.Abandoned);
 
     // The run polls again after a Pending answer, so no call outlives the response timeout and no late result
     // has to find its way back by itself.
-    private async Task<TaskAttemptResult> WaitAsync(Guid attemptId, Task<TaskAttemptResult> execution)
+    private async Task<TaskAttemptResult> WaitAsync(Guid attemptId, Task<TaskAttemptResult> execution, bool forget)
     {
         if (!execution.IsCompleted)
         {
@@ -138,8 +206,9 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
             // Release the timer now rather than at the end of the window.
             window.Cancel();
         }
-        _running.Forget(attemptId);
-        return await execution;
+        if (forget) _running.Forget(attemptId);
+        var result = await execution;
+        return result with { SiloLoad = _running.Busy };
     }
 
     private async Task<TaskAttemptResult> RunAttemptAsync(TaskAttemptRequest request, CancellationToken cancellationToken)
@@ -253,4 +322,13 @@ internal sealed class TaskWorkerGrain : Grain, ITaskWorkerGrain
         Failure = TaskFailure.FromException(request.TaskId, request.Attempt, error, _time.GetUtcNow(),
             error.StackTrace is null ? new StackTrace(1, false).ToString() : null),
     };
+}
+
+/// <summary>Runs the attempts of this silo's runs. Stateless workers activate on the caller's silo: no hop.</summary>
+[StatelessWorker, Reentrant]
+internal sealed class TaskWorkerGrain(AttemptExecutor executor) : Grain, ITaskWorkerGrain
+{
+    public Task<TaskAttemptResult> ExecuteAsync(TaskAttemptRequest request) => executor.ExecuteAsync(request, retain: false);
+
+    public Task<TaskAttemptResult> AwaitAsync(Guid attemptId) => executor.AwaitAsync(attemptId, retain: false);
 }

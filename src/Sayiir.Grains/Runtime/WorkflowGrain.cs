@@ -26,7 +26,7 @@ namespace Sayiir.Runtime;
 // The run's CancellationTokenSource has no timer and no unmanaged resource: it is cancelled whenever the run stops
 // driving, and disposing it from Orleans' activation teardown could race the detached run loop still reading its token.
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "See the comment above.")]
-internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncomingGrainCallFilter
+internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncomingGrainCallFilter
 {
     internal const string ReminderName = "sayiir-recovery";
 
@@ -86,15 +86,16 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     // settles). When the run starts compensating they are spared (not cancelled): their outcome is awaited, and one that
     // completes is undone with the others instead of leaving an effect nothing undoes.
     private readonly Dictionary<Guid, (UndoRecord Record, TaskCompletionSource Settled)> _undoableInFlight = [];
-    private readonly HashSet<Guid> _spared = [];
+    private readonly HashSet<string> _sparedTasks = new(StringComparer.Ordinal);
     private readonly List<Task> _sparedSettled = [];
 
     public WorkflowGrain(
         [PersistentState(RunStateStorage.StateName, SayiirOptions.StorageName)] IPersistentState<WorkflowRunState> store,
         WorkflowRegistry registry, RunningAttempts attempts, IPayloadCodec codec, IOptions<SayiirOptions> options, IRunJournal journal,
         LocalWorkers workers, IRunOwnership ownership, RunObservers observers, [FromKeyedServices(SayiirOptions.TimeProviderKey)] TimeProvider time,
-        ILogger<WorkflowGrain> logger)
+        ClusterPlacement placement, ILogger<WorkflowGrain> logger)
     {
+        _placement = placement;
         _observers = observers;
         _time = time;
         _journal = journal;
@@ -125,7 +126,11 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             {
                 if (run.IsActive) run.Status = DeriveActiveState();
             },
-            AfterWrite = ListAsync,
+            AfterWrite = snapshot =>
+            {
+                ForgetSavedRemoteAttempts(snapshot);
+                return ListAsync(snapshot);
+            },
         };
         _progress = new RunProgress(_writer, _codec, _journal, InstanceId);
         _listedState = _run.Status;
@@ -767,10 +772,11 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         _runCts.Cancel();
         _runCts.Dispose();
         _runCts = new CancellationTokenSource();
-        foreach (var attemptId in _runningTasks.Values)
+        foreach (var (taskId, attemptId) in _runningTasks)
         {
-            if (!_spared.Contains(attemptId)) _attempts.Abandon(attemptId);
+            if (!_sparedTasks.Contains(taskId)) _attempts.Abandon(attemptId);
         }
+        AbandonRemoteAttempts();
         foreach (var waiter in _signalWaiters) waiter.Delivered.TrySetCanceled();
         foreach (var wait in _gateWaits.Values) wait.Poke();
         _gateWaits.Clear();
@@ -905,9 +911,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     private async Task StartCompensatingAsync(TaskFailure? failure, CancellationInfo? cancellation)
     {
         _sparedSettled.Clear();
-        foreach (var (attemptId, inFlight) in _undoableInFlight)
+        foreach (var inFlight in _undoableInFlight.Values)
         {
-            _spared.Add(attemptId);
+            _sparedTasks.Add(inFlight.Record.TaskId);
             _sparedSettled.Add(inFlight.Settled.Task);
         }
         StopDriving();
@@ -1001,6 +1007,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
                         Failure = FailureFrom(record.TaskId, attempt, new SayiirException($"Task '{record.TaskId}' has no compensation in the run's definition.")),
                     }
                     : await DispatchAsync(task, record.Input, attempt, attemptId, processed, epoch, record);
+                // Leaves the state with the write that saves this result, never before it.
+                _run.RemoteAttempts?.Remove(record.TaskId);
                 RecordLogs(record.TaskId, attempt, result.Logs);
                 if (result.Outcome == AttemptOutcome.Completed)
                 {
@@ -1171,6 +1179,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             try
             {
                 var result = await DispatchWithinLimitAsync(task, input, attempt, attemptId, processed, epoch);
+                // Leaves the state with the write that saves this result, never before it.
+                _run.RemoteAttempts?.Remove(task.Id);
                 // Saved by the write that saves the attempt's outcome, just before its event.
                 RecordLogs(task.Id, attempt, result.Logs);
                 if (result.Outcome == AttemptOutcome.Completed)
@@ -1349,6 +1359,11 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     private async Task<TaskAttemptResult> DispatchAsync(TaskNode task, byte[] input, int attempt, Guid attemptId, TaskCompletionSource processed, int epoch,
         UndoRecord? undo = null)
     {
+        // An undo step has a key of its own: it never collects the task's own remote attempt, nor the reverse.
+        var key = undo is null ? _progress.IdempotencyKey(task) : undo.IdempotencyKey + "/undo";
+        // Cluster placement or required tags: choose the silo first (waiting for a tagged one if need be), so an attempt
+        // sent elsewhere is recorded by the fence's write below (WorkflowGrain.Placement.cs).
+        var placed = task.Settings.RunsAnywhere ? await PlaceAttemptAsync(task, attempt, attemptId, key, epoch) : null;
         // The fence: this activation's claim and every finished step are durable before user code starts — including
         // a write already in flight for a sibling branch.
         await _writer.EnsureDurableAsync();
@@ -1368,50 +1383,36 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         try
         {
             Log.TaskDispatched(_logger, InstanceId, task.Id, attempt);
-            Record(undo is null ? RunEventKind.TaskStarted : RunEventKind.CompensationTaskStarted, task.Id, attempt);
-            var worker = _workers.Worker;
-            TaskAttemptResult reply;
-            try
+            // A previous owner's attempt collected from its silo was started (and recorded) by that owner.
+            if (placed is not { IsReattach: true })
+                Record(undo is null ? RunEventKind.TaskStarted : RunEventKind.CompensationTaskStarted, task.Id, attempt, detail: placed?.Remote?.ToString());
+            var request = new TaskAttemptRequest
             {
-                reply = await worker.ExecuteAsync(new TaskAttemptRequest
-                {
-                    InstanceId = InstanceId,
-                    WorkflowName = _run.WorkflowName!,
-                    DefinitionHash = _run.DefinitionHash,
-                    TaskId = task.Id,
-                    Attempt = attempt,
-                    Input = input,
-                    AttemptId = attemptId,
-                    Metadata = _run.Metadata,
-                    TraceParent = _run.TraceParent,
-                    IdempotencyKey = undo is null ? _progress.IdempotencyKey(task) : undo.IdempotencyKey + "/undo",
-                    LoopIteration = undo is null ? _progress.LoopIteration(task) : undo.LoopIteration,
-                    Compensate = undo is not null,
-                    Output = undo?.Output,
-                });
-                while (reply.Outcome == AttemptOutcome.Pending)
-                {
-                    // A spared attempt is still awaited after the run stopped to compensate.
-                    if (!_spared.Contains(attemptId)) Ensure(epoch);
-                    Log.TaskPending(_logger, InstanceId, task.Id, attempt);
-                    // Stateless workers are local, so the attempt runs on this silo and any local worker can await it.
-                    reply = await worker.AwaitAsync(attemptId);
-                }
-                finished = true;
-            }
-            catch (Exception ex) when (epoch == _epoch)
+                InstanceId = InstanceId,
+                WorkflowName = _run.WorkflowName!,
+                DefinitionHash = _run.DefinitionHash,
+                TaskId = task.Id,
+                Attempt = attempt,
+                Input = input,
+                AttemptId = attemptId,
+                Metadata = _run.Metadata,
+                TraceParent = _run.TraceParent,
+                IdempotencyKey = key,
+                LoopIteration = undo is null ? _progress.LoopIteration(task) : undo.LoopIteration,
+                Priority = task.Settings.Priority,
+                Compensate = undo is not null,
+                Output = undo?.Output,
+            };
+            var reply = placed is null ? await RunLocallyAsync(request, epoch) : await RunPlacedAsync(task, request, placed, epoch);
+            finished = true;
+            if (epoch != _epoch && _sparedTasks.Contains(task.Id) && reply.Outcome == AttemptOutcome.Completed && _run.Compensating)
             {
-                // The worker call itself failed (shutdown, overload): not an attempt of the task. Park the run;
-                // the recovery reminder drives it again (at-least-once).
-                throw new RunAbandonedException(ex);
-            }
-            if (epoch != _epoch && _spared.Contains(attemptId) && reply.Outcome == AttemptOutcome.Completed && _run.Compensating)
-            {
-                // It completed after the run stopped to compensate: its effect is undone with the others (saved by the
-                // write before the next undo step).
+                // It completed after the run stopped to compensate: its effect is undone with the others (saved, with
+                // the remote record's removal, by the write before the next undo step).
                 RecordLogs(task.Id, attempt, reply.Logs);
                 Record(RunEventKind.TaskCompleted, task.Id, attempt, TimeSpan.FromMilliseconds(reply.DurationMs), detail: "after the run stopped: undone with the others");
                 _run.Undo.Add(_undoableInFlight[attemptId].Record with { Output = reply.Output! });
+                _run.RemoteAttempts?.Remove(task.Id);
                 _writer.Changed();
                 Log.LateCompletionKept(_logger, InstanceId, task.Id);
             }
@@ -1421,9 +1422,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         }
         finally
         {
-            _spared.Remove(attemptId);
             if (settled is not null)
             {
+                _sparedTasks.Remove(task.Id);
                 _undoableInFlight.Remove(attemptId);
                 settled.TrySetResult();
             }
@@ -1434,6 +1435,31 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             }
             // An attempt whose result this run will never read must not stay in the silo's table.
             if (!finished) _attempts.Abandon(attemptId);
+        }
+    }
+
+    /// <summary>Runs the attempt on this silo's task worker (no hop), polling again while it answers Pending.</summary>
+    private async Task<TaskAttemptResult> RunLocallyAsync(TaskAttemptRequest request, int epoch)
+    {
+        var worker = _workers.Worker;
+        try
+        {
+            var reply = await worker.ExecuteAsync(request);
+            while (reply.Outcome == AttemptOutcome.Pending)
+            {
+                // A spared attempt is still awaited after the run stopped to compensate.
+                EnsureUnlessSpared(epoch, request.TaskId);
+                Log.TaskPending(_logger, InstanceId, request.TaskId, request.Attempt);
+                // Stateless workers are local, so the attempt runs on this silo and any local worker can await it.
+                reply = await worker.AwaitAsync(request.AttemptId);
+            }
+            return reply;
+        }
+        catch (Exception ex) when (epoch == _epoch)
+        {
+            // The worker call itself failed (shutdown, overload): not an attempt of the task. Park the run;
+            // the recovery reminder drives it again (at-least-once).
+            throw new RunAbandonedException(ex);
         }
     }
 
@@ -1642,6 +1668,12 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         if (epoch != _epoch) throw new RunInterruptedException();
     }
 
+    // The wait for an attempt's answer goes on after the run stopped when the run compensates and awaits that attempt.
+    private void EnsureUnlessSpared(int epoch, string taskId)
+    {
+        if (!_sparedTasks.Contains(taskId)) Ensure(epoch);
+    }
+
     private object? DecodeOrFail(byte[] payload, Type type, string nodeId, string context)
     {
         try { return _codec.Decode(payload, type, context); }
@@ -1762,6 +1794,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             SignalName = signalWaiter?.SignalName,
             SignalTimeoutAt = signalWaiter?.TimeoutAt,
             TaskTimeoutAt = state == WorkflowState.Running && _taskTimeouts.Count > 0 ? _taskTimeouts.Values.Min() : null,
+            AwaitingSiloTags = _awaitingSilo.Count > 0 ? string.Join(";", _awaitingSilo.Values.Distinct()) : null,
             Pause = _run.Pause,
             Failure = _run.Failure,
             Cancellation = _run.Cancellation,

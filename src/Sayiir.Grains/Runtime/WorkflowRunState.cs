@@ -100,6 +100,11 @@ internal sealed class WorkflowRunState
     // Undo steps that exhausted their retries (with their last failure), in the order they ran; a resume runs them again.
     [Id(29)] public List<UndoRecord> UndoFailed { get; set; } = [];
 
+    // Task attempts in flight on other silos, by task id: saved before the attempt is sent, removed by the write that
+    // saves its result, so a run recovered elsewhere collects a finished remote attempt instead of running it again. Null
+    // when there is none, and then not written: runs that never place a task elsewhere store nothing more.
+    [Id(30), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Dictionary<string, RemoteAttempt>? RemoteAttempts { get; set; }
+
     [JsonIgnore]
     public bool Exists => Status != WorkflowState.NotFound;
 
@@ -141,6 +146,7 @@ internal sealed class WorkflowRunState
         Undo = new(Undo),
         Compensating = Compensating,
         UndoFailed = new(UndoFailed),
+        RemoteAttempts = RemoteAttempts is { Count: > 0 } remote ? new(remote) : null,
     };
 }
 

@@ -34,4 +34,33 @@ public sealed class CompensationRecoveryTests
         Assert.Single(history, e => e.Kind == RunEventKind.CompensationTaskCompleted && e.TaskId == "s3");
         Assert.Equal(RunEventKind.Compensated, history[^1].Kind);
     }
+
+    [Fact]
+    public async Task Compensation_StepsRequiringAnotherSilosTag_UndoneThereOnceEachLatestFirst()
+    {
+        await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres, new ClusterSettings
+        {
+            Silos = 3,
+            Workflows = [.. SagaFlows.All],
+            PerSilo = (name, s) => { if (name == "Silo_1") s.Configure(o => o.Tags.Add(SagaFlows.SagaWorkerTag)); },
+        });
+        var ids = Enumerable.Range(0, 6).Select(i => NewId($"saga-placed-{i}")).ToList();
+
+        foreach (var id in ids)
+        {
+            await Assert.ThrowsAsync<WorkflowCompensatedException>(() =>
+                Wait.ForAsync(cluster.Client.RunAsync(SagaFlows.Placed, "in", id), LongDeadline, $"{id} to compensate"));
+        }
+
+        foreach (var id in ids)
+        {
+            Assert.Equal(["p3", "p2", "p1"], SagaLedger.Undone(id));
+            Assert.Contains("undo:p2:in|p1->in|p1|p2", SagaLedger.Of(id));
+        }
+        // Runs hosted on the other silos sent their undo steps to the tagged one (the start event names that silo).
+        var remoteUndos = 0;
+        foreach (var id in ids)
+            remoteUndos += (await cluster.Client.GetHistoryAsync(id)).Count(e => e.Kind == RunEventKind.CompensationTaskStarted && e.Detail is not null);
+        Assert.True(remoteUndos > 0, "no undo step ran on another silo than its run's");
+    }
 }

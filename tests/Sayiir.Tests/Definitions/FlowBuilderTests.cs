@@ -40,6 +40,36 @@ public sealed class FlowBuilderTests
     }
 
     [Fact]
+    public void Build_BadPriorityAndEmptyTag_ThrowsListingBoth()
+    {
+        var ex = Assert.Throws<WorkflowValidationException>(() => Flow.Create<int>("placed")
+            .Then("call", (int x) => x, o =>
+            {
+                o.Priority = 6;
+                o.RequireTags("gpu", "");
+            })
+            .Build());
+
+        Assert.Contains(ex.Errors, e => e.Contains("task 'call': the priority must be within [1, 5] (was 6)"));
+        Assert.Contains(ex.Errors, e => e.Contains("task 'call': a required tag must be non-empty"));
+    }
+
+    [Fact]
+    public void Build_PlacementPriorityAndTags_AreNotHashed()
+    {
+        var plain = Flow.Create<int>("placed").Then("call", (int x) => x).Build();
+        var placed = Flow.Create<int>("placed").Then("call", (int x) => x, o =>
+        {
+            o.Placement = TaskPlacement.Cluster;
+            o.Priority = 1;
+            o.RequireTags("gpu");
+        }).Build();
+
+        // Where and how urgently a task runs is deployment, not flow: changing it does not strand runs in flight.
+        Assert.Equal(plain.Hash, placed.Hash);
+    }
+
+    [Fact]
     public void Build_ConcurrencyKey_IsDescribedButNotHashed()
     {
         var plain = Flow.Create<int>("keyed").Then("call", (int x) => x).Build();

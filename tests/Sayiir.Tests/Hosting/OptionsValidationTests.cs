@@ -88,6 +88,27 @@ public sealed class OptionsValidationTests
     }
 
     [Fact]
+    public async Task StartSilo_PlacementOptionsFromConfiguration_AreBoundAndValidated()
+    {
+        var silo = TestHosts.Silo(s => s.AddSayiir(w => w.AddWorkflow(Increment)), new Dictionary<string, string?>
+        {
+            ["Sayiir:Tags:0"] = "gpu",
+            ["Sayiir:Tags:1"] = " ",
+            ["Sayiir:MaxConcurrentAttempts"] = "0",
+            ["Sayiir:PriorityAgingInterval"] = "00:00:00",
+        });
+        using var host = silo.Builder.Build();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => TestHosts.StartAsync(host));
+
+        Assert.Equal(3, ex.Failures.Count());
+        // Bound from Sayiir:Tags:N ("gpu" is valid, so only the blank one is reported).
+        Assert.Contains("SayiirOptions.Tags has an empty or over-long (> 64 characters) tag (' ')", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("SayiirOptions.MaxConcurrentAttempts must be within [1, 100000] (was 0)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("SayiirOptions.PriorityAgingInterval must be positive (was 00:00:00)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void LimitConcurrency_InvalidArguments_ThrowBeforeAnythingIsConfigured()
     {
         var silo = TestHosts.Silo(s => s.AddSayiir(w =>

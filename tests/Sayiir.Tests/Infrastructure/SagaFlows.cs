@@ -15,6 +15,9 @@ public static class SagaFlows
     /// <summary>Step s4 of an "ok" run fails once this flag (per run) is set.</summary>
     public const string FailS4 = "fail-s4";
 
+    /// <summary>The silo tag the steps of <see cref="Placed"/> require.</summary>
+    public const string SagaWorkerTag = "saga-worker";
+
     // s1..s3 are compensable, s4 fails ("fail", "undo-flaky", "undo-broken", "undo-fixable", "hold-undo2") or holds
     // until cancelled ("hold"); with "ok" the run completes.
     public static readonly WorkflowDefinition<string, string> Four = Flow.Create<string>("saga_four")
@@ -72,7 +75,16 @@ public static class SagaFlows
         .Then<string>("pay", (string seat, TaskContext ctx) => throw new InvalidOperationException("card declined"))
         .Build();
 
-    public static IEnumerable<WorkflowDefinition> All => [Four, Fork, Loop, Class];
+    // Compensable steps that run only on silos tagged "saga-worker": their undo steps are placed like them (under keys of
+    // their own), so a run hosted on another silo sends both there.
+    public static readonly WorkflowDefinition<string, string> Placed = Flow.Create<string>("saga_placed")
+        .Then("p1", (string v, TaskContext ctx) => Do(ctx, v, "p1"), Undo, o => o.RequireTags(SagaWorkerTag))
+        .Then("p2", (string v, TaskContext ctx) => Do(ctx, v, "p2"), Undo, o => o.RequireTags(SagaWorkerTag))
+        .Then("p3", (string v, TaskContext ctx) => Do(ctx, v, "p3"), Undo, o => o.RequireTags(SagaWorkerTag))
+        .Then<string>("fail", (string v, TaskContext ctx) => throw new InvalidOperationException("after the placed steps"))
+        .Build();
+
+    public static IEnumerable<WorkflowDefinition> All => [Four, Fork, Loop, Class, Placed];
 
     private static Task<string> Do(TaskContext ctx, string value, string step)
     {

@@ -44,6 +44,9 @@ public sealed record ClusterSettings
     /// </summary>
     public TimeProvider? EngineClock { get; init; }
 
+    /// <summary>Engine configuration of one silo, by its TestingHost name ("Silo_0", "Silo_1", …; a silo started later gets the next number), after <see cref="Sayiir"/>.</summary>
+    public Action<string, SayiirSiloBuilder>? PerSilo { get; init; }
+
     /// <summary>A name part of the database created for the Postgres backend.</summary>
     public string DatabasePrefix { get; init; } = "sayiir_test";
 }
@@ -96,7 +99,7 @@ public sealed class SayiirCluster : IAsyncDisposable
     {
         var builder = new InProcessTestClusterBuilder((short)settings.Silos);
         builder.Options.ServiceId = settings.ServiceId;
-        builder.ConfigureSilo((_, silo) =>
+        builder.ConfigureSilo((siloOptions, silo) =>
         {
             silo.AddSayiir(s =>
             {
@@ -104,6 +107,7 @@ public sealed class SayiirCluster : IAsyncDisposable
                 if (connectionString is not null) s.UsePostgres(connectionString);
                 s.Configure(o => o.RecoveryReminderPeriod = settings.RecoveryReminderPeriod);
                 settings.Sayiir?.Invoke(s);
+                settings.PerSilo?.Invoke(siloOptions.SiloName, s);
             });
             silo.Services.AddSingleton<IGreeter, Greeter>();
             settings.SiloServices?.Invoke(silo.Services);
