@@ -51,6 +51,10 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     /// <summary>The recovery reminder this activation registered, if any (its ETag lets it be removed without a read).</summary>
     private IGrainReminder? _reminder;
     private Task? _registering;
+    // Whether a reminder row may exist (registered by an earlier activation or this one): a run started and ended
+    // here without one removes nothing. The timer registers it once the run has driven RecoveryReminderDelay.
+    private bool _reminderMayExist;
+    private IGrainTimer? _reminderTimer;
 
     /// <summary>Why an active run cannot be driven on this silo (missing workflow, changed definition); its stored state stays untouched.</summary>
     private SayiirException? _blocked;
@@ -123,6 +127,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         _progress = new RunProgress(_writer, _codec, _journal, InstanceId);
         _listedState = _run.Status;
         _listedHash = _run.DefinitionHash;
+        _reminderMayExist = _store.RecordExists;
         if (_run.IsTerminal) _ended.TrySetResult();
         if (_run.IsActive) StartDriving();
         return Task.CompletedTask;
@@ -155,6 +160,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             }
         }
         StopDriving();
+        // A live silo lets go of an active run: no silo death will make the watcher wake it, so its reminder must exist.
+        if (_run.IsActive && _reminder is null) await RegisterReminderAsync();
         try
         {
             await _writer.ReleaseAsync().WaitAsync(_options.HandoffTimeout, TimeProvider.System, cancellationToken); // wall clock: as above
@@ -263,7 +270,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         GateHolder? holder = null;
         try
         {
-            await RegisterReminderAsync();
+            // No reminder yet: a run registers one only once it outlives RecoveryReminderDelay (ArmRecoveryReminder).
+            if (ReminderDelay == TimeSpan.Zero) await RegisterReminderAsync();
             // A terminated run gives its slots back before the new run asks for one.
             if (_run.Exists) await ReleaseSlotsAsync();
             var runId = Guid.NewGuid();
@@ -717,6 +725,7 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         SayiirTelemetry.RunsInFlight.Add(1);
         _keepAlive ??= this.RegisterGrainTimer(static () => Task.CompletedTask,
             new GrainTimerCreationOptions { DueTime = KeepAlivePeriod, Period = KeepAlivePeriod, KeepAlive = true, Interleave = true });
+        ArmRecoveryReminder();
         _ = DriveAsync(definition, _epoch);
     }
 
@@ -839,6 +848,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
             _runActivity.Dispose();
             _runActivity = null;
         }
+        _reminderTimer?.Dispose();
+        _reminderTimer = null;
         await UnregisterReminderAsync();
         await ReleaseSlotsAsync();
     }
@@ -1383,8 +1394,28 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         }
     }
 
+    /// <summary>
+    /// Registers the recovery reminder once the run has driven <see cref="SayiirOptions.RecoveryReminderDelay"/> here (a
+    /// one-shot grain timer): short runs write no reminder row at all. Until then the recovery watcher's listing of
+    /// active runs covers a silo death and a whole-cluster restart.
+    /// </summary>
+    private void ArmRecoveryReminder()
+    {
+        if (_reminder is not null || _reminderTimer is not null) return;
+        _reminderTimer = this.RegisterGrainTimer(() =>
+        {
+            _reminderTimer?.Dispose();
+            _reminderTimer = null;
+            return _run.IsActive && !_writer.Lost && _reminder is null ? RegisterReminderAsync() : Task.CompletedTask;
+        }, new GrainTimerCreationOptions { DueTime = ReminderDelay, Period = Timeout.InfiniteTimeSpan, Interleave = true });
+    }
+
+    // Without the watcher nothing finds a run without a reminder when its silo dies: every run registers one at start.
+    private TimeSpan ReminderDelay => _options.WakeRunsOnSiloDeath ? _options.RecoveryReminderDelay : TimeSpan.Zero;
+
     private async Task RegisterReminderWithRetryAsync()
     {
+        _reminderMayExist = true;
         var period = _options.RecoveryReminderPeriod;
         for (var attempt = 1; ; attempt++)
         {
@@ -1410,7 +1441,9 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     {
         try
         {
-            // The handle from registration saves a reminder-table read; after a re-activation it is looked up.
+            // The handle from registration saves a reminder-table read; after a re-activation it is looked up; a run that
+            // never registered one here and had no stored row before has none.
+            if (_reminder is null && !_reminderMayExist) return;
             var reminder = _reminder ?? await this.GetReminder(ReminderName);
             _reminder = null;
             if (reminder is not null) await this.UnregisterReminder(reminder);
