@@ -127,7 +127,8 @@ public static class SayiirHostingExtensions
             TypedErrorGrainStorage.Decorate(services, SayiirOptions.StorageName, postgres.ConnectionString, (sp, provider) =>
                 provider is AdoNetGrainStorage adoNet
                     ? new GroupCommitGrainStorage(adoNet, SayiirOptions.StorageName, connectionString,
-                        sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId, sp.GetRequiredService<ILogger<GroupCommitGrainStorage>>())
+                        sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
+                        sp.GetRequiredService<Orleans.Serialization.Serializers.IActivatorProvider>(), sp.GetRequiredService<ILogger<GroupCommitGrainStorage>>())
                     : provider);
             builder.UseAdoNetReminderService(o =>
             {
