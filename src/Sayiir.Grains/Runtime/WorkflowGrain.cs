@@ -161,7 +161,8 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
         }
         StopDriving();
         // A live silo lets go of an active run: no silo death will make the watcher wake it, so its reminder must exist.
-        if (_run.IsActive && _reminder is null) await RegisterReminderAsync();
+        // Bounded: the reminder service may be stopping too; the start-up sweep covers a cluster stopped whole.
+        if (_run.IsActive && _reminder is null) await RegisterReminderAsync(HandoffReminderWait);
         try
         {
             await _writer.ReleaseAsync().WaitAsync(_options.HandoffTimeout, TimeProvider.System, cancellationToken); // wall clock: as above
@@ -1381,18 +1382,20 @@ internal sealed class WorkflowGrain : Grain, IWorkflowGrain, IRemindable, IIncom
     /// run is driven here. Until it lands, a silo death still finds the run: the recovery watcher also wakes the active
     /// runs it lists from storage.
     /// </summary>
-    private async Task RegisterReminderAsync()
+    private async Task RegisterReminderAsync(TimeSpan? wait = null)
     {
         var registering = _registering is { IsCompleted: false } pending ? pending : _registering = RegisterReminderWithRetryAsync();
         try
         {
-            await registering.WaitAsync(ReminderWait, TimeProvider.System); // wall clock: bounded by Orleans' real call timeout
+            await registering.WaitAsync(wait ?? ReminderWait, TimeProvider.System); // wall clock: bounded by Orleans' real call timeout
         }
         catch (TimeoutException)
         {
-            Log.ReminderDeferred(_logger, InstanceId, ReminderWait);
+            Log.ReminderDeferred(_logger, InstanceId, wait ?? ReminderWait);
         }
     }
+
+    private static readonly TimeSpan HandoffReminderWait = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Registers the recovery reminder once the run has driven <see cref="SayiirOptions.RecoveryReminderDelay"/> here (a
