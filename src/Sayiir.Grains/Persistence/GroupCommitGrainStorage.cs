@@ -172,7 +172,9 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
             if (_inFlight >= MaxBatchesInFlight) return;
             _inFlight++;
         }
-        _ = Task.Run(PumpAsync);
+        // Started inline (a lone write skips a thread-pool hop); every await of the pump leaves the caller's scheduler,
+        // so the batch never runs on a grain's turn.
+        _ = PumpAsync();
     }
 
     // Sends batches until the queue is empty, then gives its slot back.
@@ -191,7 +193,7 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
                 batch = new List<PendingWrite>(Math.Min(_queue.Count, MaxBatchSize));
                 while (batch.Count < MaxBatchSize && _queue.TryDequeue(out var next)) batch.Add(next);
             }
-            await WriteBatchAsync(batch);
+            await WriteBatchAsync(batch).ConfigureAwait(false);
         }
     }
 
@@ -205,7 +207,7 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
         });
         try
         {
-            var results = await ExecuteAsync(batch);
+            var results = await ExecuteAsync(batch).ConfigureAwait(false);
             Interlocked.Increment(ref _batches);
             Interlocked.Add(ref _writes, batch.Count);
             for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(results[i]);
@@ -215,7 +217,7 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
             // The server refused the batch (one state a trigger refused, a deadlock): nothing of it committed. Each run is
             // written alone, so its own outcome (and error) is its own.
             LogBatchSplit(_logger, ex, batch.Count);
-            await Task.WhenAll(batch.Select(write => WriteBatchAsync([write])));
+            await Task.WhenAll(batch.Select(write => WriteBatchAsync([write]))).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -226,9 +228,11 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
 
     private async Task<int?[]> ExecuteAsync(List<PendingWrite> batch)
     {
-        await using var connection = new NpgsqlConnection(_connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlBatch(connection);
+        var connection = new NpgsqlConnection(_connectionString);
+        await using var _ = connection.ConfigureAwait(false);
+        await connection.OpenAsync().ConfigureAwait(false);
+        var command = new NpgsqlBatch(connection);
+        await using var __ = command.ConfigureAwait(false);
         foreach (var write in batch)
         {
             var statement = new NpgsqlBatchCommand(write.IsRead ? ReadSql : WriteSql);
@@ -251,25 +255,25 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
         // Without an explicit transaction the batch is one implicit transaction, committed at its end: results are only
         // handed out once the reader is closed, i.e. once the commit is confirmed.
         var results = new int?[batch.Count];
-        var reader = await command.ExecuteReaderAsync();
-        await using (reader)
+        var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
         {
             for (var i = 0; i < batch.Count; i++)
             {
-                if (i > 0 && !await reader.NextResultAsync()) throw new InvalidOperationException("A group commit batch returned fewer results than statements.");
-                if (!await reader.ReadAsync()) continue;
+                if (i > 0 && !await reader.NextResultAsync().ConfigureAwait(false)) throw new InvalidOperationException("A group commit batch returned fewer results than statements.");
+                if (!await reader.ReadAsync().ConfigureAwait(false)) continue;
                 if (batch[i].IsRead)
                 {
-                    batch[i].Read = new StoredRow(await reader.IsDBNullAsync(0) ? null : (byte[])reader.GetValue(0), await reader.IsDBNullAsync(1) ? null : reader.GetInt32(1));
+                    batch[i].Read = new StoredRow(reader.IsDBNull(0) ? null : (byte[])reader.GetValue(0), reader.IsDBNull(1) ? null : reader.GetInt32(1));
                     continue;
                 }
-                results[i] = await reader.IsDBNullAsync(0) ? null : reader.GetInt32(0);
+                results[i] = reader.IsDBNull(0) ? null : reader.GetInt32(0);
             }
-            while (await reader.NextResultAsync())
+            while (await reader.NextResultAsync().ConfigureAwait(false))
             {
                 // Nothing more is expected; consumed so that the close below reaches the commit.
             }
-            await reader.CloseAsync();
+            await reader.CloseAsync().ConfigureAwait(false);
         }
         return results;
     }
