@@ -146,6 +146,34 @@ public sealed class WritePathTests
     }
 
     [Fact]
+    public async Task Run_WholeClusterKilledBeforeItsReminderExists_FirstSiloStartedAgainWakesIt()
+    {
+        await using var database = await TestDatabase.CreateAsync("sayiir_sweep");
+        var settings = new ClusterSettings
+        {
+            ConnectionString = database.ConnectionString,
+            Silos = 1,
+            Sayiir = s => s.Configure(o => o.RecoveryReminderDelay = TimeSpan.FromMinutes(10)),
+        };
+        var id = NewId("sweep");
+        await using (var before = await SayiirCluster.StartAsync(Backend.Postgres, settings))
+        {
+            await before.Client.StartAsync(TestFlows.Held, "", id);
+            await Probe.WaitStartedAsync(id, "b", LongDeadline);
+            Assert.Equal(0, await StoredRuns.DeleteReminderAsync(database.ConnectionString, id));
+            // A crash, not a stop: no hand-off registers the reminder on the way out.
+            await before.Cluster.KillSiloAsync(before.Cluster.Silos[0]);
+        }
+
+        Probe.Open(id, "b");
+        await using var after = await SayiirCluster.StartAsync(Backend.Postgres, settings);
+        // Nothing calls the run and it has no reminder: only the start-up sweep of the listed active runs can wake it.
+        await Probe.UntilAsync(() => Probe.Executions(id, "c") == 1, LongDeadline, "the first silo's sweep to resume the run (task c to run)");
+        Assert.Equal("ABC", await Wait.ForAsync(after.Client.WaitForResultAsync<string>(id), LongDeadline, "the run's result"));
+        Assert.Equal(1, Probe.Executions(id, "a"));
+    }
+
+    [Fact]
     public async Task MemoryStore_TestClusterOfSeveralSilos_KeepsOrleansMemoryStorage()
     {
         await using var cluster = await SayiirCluster.StartAsync(Backend.Memory, new ClusterSettings { Silos = 2 });
