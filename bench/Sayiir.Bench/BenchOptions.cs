@@ -23,7 +23,7 @@ internal sealed record WorkloadSpec(string Name, int Workflows, int Steps, int B
 internal sealed class BenchOptions
 {
     /// <summary>Every workload run by <c>--workload all</c>, in order.</summary>
-    public static readonly string[] AllWorkloads = ["linear", "fanout", "signal", "sleeping", "latency", "bigstate", "listing"];
+    public static readonly string[] AllWorkloads = ["linear", "fanout", "signal", "sleeping", "latency", "bigstate", "longchain", "listing"];
 
     public List<string> Workloads { get; } = [];
 
@@ -89,7 +89,7 @@ internal sealed class BenchOptions
 
         usage: dotnet run -c Release --project bench/Sayiir.Bench -- [options]
 
-          --workload LIST       linear|fanout|signal|sleeping|latency|bigstate|listing|recovery|fanout-cpu|all (comma-separated;
+          --workload LIST       linear|fanout|signal|sleeping|latency|bigstate|longchain|listing|recovery|fanout-cpu|all (comma-separated;
                                 default all; all includes recovery except with --smoke). listing stores W runs and times
                                 the dashboard's runs page, counts and chart over them. recovery runs eng/cluster-test.sh:
                                 two Sayiir.Silo processes on the bench PostgreSQL, one killed with SIGKILL (postgres
@@ -99,8 +99,9 @@ internal sealed class BenchOptions
           --cpu-ms N            CPU work per fanout-cpu branch in milliseconds (default 200)
           --backend LIST        memory|postgres|all (default all)
           -W, --workflows N     measured runs per workload (defaults: linear 2000, fanout 300, signal 1000,
-                                sleeping 10000, latency 500, bigstate 10, listing 100000, recovery 40)
-          -S, --steps N         sequential tasks (linear 4, latency 4, bigstate 50)
+                                sleeping 10000, latency 500, bigstate 10, longchain 2, listing 100000,
+                                recovery 40)
+          -S, --steps N         sequential tasks (linear 4, latency 4, bigstate 50, longchain 2000)
           -K, --branches N      fork branches (fanout 10)
           -C, --concurrency N   runs in flight (linear 64, fanout 32, latency 1, bigstate 1); signals in flight
                                 (signal: default W, all at once); starts in flight (sleeping 64)
@@ -232,11 +233,13 @@ internal sealed class BenchOptions
             ("latency", true) => new WorkloadSpec("latency", 20, 4, 0, 1, 0, 3),
             ("bigstate", false) => new WorkloadSpec("bigstate", 10, 50, 0, 1, 0, 1),
             ("bigstate", true) => new WorkloadSpec("bigstate", 2, 50, 0, 1, 0, 1),
+            ("longchain", false) => new WorkloadSpec("longchain", 2, 2000, 0, 1, 0, 0),
+            ("longchain", true) => new WorkloadSpec("longchain", 1, 200, 0, 1, 0, 0),
             ("listing", false) => new WorkloadSpec("listing", 100_000, 1, 0, 256, 0, 0),
             ("listing", true) => new WorkloadSpec("listing", 2000, 1, 0, 64, 0, 0),
             _ => throw new ArgumentException($"unknown workload '{workload}'"),
         };
-        var shapeHasSteps = workload is "linear" or "latency" or "bigstate";
+        var shapeHasSteps = workload is "linear" or "latency" or "bigstate" or "longchain";
         spec = spec with
         {
             Workflows = Workflows ?? spec.Workflows,

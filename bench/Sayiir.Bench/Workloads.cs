@@ -7,7 +7,7 @@ internal static class Workloads
 {
     public static IReadOnlyList<WorkflowDefinition> Definitions(WorkloadSpec spec) => spec.Name switch
     {
-        "linear" or "latency" => [BenchFlows.Linear(spec.Steps)],
+        "linear" or "latency" or "longchain" => [BenchFlows.Linear(spec.Steps)],
         "fanout" => [BenchFlows.Fanout(spec.Branches)],
         "signal" => [BenchFlows.Signal()],
         "sleeping" => [BenchFlows.Sleeping(TimeSpan.FromSeconds(spec.DelaySeconds))],
@@ -23,6 +23,7 @@ internal static class Workloads
         "signal" => SignalAsync(ctx, spec),
         "sleeping" => SleepingAsync(ctx, spec),
         "bigstate" => BigStateAsync(ctx, spec),
+        "longchain" => LongChainAsync(ctx, spec),
         Listing.Name => Listing.RunAsync(ctx, spec),
         _ => throw new ArgumentException($"unknown workload '{spec.Name}'"),
     };
@@ -60,6 +61,20 @@ internal static class Workloads
         result.KeyFigure = perCheckpoint is { } b
             ? $"WAL {b / 1024:0.0} KB/ckpt ({result.ExtraNumber("wal_bytes_per_run") / 1048576:0.00} MB/run)"
             : "WAL n/a (memory)";
+        return result;
+    }
+
+    // ----- longchain: S = 2,000 sequential tasks; does a checkpoint's cost grow with the steps already done? ------
+
+    private static async Task<RunResult> LongChainAsync(BenchContext ctx, WorkloadSpec spec)
+    {
+        var steps = spec.Steps;
+        var result = await ToCompletionAsync(ctx, spec, BenchFlows.Linear(steps), steps, (input, output) => output == input + steps);
+        result.Set("step_p50_ms", result.P50Ms / steps);
+        // The final state's size is state_bytes_avg (read once the silo has stopped).
+        result.KeyFigure = result.ExtraNumber("wal_bytes_per_checkpoint") is { } wal
+            ? $"WAL {wal:0} B/ckpt over {steps} steps; step p50 {RunResult.Ms(result.P50Ms / steps)} ms"
+            : $"step p50 {RunResult.Ms(result.P50Ms / steps)} ms";
         return result;
     }
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Orleans.Serialization;
 using Orleans.Configuration;
+using Orleans.Storage;
 using Sayiir.Client;
 using Sayiir.Observability;
 using Sayiir.Persistence;
@@ -126,7 +127,12 @@ public static class SayiirHostingExtensions
             {
                 if (sp.GetService<PayloadSealer>() is { } sealer) o.GrainStorageSerializer = RunStateStorage.CreateSerializer(sealer);
             });
-            TypedErrorGrainStorage.Decorate(services, SayiirOptions.StorageName, postgres.ConnectionString);
+            TypedErrorGrainStorage.Decorate(services, SayiirOptions.StorageName, postgres.ConnectionString, (sp, provider) =>
+                provider is AdoNetGrainStorage adoNet
+                    ? new GroupCommitGrainStorage(adoNet, SayiirOptions.StorageName, connectionString,
+                        sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
+                        sp.GetRequiredService<Orleans.Serialization.Serializers.IActivatorProvider>(), sp.GetRequiredService<ILogger<GroupCommitGrainStorage>>())
+                    : provider);
             builder.UseAdoNetReminderService(o =>
             {
                 o.Invariant = AdoNetInvariant;
@@ -140,12 +146,25 @@ public static class SayiirHostingExtensions
         else
         {
             builder.AddMemoryGrainStorage(SayiirOptions.StorageName, o => o.GrainStorageSerializer = storageSerializer);
+            UseProcessLocalStoreWhenAlone(services, storageSerializer);
             builder.UseInMemoryReminderService();
             services.AddSingleton<MemoryRunJournal>();
             services.AddSingleton<IRunJournal>(sp => sp.GetRequiredService<MemoryRunJournal>());
             services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<MemoryRunJournal>());
         }
         return builder;
+    }
+
+    // The memory storage stays registered for clusters of several silos; a silo alone gets the process-local store.
+    private static void UseProcessLocalStoreWhenAlone(IServiceCollection services, IGrainStorageSerializer serializer)
+    {
+        var original = services.Last(d => d.IsKeyedService && d.ServiceType == typeof(IGrainStorage) && Equals(d.ServiceKey, SayiirOptions.StorageName));
+        var factory = original.KeyedImplementationFactory
+            ?? throw new InvalidOperationException($"The grain storage '{SayiirOptions.StorageName}' is not registered through a factory.");
+        services.Remove(original);
+        services.AddKeyedSingleton<IGrainStorage>(SayiirOptions.StorageName, (sp, key) => ProcessLocalGrainStorage.AppliesTo(sp)
+            ? new ProcessLocalGrainStorage(serializer, sp.GetRequiredService<Orleans.Serialization.Serializers.IActivatorProvider>())
+            : (IGrainStorage)factory(sp, key));
     }
 
     private static void AddEncryption(IServiceCollection services, object choice)

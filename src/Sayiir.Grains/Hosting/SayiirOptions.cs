@@ -28,6 +28,27 @@ public sealed class SayiirOptions
     public TimeSpan RecoveryReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
+    /// How long a run drives before it registers its recovery reminder. A run that ends sooner never writes or removes a
+    /// reminder row: until then a silo death finds it in storage (the recovery watcher wakes every active run it lists),
+    /// a whole-cluster restart finds it in the same listing when the first silo starts, and a run handed over by a live
+    /// silo (shutdown, rebalancing) registers its reminder before it lets go. <see cref="TimeSpan.Zero"/> registers it
+    /// when the run starts. Between zero and one hour.
+    /// <para>Default: 5 seconds.</para>
+    /// </summary>
+    public TimeSpan RecoveryReminderDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// In-memory storage only (no <c>UsePostgres</c>): keep run states in a dictionary of this process instead of
+    /// Orleans' memory storage grains, which saves a grain call and a serialized copy per checkpoint. A process-local
+    /// store is not shared: only a silo that is alone in its cluster may use it. <see langword="null"/> decides: on for a
+    /// silo with localhost development clustering that is its own primary (<c>UseLocalhostClustering()</c> without a
+    /// primary endpoint), off otherwise (test clusters, silos joining a primary). Set it to <see langword="false"/> for a
+    /// localhost primary that other silos join.
+    /// <para>Default: <see langword="null"/> (decided as above).</para>
+    /// </summary>
+    public bool? ProcessLocalStore { get; set; }
+
+    /// <summary>
     /// How long a task worker waits for an attempt before answering "pending" and reporting the result later by
     /// message. Always capped at half the grain call response timeout. Must be positive.
     /// <para>Default: 10 seconds.</para>

@@ -23,6 +23,10 @@ internal sealed class SayiirOptionsValidator(IOptions<ReminderOptions> reminders
                 $"{nameof(ReminderOptions)}.{nameof(ReminderOptions.MinimumReminderPeriod)} ({minimumReminder}), which refuses shorter reminders: " +
                 "raise the period or lower that minimum.");
         }
+        if (options.RecoveryReminderDelay < TimeSpan.Zero || options.RecoveryReminderDelay > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{nameof(SayiirOptions)}.{nameof(SayiirOptions.RecoveryReminderDelay)} must be between zero and one hour (was {options.RecoveryReminderDelay}).");
+        }
         Positive(nameof(SayiirOptions.InlineResultWindow), options.InlineResultWindow, failures);
         Positive(nameof(SayiirOptions.MaxStorageRetryDelay), options.MaxStorageRetryDelay, failures);
         if (options.HandoffTimeout < TimeSpan.Zero || options.HandoffTimeout > SayiirOptions.MaxHandoffTimeout)

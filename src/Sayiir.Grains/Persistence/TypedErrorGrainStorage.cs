@@ -12,8 +12,11 @@ namespace Sayiir.Persistence;
 /// </summary>
 internal sealed class TypedErrorGrainStorage(IGrainStorage inner, string target) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
-    /// <summary>Replaces the keyed storage <paramref name="name"/> already registered with this wrapper around it.</summary>
-    public static void Decorate(IServiceCollection services, string name, string connectionString)
+    /// <summary>
+    /// Replaces the keyed storage <paramref name="name"/> already registered with this wrapper around it;
+    /// <paramref name="wrapInner"/>, when given, wraps the provider first (the group commit write path).
+    /// </summary>
+    public static void Decorate(IServiceCollection services, string name, string connectionString, Func<IServiceProvider, IGrainStorage, IGrainStorage>? wrapInner = null)
     {
         var original = services.LastOrDefault(d => d.IsKeyedService && d.ServiceType == typeof(IGrainStorage) && Equals(d.ServiceKey, name))
             ?? throw new InvalidOperationException($"No grain storage named '{name}' is registered to wrap.");
@@ -22,7 +25,11 @@ internal sealed class TypedErrorGrainStorage(IGrainStorage inner, string target)
         services.Remove(original);
         var innerKey = name + ".provider";
         // The provider reads its named options by the key it is given: it keeps receiving the original name.
-        services.AddKeyedSingleton<IGrainStorage>(innerKey, (sp, _) => (IGrainStorage)factory(sp, name));
+        services.AddKeyedSingleton<IGrainStorage>(innerKey, (sp, _) =>
+        {
+            var provider = (IGrainStorage)factory(sp, name);
+            return wrapInner is null ? provider : wrapInner(sp, provider);
+        });
         var target = PostgresSchemaInstaller.DescribeTarget(connectionString);
         services.AddKeyedSingleton<IGrainStorage>(name, (sp, _) => new TypedErrorGrainStorage(sp.GetRequiredKeyedService<IGrainStorage>(innerKey), target));
     }

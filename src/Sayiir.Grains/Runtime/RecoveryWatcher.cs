@@ -11,8 +11,10 @@ namespace Sayiir.Runtime;
 /// reminder's next tick (up to a full period after the takeover). Instead one silo — the lowest-addressed active
 /// one, so the work is not repeated — reads the active runs from the reminder table (every non-terminal run has a
 /// recovery reminder) and wakes each one; a woken run activates on a live silo and continues from its checkpoint.
-/// Runs that were never on the dead silo are already driving and ignore the call. The reminders remain the safety
-/// net (for example after a whole-cluster restart).
+/// Runs that were never on the dead silo are already driving and ignore the call. The listing also finds the runs
+/// that have no reminder yet (a run registers one only once it outlives <see cref="SayiirOptions.RecoveryReminderDelay"/>).
+/// When a silo starts as the lowest-addressed active one (the first silo of a cluster started afresh, say), it wakes
+/// the active runs the listing shows without a recovery reminder: after a whole-cluster restart nothing else would.
 /// </summary>
 internal sealed partial class RecoveryWatcher(
     IClusterMembershipService membership,
@@ -33,7 +35,7 @@ internal sealed partial class RecoveryWatcher(
 
     private Task Start(CancellationToken cancellationToken)
     {
-        if (options.Value.WakeRunsOnSiloDeath) _watching = Task.Run(() => WatchAsync(_stopping.Token), CancellationToken.None);
+        _watching = Task.Run(() => WatchAsync(_stopping.Token), CancellationToken.None);
         return Task.CompletedTask;
     }
 
@@ -48,6 +50,8 @@ internal sealed partial class RecoveryWatcher(
         ClusterMembershipSnapshot? previous = null;
         try
         {
+            if (IsRecoveryLeader(membership.CurrentSnapshot)) await WakeRunsWithoutReminderAsync(cancellationToken);
+            if (!options.Value.WakeRunsOnSiloDeath) return;
             await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(cancellationToken))
             {
                 if (previous is not null)
@@ -116,6 +120,38 @@ internal sealed partial class RecoveryWatcher(
         LogWoken(logger, rows.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
+    /// <summary>Wakes the listed active runs that have no recovery reminder (those with one come back on its tick).</summary>
+    private async Task WakeRunsWithoutReminderAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var listed = await ListedActiveRunsAsync(cancellationToken);
+            if (listed.Count == 0) return;
+            var reminded = (await reminders.ReadRows(0, uint.MaxValue, cancellationToken)).Reminders.Concat((await reminders.ReadRows(uint.MaxValue, 0, cancellationToken)).Reminders)
+                .Where(r => r.ReminderName == WorkflowGrain.ReminderName)
+                .Select(r => r.GrainId.Key.ToString()!)
+                .ToHashSet(StringComparer.Ordinal);
+            var orphans = listed.Where(id => !reminded.Contains(id)).Distinct(StringComparer.Ordinal).ToList();
+            if (orphans.Count == 0) return;
+            LogWakingAtStart(logger, orphans.Count);
+            await Parallel.ForEachAsync(orphans, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken }, async (grainId, ct) =>
+            {
+                try
+                {
+                    await grains.GetGrain<IWorkflowGrain>(grainId).WakeAsync().WaitAsync(ct);
+                }
+                catch (Exception ex) when (!ct.IsCancellationRequested)
+                {
+                    LogWakeFailed(logger, ex, grainId);
+                }
+            });
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogListFailed(logger, ex);
+        }
+    }
+
     /// <summary>
     /// Active runs as the run listing sees them: a run whose reminder is not registered yet (its silo's reminder service
     /// was still starting) is found here.
@@ -139,6 +175,9 @@ internal sealed partial class RecoveryWatcher(
         }
         return ids;
     }
+
+    [LoggerMessage(3141, LogLevel.Information, "Silo started first: waking {Count} active run(s) that have no recovery reminder yet")]
+    private static partial void LogWakingAtStart(ILogger logger, int count);
 
     [LoggerMessage(3014, LogLevel.Warning, "Could not list active runs from storage; waking the runs that have a recovery reminder")]
     private static partial void LogListFailed(ILogger logger, Exception exception);

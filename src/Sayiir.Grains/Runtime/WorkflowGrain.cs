@@ -51,6 +51,10 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     /// <summary>The recovery reminder this activation registered, if any (its ETag lets it be removed without a read).</summary>
     private IGrainReminder? _reminder;
     private Task? _registering;
+    // Whether a reminder row may exist (registered by an earlier activation or this one): a run started and ended
+    // here without one removes nothing. The timer registers it once the run has driven RecoveryReminderDelay.
+    private bool _reminderMayExist;
+    private IGrainTimer? _reminderTimer;
 
     /// <summary>Why an active run cannot be driven on this silo (missing workflow, changed definition); its stored state stays untouched.</summary>
     private SayiirException? _blocked;
@@ -135,6 +139,7 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         _progress = new RunProgress(_writer, _codec, _journal, InstanceId);
         _listedState = _run.Status;
         _listedHash = _run.DefinitionHash;
+        _reminderMayExist = _store.RecordExists;
         if (_run.IsTerminal) _ended.TrySetResult();
         if (_run.IsActive) StartDriving();
         return Task.CompletedTask;
@@ -167,6 +172,9 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             }
         }
         StopDriving();
+        // A live silo lets go of an active run: no silo death will make the watcher wake it, so its reminder must exist.
+        // Bounded: the reminder service may be stopping too; the start-up sweep covers a cluster stopped whole.
+        if (_run.IsActive && _reminder is null) await RegisterReminderAsync(HandoffReminderWait);
         try
         {
             await _writer.ReleaseAsync().WaitAsync(_options.HandoffTimeout, TimeProvider.System, cancellationToken); // wall clock: as above
@@ -275,7 +283,8 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         GateHolder? holder = null;
         try
         {
-            await RegisterReminderAsync();
+            // No reminder yet: a run registers one only once it outlives RecoveryReminderDelay (ArmRecoveryReminder).
+            if (ReminderDelay == TimeSpan.Zero) await RegisterReminderAsync();
             // A terminated run gives its slots back before the new run asks for one.
             if (_run.Exists) await ReleaseSlotsAsync();
             var runId = Guid.NewGuid();
@@ -760,6 +769,7 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         SayiirTelemetry.RunsInFlight.Add(1);
         _keepAlive ??= this.RegisterGrainTimer(static () => Task.CompletedTask,
             new GrainTimerCreationOptions { DueTime = KeepAlivePeriod, Period = KeepAlivePeriod, KeepAlive = true, Interleave = true });
+        ArmRecoveryReminder();
         _ = DriveAsync(definition, _epoch);
     }
 
@@ -1111,6 +1121,8 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             _runActivity.Dispose();
             _runActivity = null;
         }
+        _reminderTimer?.Dispose();
+        _reminderTimer = null;
         await UnregisterReminderAsync();
         await ReleaseSlotsAsync();
     }
@@ -1695,21 +1707,43 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     /// run is driven here. Until it lands, a silo death still finds the run: the recovery watcher also wakes the active
     /// runs it lists from storage.
     /// </summary>
-    private async Task RegisterReminderAsync()
+    private async Task RegisterReminderAsync(TimeSpan? wait = null)
     {
         var registering = _registering is { IsCompleted: false } pending ? pending : _registering = RegisterReminderWithRetryAsync();
         try
         {
-            await registering.WaitAsync(ReminderWait, TimeProvider.System); // wall clock: bounded by Orleans' real call timeout
+            await registering.WaitAsync(wait ?? ReminderWait, TimeProvider.System); // wall clock: bounded by Orleans' real call timeout
         }
         catch (TimeoutException)
         {
-            Log.ReminderDeferred(_logger, InstanceId, ReminderWait);
+            Log.ReminderDeferred(_logger, InstanceId, wait ?? ReminderWait);
         }
     }
 
+    private static readonly TimeSpan HandoffReminderWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Registers the recovery reminder once the run has driven <see cref="SayiirOptions.RecoveryReminderDelay"/> here (a
+    /// one-shot grain timer): short runs write no reminder row at all. Until then the recovery watcher's listing of
+    /// active runs covers a silo death and a whole-cluster restart.
+    /// </summary>
+    private void ArmRecoveryReminder()
+    {
+        if (_reminder is not null || _reminderTimer is not null) return;
+        _reminderTimer = this.RegisterGrainTimer(() =>
+        {
+            _reminderTimer?.Dispose();
+            _reminderTimer = null;
+            return _run.IsActive && !_writer.Lost && _reminder is null ? RegisterReminderAsync() : Task.CompletedTask;
+        }, new GrainTimerCreationOptions { DueTime = ReminderDelay, Period = Timeout.InfiniteTimeSpan, Interleave = true });
+    }
+
+    // Without the watcher nothing finds a run without a reminder when its silo dies: every run registers one at start.
+    private TimeSpan ReminderDelay => _options.WakeRunsOnSiloDeath ? _options.RecoveryReminderDelay : TimeSpan.Zero;
+
     private async Task RegisterReminderWithRetryAsync()
     {
+        _reminderMayExist = true;
         var period = _options.RecoveryReminderPeriod;
         for (var attempt = 1; ; attempt++)
         {
@@ -1735,7 +1769,9 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     {
         try
         {
-            // The handle from registration saves a reminder-table read; after a re-activation it is looked up.
+            // The handle from registration saves a reminder-table read; after a re-activation it is looked up; a run that
+            // never registered one here and had no stored row before has none.
+            if (_reminder is null && !_reminderMayExist) return;
             var reminder = _reminder ?? await this.GetReminder(ReminderName);
             _reminder = null;
             if (reminder is not null) await this.UnregisterReminder(reminder);

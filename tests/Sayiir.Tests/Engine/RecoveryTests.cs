@@ -381,7 +381,13 @@ public sealed class RecoveryTests
     {
         // A start whose reminder registration is still going on in the background (a silo's reminder service can take
         // tens of seconds to come up) must not be stranded by a crash: the watcher also wakes the runs listed as active.
-        await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres, new ClusterSettings { RecoveryReminderPeriod = TimeSpan.FromMinutes(1) });
+        // The reminder is registered at start here (delay zero), then removed, as if its registration had not landed; a
+        // run younger than the default delay has none to begin with (Run_SiloKilledWhileRemindersAreSlow covers that).
+        await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres, new ClusterSettings
+        {
+            RecoveryReminderPeriod = TimeSpan.FromMinutes(1),
+            Sayiir = s => s.Configure(o => o.RecoveryReminderDelay = TimeSpan.Zero),
+        });
         var id = NewId("no-reminder");
         await cluster.Client.StartAsync(TestFlows.StuckOnce, "", id);
         await Probe.WaitStartedAsync(id, "b", LongDeadline);
