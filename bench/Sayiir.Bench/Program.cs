@@ -95,6 +95,16 @@ internal static class Program
                     }
                 }
             }
+            // A whole-process workload's result: kept, printed as a JSON line (and appended to --json); false when it had errors.
+            async Task<bool> RecordAsync(RunResult result)
+            {
+                results.Add(result);
+                var line = result.ToJsonLine();
+                Console.WriteLine(line);
+                if (options.JsonFile is { } file) await File.AppendAllTextAsync(file, line + Environment.NewLine);
+                return result.Errors == 0;
+            }
+
             if (options.RecoveryRequested && options.Backends.Contains(BackendKind.Postgres))
             {
                 pg ??= await PgServer.ProvisionAsync(options, interrupt.Token);
@@ -102,15 +112,7 @@ internal static class Program
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(interrupt.Token);
                 timeout.CancelAfter(TimeSpan.FromSeconds(options.TimeoutSeconds));
                 var result = await Recovery.RunAsync(pg, spec, timeout.Token);
-                if (result is null) failures++;
-                else
-                {
-                    results.Add(result);
-                    var line = result.ToJsonLine();
-                    Console.WriteLine(line);
-                    if (options.JsonFile is { } file) await File.AppendAllTextAsync(file, line + Environment.NewLine);
-                    if (result.Errors > 0) failures++;
-                }
+                if (result is null || !await RecordAsync(result)) failures++;
             }
             if (options.FanoutCpuRequested && options.Backends.Contains(BackendKind.Postgres))
             {
@@ -118,15 +120,7 @@ internal static class Program
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(interrupt.Token);
                 timeout.CancelAfter(TimeSpan.FromSeconds(options.TimeoutSeconds));
                 var result = await FanoutCpu.RunAsync(pg, options.FanoutCpuSpec(), options.CpuMs, timeout.Token);
-                if (result is null) failures++;
-                else
-                {
-                    results.Add(result);
-                    var line = result.ToJsonLine();
-                    Console.WriteLine(line);
-                    if (options.JsonFile is { } file) await File.AppendAllTextAsync(file, line + Environment.NewLine);
-                    if (result.Errors > 0) failures++;
-                }
+                if (result is null || !await RecordAsync(result)) failures++;
             }
         }
         catch (OperationCanceledException) when (interrupt.IsCancellationRequested)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -12,34 +11,8 @@ public static class PlacementFlows
 
     public static string SiloOf(TaskContext ctx) => ctx.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToString();
 
-    /// <summary>Fixed CPU work (a calibrated iteration count, not a clock-watching loop: the point is to occupy a core).</summary>
-    public static int Spin(TimeSpan duration)
-    {
-        var iterations = (long)(IterationsPerMs.Value * duration.TotalMilliseconds);
-        var x = 0;
-        for (long i = 0; i < iterations; i++) x = unchecked(x * 31 + 7);
-        return x;
-    }
-
-    // The best of a few 20 ms samples: the fastest is the least disturbed by other threads.
-    private static readonly Lazy<double> IterationsPerMs = new(() =>
-    {
-        double best = 0;
-        for (var sample = 0; sample < 5; sample++)
-        {
-            var started = Stopwatch.GetTimestamp();
-            long n = 0;
-            var x = 0;
-            while (Stopwatch.GetElapsedTime(started).TotalMilliseconds < 20)
-            {
-                for (var i = 0; i < 10_000; i++) x = unchecked(x * 31 + 7);
-                n += 10_000;
-            }
-            GC.KeepAlive(x);
-            best = Math.Max(best, n / Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
-        return best;
-    });
+    /// <summary>Fixed CPU work (the sample's calibrated iteration count, not a clock-watching loop: the point is to occupy a core).</summary>
+    public static int Spin(TimeSpan duration) => Sayiir.Samples.ClusterWorkflows.FanoutCpuWorkflow.Spin((int)duration.TotalMilliseconds);
 
     private static WorkflowDefinition<int, int> Fanout(string name, TaskPlacement placement) => Flow.Create<int>(name)
         .Fork("split", f =>
