@@ -997,6 +997,7 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
                 _waitingDelays[record.TaskId] = due;
                 try
                 {
+                    RegisterReminderToPark(due);
                     await DelayUntilAsync(due, epoch);
                 }
                 finally
@@ -1175,6 +1176,7 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
                     _waitingDelays[task.Id] = retry.NextAttemptAt;
                     try
                     {
+                        RegisterReminderToPark(retry.NextAttemptAt);
                         await DelayUntilAsync(retry.NextAttemptAt, epoch);
                     }
                     finally
@@ -1545,6 +1547,7 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         _waitingDelays[delay.Id] = wakeAt;
         await _writer.PersistAsync();
         Ensure(epoch);
+        RegisterReminderToPark(wakeAt);
         await DelayUntilAsync(wakeAt, epoch);
         _waitingDelays.Remove(delay.Id);
         _run.Deadlines.Remove(delay.Id);
@@ -1579,6 +1582,7 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         Record(RunEventKind.SignalAwaited, signal.Id, detail: signal.SignalName);
         await _writer.PersistAsync();
         Ensure(epoch);
+        RegisterReminderToPark(timeoutAt);
         if (timeoutAt is { } deadline)
         {
             var token = _runCts.Token;
@@ -1736,6 +1740,34 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             _reminderTimer = null;
             return _run.IsActive && !_writer.Lost && _reminder is null ? RegisterReminderAsync() : Task.CompletedTask;
         }, new GrainTimerCreationOptions { DueTime = ReminderDelay, Period = Timeout.InfiniteTimeSpan, Interleave = true });
+    }
+
+    /// <summary>
+    /// A run parking on a wait that lasts at least <see cref="SayiirOptions.RecoveryReminderDelay"/> (a delay, a signal
+    /// wait, a retry backoff; <paramref name="until"/> null: no end) registers its reminder as it parks, rather than when
+    /// the delay's timer fires — which could be the very moment it wakes, adding a reminder write to every wake-up. In
+    /// the background: a busy reminder service must not make the wait itself start late.
+    /// </summary>
+    private void RegisterReminderToPark(DateTimeOffset? until)
+    {
+        if (_reminder is not null || _registering is { IsCompleted: false } || ReminderDelay == TimeSpan.Zero) return;
+        if (until is { } at && at - _time.GetUtcNow() < ReminderDelay) return;
+        _reminderTimer?.Dispose();
+        _reminderTimer = null;
+        _ = RegisterReminderInBackgroundAsync();
+    }
+
+    private async Task RegisterReminderInBackgroundAsync()
+    {
+        try
+        {
+            await RegisterReminderAsync();
+        }
+        catch (Exception ex)
+        {
+            // Only once this activation lost the run (a registration is retried until then): nothing to wake here any more.
+            Log.ReminderFailed(_logger, ex, InstanceId);
+        }
     }
 
     // Without the watcher nothing finds a run without a reminder when its silo dies: every run registers one at start.

@@ -145,6 +145,30 @@ public sealed class WritePathTests
         await Wait.UntilAsync(async () => await reminders.ReadRow(grain, WorkflowGrain.ReminderName) is null, Deadline, "the finished run's reminder to go");
     }
 
+    [Theory]
+    [InlineData(Backend.Memory)]
+    [InlineData(Backend.Postgres)]
+    public async Task Run_ParksOnAWaitLongerThanRecoveryReminderDelay_RegistersItsReminderAsItParks(Backend backend)
+    {
+        await using var cluster = await SayiirCluster.StartAsync(backend, new ClusterSettings
+        {
+            Silos = 1,
+            // Far beyond the test: only parking can register the reminder in time.
+            Sayiir = s => s.Configure(o => o.RecoveryReminderDelay = TimeSpan.FromMinutes(30)),
+        });
+        var id = NewId("parked");
+        await cluster.Client.StartAsync(TestFlows.Sized, "small", id);
+        await Wait.UntilAsync(async () => (await cluster.Client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, Deadline, $"{id} to await its signal");
+        var reminders = Services(cluster).GetRequiredService<IReminderTable>();
+        var grain = RunGrain(cluster, id);
+
+        await Wait.UntilAsync(async () => await reminders.ReadRow(grain, WorkflowGrain.ReminderName) is not null, Deadline, "the parked run's recovery reminder");
+
+        await cluster.Client.SignalAsync(id, "more", "done");
+        await Wait.ForAsync(cluster.Client.WaitForResultAsync<string>(id), Deadline, "the run to finish");
+        await Wait.UntilAsync(async () => await reminders.ReadRow(grain, WorkflowGrain.ReminderName) is null, Deadline, "the finished run's reminder to go");
+    }
+
     [Fact]
     public async Task Run_WholeClusterKilledBeforeItsReminderExists_FirstSiloStartedAgainWakesIt()
     {
