@@ -143,7 +143,10 @@ public sealed class EncryptionTests
         var history = await client.GetHistoryAsync(old);
         Assert.Contains(history, e => e.Kind == RunEventKind.TaskLog && (e.Detail ?? "").Contains("old", StringComparison.Ordinal));
         Assert.Contains(history, e => e.Kind == RunEventKind.Completed);
-        Assert.Contains(await client.GetHistoryAsync(fresh), e => e.Kind == RunEventKind.TaskLog && (e.Detail ?? "").Contains("new", StringComparison.Ordinal));
+        // A parked run shows its state before the write that parks it has landed (group commit may still hold it); its
+        // history holds what is saved, so the new run's events are awaited, not assumed.
+        await Wait.UntilAsync(async () => (await client.GetHistoryAsync(fresh)).Any(e => e.Kind == RunEventKind.TaskLog && (e.Detail ?? "").Contains("new", StringComparison.Ordinal)),
+            Deadline, "the new run's task log line in its history");
 
         Assert.Equal("key-b", await StateKeyIdAsync(database.ConnectionString, old));
         Assert.Equal("key-b", await StateKeyIdAsync(database.ConnectionString, fresh));
