@@ -414,7 +414,8 @@ public sealed class RecoveryTests
         await cluster.Cluster.KillSiloAsync(cluster.SiloAt(silo));
 
         // No client call touches the run meanwhile (a call would activate it too): only task c's execution shows progress.
-        await Probe.UntilAsync(() => Probe.Executions(id, "c") == 1, TimeSpan.FromSeconds(20), "the watcher to resume the run (task c to run)");
+        // Task c counts its execution before it records its silo: wait for the record, which comes last.
+        await Probe.UntilAsync(() => Probe.EventsOf(id, "c").Count == 1, TimeSpan.FromSeconds(20), "the watcher to resume the run (task c to run)");
         var elapsed = DateTimeOffset.UtcNow - killedAt;
         Assert.True(elapsed < TimeSpan.FromSeconds(20), $"resumed {elapsed} after the kill");
         Assert.NotEqual(silo, Probe.EventsOf(id, "c").Single().What);
