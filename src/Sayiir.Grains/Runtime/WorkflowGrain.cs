@@ -1075,6 +1075,7 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         }
         _run.Compensating = false;
         _run.Pause = null;
+        var failed = string.Join(",", _run.UndoFailed.Select(r => r.TaskId));
         if (_run.UndoFailed.Count == 0)
         {
             _run.Status = WorkflowState.Compensated;
@@ -1085,7 +1086,6 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             _run.Status = WorkflowState.Failed;
             // A cancel has no failure of its own: the first failed undo step stands in.
             _run.Failure ??= _run.UndoFailed[0].Failure;
-            var failed = string.Join(",", _run.UndoFailed.Select(r => r.TaskId));
             Record(RunEventKind.Failed, _run.Failure!.TaskId, _run.Failure.Attempt, errorType: _run.Failure.ErrorType, message: _run.Failure.Message,
                 detail: $"compensation failed: {failed}");
         }
@@ -1104,7 +1104,7 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         }
         else
         {
-            Log.CompensationFailed(_logger, InstanceId, string.Join(",", _run.UndoFailed.Select(r => r.TaskId)));
+            Log.CompensationFailed(_logger, InstanceId, failed);
             SayiirTelemetry.RunsFailed.Add(1, SayiirTelemetry.WorkflowTag(_run.WorkflowName));
             _runActivity?.SetStatus(ActivityStatusCode.Error, "compensation failed");
         }
@@ -1122,8 +1122,7 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
             _runActivity.Dispose();
             _runActivity = null;
         }
-        _reminderTimer?.Dispose();
-        _reminderTimer = null;
+        DisarmReminderTimer();
         await UnregisterReminderAsync();
         await ReleaseSlotsAsync();
     }
@@ -1736,8 +1735,7 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         if (_reminder is not null || _reminderTimer is not null) return;
         _reminderTimer = this.RegisterGrainTimer(() =>
         {
-            _reminderTimer?.Dispose();
-            _reminderTimer = null;
+            DisarmReminderTimer();
             return _run.IsActive && !_writer.Lost && _reminder is null ? RegisterReminderAsync() : Task.CompletedTask;
         }, new GrainTimerCreationOptions { DueTime = ReminderDelay, Period = Timeout.InfiniteTimeSpan, Interleave = true });
     }
@@ -1752,9 +1750,14 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
     {
         if (_reminder is not null || _registering is { IsCompleted: false } || ReminderDelay == TimeSpan.Zero) return;
         if (until is { } at && at - _time.GetUtcNow() < ReminderDelay) return;
+        DisarmReminderTimer();
+        _ = RegisterReminderInBackgroundAsync();
+    }
+
+    private void DisarmReminderTimer()
+    {
         _reminderTimer?.Dispose();
         _reminderTimer = null;
-        _ = RegisterReminderInBackgroundAsync();
     }
 
     private async Task RegisterReminderInBackgroundAsync()
