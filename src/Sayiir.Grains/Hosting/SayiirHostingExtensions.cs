@@ -131,7 +131,8 @@ public static class SayiirHostingExtensions
                 provider is AdoNetGrainStorage adoNet
                     ? new GroupCommitGrainStorage(adoNet, SayiirOptions.StorageName, connectionString,
                         sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
-                        sp.GetRequiredService<Orleans.Serialization.Serializers.IActivatorProvider>(), sp.GetRequiredService<ILogger<GroupCommitGrainStorage>>())
+                        sp.GetRequiredService<Orleans.Serialization.Serializers.IActivatorProvider>(), sp.GetRequiredService<ILogger<GroupCommitGrainStorage>>(),
+                        sp.GetRequiredService<PostgresRunJournal>())
                     : provider);
             builder.UseAdoNetReminderService(o =>
             {

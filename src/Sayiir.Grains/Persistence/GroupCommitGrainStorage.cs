@@ -5,6 +5,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
+using Sayiir.Runtime;
 
 namespace Sayiir.Persistence;
 
@@ -59,10 +60,24 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
     private int _inFlight;
 
     private readonly IActivatorProvider _activators;
+    private readonly PostgresRunJournal? _history;
 
-    public GroupCommitGrainStorage(AdoNetGrainStorage inner, string name, string connectionString, string serviceId, IActivatorProvider activators, ILogger logger)
+    /// <param name="inner">The ADO.NET provider whose table, keys, hashes and serializer the batches use.</param>
+    /// <param name="name">The storage's name.</param>
+    /// <param name="connectionString">The engine's connection string.</param>
+    /// <param name="serviceId">The cluster's service id (a row key column).</param>
+    /// <param name="activators">Creates a fresh state when a read finds no row.</param>
+    /// <param name="logger">Logs batches refused as a whole.</param>
+    /// <param name="history">
+    /// The run history in the same database: a checkpoint then inserts the events of its state's outbox in its own
+    /// statement (<see cref="PostgresRunJournal.HistoryWithStateSql"/>), so they commit with it and need no journal
+    /// transaction of their own. Null: history goes through the journal after the write, as on other stores.
+    /// </param>
+    public GroupCommitGrainStorage(AdoNetGrainStorage inner, string name, string connectionString, string serviceId, IActivatorProvider activators, ILogger logger,
+        PostgresRunJournal? history = null)
     {
         _activators = activators;
+        _history = history;
         _inner = inner;
         _name = name;
         _connectionString = connectionString;
@@ -145,12 +160,14 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
         }
         grainState.ETag = stored.Value.ToString(CultureInfo.InvariantCulture);
         grainState.RecordExists = true;
+        if (pending.History is not null && grainState.State is WorkflowRunState run) run.HistorySaved = true;
     }
 
     /// <summary>The row's parameters as the ADO.NET provider computes them (its key split, hashes and serializer).</summary>
     private PendingWrite Prepare<T>(string stateName, GrainId grainId, IGrainState<T> grainState, bool read = false)
     {
         var key = StorageKey.Of(grainId);
+        var history = !read && _history is not null && grainState.State is WorkflowRunState { PendingEvents.Count: > 0 } run ? run.EventsForHistory() : null;
         var hasher = _inner.HashPicker.PickHasher(_serviceId, _name, stateName, grainId, grainState)
             ?? throw new InvalidOperationException($"Grain storage '{_name}' has no hasher.");
         return new PendingWrite
@@ -161,6 +178,8 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
             GrainType = stateName,
             Version = read || string.IsNullOrWhiteSpace(grainState.ETag) ? null : int.Parse(grainState.ETag, CultureInfo.InvariantCulture),
             Payload = read ? null : _inner.Serializer.Serialize(grainState.State).ToArray(),
+            History = history,
+            InstanceId = history is null ? null : grainId.Key.ToString(),
         };
     }
 
@@ -235,7 +254,7 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
         await using var __ = command.ConfigureAwait(false);
         foreach (var write in batch)
         {
-            var statement = new NpgsqlBatchCommand(write.IsRead ? ReadSql : WriteSql);
+            var statement = new NpgsqlBatchCommand(write.IsRead ? ReadSql : write.History is null ? WriteSql : PostgresRunJournal.HistoryWithStateSql);
             statement.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Integer, Value = write.GrainIdHash });
             statement.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = write.Key.N0 });
             statement.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = write.Key.N1 });
@@ -250,6 +269,7 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
             }
             statement.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Integer, Value = (object?)write.Version ?? DBNull.Value });
             statement.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bytea, Value = write.Payload });
+            if (write.History is not null) _history!.AddHistoryParameters(statement.Parameters, write.InstanceId!, write.History);
             command.BatchCommands.Add(statement);
         }
         // Without an explicit transaction the batch is one implicit transaction, committed at its end: results are only
@@ -289,6 +309,8 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
         public required string GrainType { get; init; }
         public required int? Version { get; init; }
         public required byte[]? Payload { get; init; }
+        public List<PendingEvent>? History { get; init; }
+        public string? InstanceId { get; init; }
         public bool IsRead => Payload is null;
         public StoredRow? Read { get; set; }
         public TaskCompletionSource<int?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

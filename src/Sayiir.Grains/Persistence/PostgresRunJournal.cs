@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
+using Sayiir.Runtime;
 
 namespace Sayiir.Persistence;
 
@@ -36,17 +37,50 @@ internal sealed class PostgresRunJournal : BatchingRunJournal
             """);
         command.Parameters.AddWithValue("service", _serviceId);
         command.Parameters.AddWithValue("ids", batch.Select(b => b.InstanceId).ToArray());
-        command.Parameters.AddWithValue("ats", batch.Select(b => b.Event.At.UtcDateTime).ToArray());
-        command.Parameters.AddWithValue("kinds", batch.Select(b => (short)b.Event.Kind).ToArray());
-        command.Parameters.Add(new NpgsqlParameter("tasks", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)b.Event.TaskId ?? DBNull.Value).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("attempts", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = batch.Select(b => (object?)b.Event.Attempt ?? DBNull.Value).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("durations", NpgsqlDbType.Array | NpgsqlDbType.Double) { Value = batch.Select(b => (object?)b.Event.Duration?.TotalMilliseconds ?? DBNull.Value).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("details", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)SealText(b.Event.Detail) ?? DBNull.Value).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("types", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)b.Event.ErrorType ?? DBNull.Value).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("messages", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(b => (object?)SealText(b.Event.Message) ?? DBNull.Value).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("outputs", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { Value = batch.Select(b => (object?)Seal(b.Output) ?? DBNull.Value).ToArray() });
-        command.Parameters.AddWithValue("seqs", batch.Select(b => b.Seq).ToArray());
+        foreach (var (name, parameter) in EventParameters(batch.Select(b => (b.Event, b.Output, b.Seq)).ToList()))
+        {
+            parameter.ParameterName = name;
+            command.Parameters.Add(parameter);
+        }
         await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>
+    /// The history insert that a run's checkpoint carries in its own statement (group commit): the events saved in the
+    /// state's outbox are inserted only when the state write itself succeeded (<c>w.v</c>: the version the write
+    /// returned; <c>$8</c>: the version it expected), so a losing activation's events never reach the history, and a
+    /// checkpoint and its events commit together. Parameters <c>$10</c> (instance id) to <c>$20</c> follow the write's.
+    /// </summary>
+    internal const string HistoryWithStateSql = """
+        WITH w AS MATERIALIZED (SELECT sayiir_orleans_write_storage($1, $2, $3, $4, $5, $6, $7, $8, $9) AS v),
+        h AS (
+            INSERT INTO sayiir_history (service_id, instance_id, at, kind, task_id, attempt, duration_ms, detail, error_type, message, output, seq)
+            SELECT $7, $10, u.* FROM unnest($11, $12, $13, $14, $15, $16, $17, $18, $19, $20) AS u CROSS JOIN w
+             WHERE w.v IS NOT NULL AND w.v IS DISTINCT FROM $8
+            ON CONFLICT (service_id, instance_id, seq) WHERE seq IS NOT NULL DO NOTHING)
+        SELECT v FROM w
+        """;
+
+    /// <summary>Adds <see cref="HistoryWithStateSql"/>'s parameters $10 to $20 (sealed as the journal seals them).</summary>
+    internal void AddHistoryParameters(NpgsqlParameterCollection parameters, string instanceId, IReadOnlyList<PendingEvent> events)
+    {
+        parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Varchar, Value = instanceId });
+        foreach (var (_, parameter) in EventParameters(events.Select(e => (e.Event, e.Output, e.Seq)).ToList())) parameters.Add(parameter);
+    }
+
+    // The event columns as arrays, in the insert's column order (at … seq).
+    private IEnumerable<(string Name, NpgsqlParameter Parameter)> EventParameters(List<(RunHistoryEvent Event, byte[]? Output, long Seq)> events)
+    {
+        yield return ("ats", new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, Value = events.Select(e => e.Event.At.UtcDateTime).ToArray() });
+        yield return ("kinds", new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Smallint, Value = events.Select(e => (short)e.Event.Kind).ToArray() });
+        yield return ("tasks", new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = events.Select(e => (object?)e.Event.TaskId ?? DBNull.Value).ToArray() });
+        yield return ("attempts", new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, Value = events.Select(e => (object?)e.Event.Attempt ?? DBNull.Value).ToArray() });
+        yield return ("durations", new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double, Value = events.Select(e => (object?)e.Event.Duration?.TotalMilliseconds ?? DBNull.Value).ToArray() });
+        yield return ("details", new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = events.Select(e => (object?)SealText(e.Event.Detail) ?? DBNull.Value).ToArray() });
+        yield return ("types", new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = events.Select(e => (object?)e.Event.ErrorType ?? DBNull.Value).ToArray() });
+        yield return ("messages", new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = events.Select(e => (object?)SealText(e.Event.Message) ?? DBNull.Value).ToArray() });
+        yield return ("outputs", new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea, Value = events.Select(e => (object?)Seal(e.Output) ?? DBNull.Value).ToArray() });
+        yield return ("seqs", new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = events.Select(e => e.Seq).ToArray() });
     }
 
     public override async Task<byte[]?> ReadTaskOutputAsync(string instanceId, string taskId, CancellationToken cancellationToken = default)

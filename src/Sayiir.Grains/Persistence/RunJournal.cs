@@ -85,6 +85,11 @@ internal abstract partial class BatchingRunJournal : IRunJournal, ILifecyclePart
 
     protected BatchingRunJournal(ILogger logger) => _logger = logger;
 
+    private long _eventsWritten;
+
+    /// <summary>Events this journal's own writer has written (not those a state write carried; for tests).</summary>
+    internal long EventsWritten => Interlocked.Read(ref _eventsWritten);
+
     public Task AppendAsync(string instanceId, IReadOnlyList<PendingEvent> events)
     {
         EnsureWriter();
@@ -185,6 +190,7 @@ internal abstract partial class BatchingRunJournal : IRunJournal, ILifecyclePart
             try
             {
                 await WriteAsync(batch);
+                Interlocked.Add(ref _eventsWritten, batch.Count);
                 return true;
             }
             catch (Exception ex) when (attempt < 30)

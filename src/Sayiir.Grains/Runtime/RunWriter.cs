@@ -376,13 +376,24 @@ internal sealed class RunWriter
 
     private void Deliver(WorkflowRunState written)
     {
-        // An output still in the state is archived with its event from there (not stored twice in the row).
-        var fresh = written.PendingEvents.Where(e => e.Seq > _submittedSeq)
-            .Select(e => e.Output is null && ArchivesOutput(e) && written.Outputs.TryGetValue(e.Event.TaskId!, out var output) ? e with { Output = output } : e)
-            .ToList();
+        if (written.HistorySaved && written.PendingEvents.Count > 0)
+        {
+            // The write itself inserted them into the history (same transaction): confirmed, dropped by the next write.
+            _submittedSeq = Math.Max(_submittedSeq, written.PendingEvents[^1].Seq);
+            Confirmed(written.PendingEvents);
+            return;
+        }
+        var fresh = written.EventsForHistory(after: _submittedSeq);
         if (fresh.Count == 0) return;
         _submittedSeq = fresh[^1].Seq;
         _ = ConfirmAsync(fresh);
+    }
+
+    private void Confirmed(List<PendingEvent> events)
+    {
+        // Dropped from the outbox by the next write (no write of its own: a crash before it only re-delivers them).
+        var confirmed = events.Select(e => e.Seq).ToHashSet();
+        Run.PendingEvents.RemoveAll(e => confirmed.Contains(e.Seq));
     }
 
     private async Task ConfirmAsync(List<PendingEvent> events)
@@ -397,13 +408,8 @@ internal sealed class RunWriter
             _submittedSeq = Math.Min(_submittedSeq, events[0].Seq - 1);
             return;
         }
-        // Dropped from the outbox by the next write (no write of its own: a crash before it only re-delivers them).
-        var confirmed = events.Select(e => e.Seq).ToHashSet();
-        Run.PendingEvents.RemoveAll(e => confirmed.Contains(e.Seq));
+        Confirmed(events);
     }
-
-    private static bool ArchivesOutput(PendingEvent pending) =>
-        pending.Event.Kind is RunEventKind.TaskCompleted or RunEventKind.SignalConsumed && pending.Event.TaskId is not null;
 
     /// <summary>
     /// Called before a node's output leaves the state: if its event is still waiting for the journal, the output moves
@@ -414,7 +420,7 @@ internal sealed class RunWriter
         for (var i = Run.PendingEvents.Count - 1; i >= 0; i--)
         {
             var pending = Run.PendingEvents[i];
-            if (pending.Event.TaskId != nodeId || !ArchivesOutput(pending)) continue;
+            if (pending.Event.TaskId != nodeId || !pending.ArchivesOutput) continue;
             if (pending.Output is null) Run.PendingEvents[i] = pending with { Output = output };
             return;
         }

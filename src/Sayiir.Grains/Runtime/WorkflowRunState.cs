@@ -105,6 +105,19 @@ internal sealed class WorkflowRunState
     // when there is none, and then not written: runs that never place a task elsewhere store nothing more.
     [Id(30), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Dictionary<string, RemoteAttempt>? RemoteAttempts { get; set; }
 
+    // Not stored: set by a storage that wrote this state's outbox into the history in the state write's own
+    // transaction (PostgreSQL's group commit), so the writer treats those events as confirmed without a journal write.
+    [JsonIgnore, NonSerialized]
+    public bool HistorySaved;
+
+    /// <summary>
+    /// The outbox events as the history stores them: an output still in the state is archived with its event from
+    /// there (a state does not hold it twice). Only events after sequence <paramref name="after"/>.
+    /// </summary>
+    public List<PendingEvent> EventsForHistory(long after = 0) => PendingEvents.Where(e => e.Seq > after)
+        .Select(e => e.Output is null && e.ArchivesOutput && Outputs.TryGetValue(e.Event.TaskId!, out var output) ? e with { Output = output } : e)
+        .ToList();
+
     [JsonIgnore]
     public bool Exists => Status != WorkflowState.NotFound;
 
@@ -188,6 +201,10 @@ internal sealed record PendingEvent
     [Id(1)] public required RunHistoryEvent Event { get; init; }
 
     [Id(2)] public byte[]? Output { get; init; }
+
+    /// <summary>The history archives the output of this event's task (task-completed and signal-consumed events).</summary>
+    [JsonIgnore]
+    public bool ArchivesOutput => Event.Kind is RunEventKind.TaskCompleted or RunEventKind.SignalConsumed && Event.TaskId is not null;
 }
 
 /// <summary>One completed execution of a compensable task, with what its undo step needs; its retry state while undoing.</summary>

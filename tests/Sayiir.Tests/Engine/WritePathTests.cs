@@ -88,6 +88,58 @@ public sealed class WritePathTests
     }
 
     [Fact]
+    public async Task GroupCommit_StaleETagInABatch_OnlyTheWinningWritesEventsReachTheHistory()
+    {
+        await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres, new ClusterSettings { Silos = 1 });
+        var storage = GroupCommit(cluster);
+        string[] ids = [NewId("gch"), NewId("gch-stale")];
+        var states = ids.Select(id => new Slot<WorkflowRunState> { State = WithEvents(RunState("gch"), 1, 2) }).ToList();
+        var writes = ids.Select((id, i) => (RunGrain(cluster, id), (IGrainState<WorkflowRunState>)states[i])).ToList();
+        Assert.All(await storage.WriteInOneBatchAsync(RunStateStorage.StateName, writes), Assert.Null);
+        Assert.All(states, s => Assert.True(s.State.HistorySaved));
+
+        // Another activation wins the second run; both runs then write events 3 and 4 in one batch.
+        var winner = new Slot<WorkflowRunState> { State = RunState("gch"), ETag = states[1].ETag, RecordExists = true };
+        await storage.WriteStateAsync(RunStateStorage.StateName, writes[1].Item1, winner);
+        foreach (var state in states) state.State = WithEvents(RunState("gch"), 3, 4);
+        var outcomes = await storage.WriteInOneBatchAsync(RunStateStorage.StateName, writes);
+
+        Assert.Null(outcomes[0]);
+        Assert.IsType<InconsistentStateException>(outcomes[1]);
+        Assert.False(states[1].State.HistorySaved);
+        var journal = Services(cluster).GetRequiredService<PostgresRunJournal>();
+        Assert.Equal([1, 2, 3, 4], (await journal.ReadHistoryAsync(ids[0])).Select(e => e.Sequence));
+        Assert.Equal([1, 2], (await journal.ReadHistoryAsync(ids[1])).Select(e => e.Sequence));
+        // The events went with the states, not through the journal's own writer.
+        Assert.Equal(0, journal.EventsWritten);
+    }
+
+    [Fact]
+    public async Task Run_OnPostgres_EveryCheckpointCommitsItsEventsWithoutAJournalWrite()
+    {
+        await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres, new ClusterSettings { Silos = 1 });
+        var id = NewId("in-tx");
+        Assert.Equal("42", await cluster.Client.RunAsync(TestFlows.Linear, 20, id));
+
+        var journal = Services(cluster).GetRequiredService<PostgresRunJournal>();
+        var history = await journal.ReadHistoryAsync(id);
+        Assert.Equal(RunEventKind.Completed, history[^1].Kind);
+        Assert.Equal(Enumerable.Range(1, history.Count).Select(i => (long)i), history.Select(e => e.Sequence));
+        Assert.Equal(0, journal.EventsWritten);
+    }
+
+    private static WorkflowRunState WithEvents(WorkflowRunState state, params long[] sequences)
+    {
+        state.PendingEvents = [.. sequences.Select(seq => new PendingEvent
+        {
+            Seq = seq,
+            Event = new RunHistoryEvent { At = DateTimeOffset.UnixEpoch, Kind = RunEventKind.TaskStarted, TaskId = "t" + seq, Attempt = 1 },
+        })];
+        state.NextEventSeq = sequences[^1] + 1;
+        return state;
+    }
+
+    [Fact]
     public async Task GroupCommit_OneStateRefusedByTheDatabase_FailsAloneAndTheOthersCommit()
     {
         await using var cluster = await SayiirCluster.StartAsync(Backend.Postgres, new ClusterSettings { Silos = 1 });
