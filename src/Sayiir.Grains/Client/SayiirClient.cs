@@ -67,7 +67,7 @@ internal sealed partial class SayiirClient : ISayiirClient
 
     private Task<WorkflowStatus> StartCoreAsync(string instanceId, string workflowName, string? hash, byte[] payload, StartOptions? options,
         CancellationToken cancellationToken) =>
-        Run(instanceId).StartAsync(new StartRequest
+        Unwrapped(Run(instanceId).StartAsync(new StartRequest
         {
             WorkflowName = workflowName,
             DefinitionHash = hash,
@@ -76,12 +76,12 @@ internal sealed partial class SayiirClient : ISayiirClient
             Version = options?.Version,
             Metadata = options?.Metadata?.ToDictionary(),
             TraceParent = System.Diagnostics.Activity.Current?.Id,
-        }).WaitAsync(cancellationToken);
+        })).WaitAsync(cancellationToken);
 
     public Task<WorkflowStatus> GetStatusAsync(string instanceId, CancellationToken cancellationToken = default)
     {
         InvalidInstanceIdException.ThrowIfInvalid(instanceId);
-        return Run(instanceId).GetStatusAsync().WaitAsync(cancellationToken);
+        return Unwrapped(Run(instanceId).GetStatusAsync()).WaitAsync(cancellationToken);
     }
 
     public async Task<TOutput> WaitForResultAsync<TOutput>(string instanceId, CancellationToken cancellationToken = default)
@@ -96,7 +96,7 @@ internal sealed partial class SayiirClient : ISayiirClient
             {
                 // The local deadline matters when the silo holding the poll dies: Orleans would only fail the call at
                 // its response timeout (30 s by default), long after the run has moved on to a surviving silo.
-                status = await run.WaitAsync(_pollWindow).WaitAsync(_pollWindow + PollGrace, TimeProvider.System, cancellationToken); // wall clock: a call deadline
+                status = await Unwrapped(run.WaitAsync(_pollWindow)).WaitAsync(_pollWindow + PollGrace, TimeProvider.System, cancellationToken); // wall clock: a call deadline
             }
             catch (Exception ex) when (IsTransient(ex) && !cancellationToken.IsCancellationRequested)
             {
@@ -127,40 +127,40 @@ internal sealed partial class SayiirClient : ISayiirClient
         InvalidInstanceIdException.ThrowIfInvalid(instanceId);
         ArgumentException.ThrowIfNullOrWhiteSpace(taskId);
         // No run, or no output yet: the grain answers with WorkflowRunNotFoundException or TaskResultNotFoundException.
-        var reply = await Run(instanceId).GetTaskResultAsync(taskId).WaitAsync(cancellationToken);
+        var reply = await Unwrapped(Run(instanceId).GetTaskResultAsync(taskId)).WaitAsync(cancellationToken);
         return (T)_codec.Decode(reply.Payload, typeof(T), $"output of task '{taskId}'")!;
     }
 
     public Task<WorkflowStatus> ResumeAsync(string instanceId, CancellationToken cancellationToken = default)
     {
         InvalidInstanceIdException.ThrowIfInvalid(instanceId);
-        return Run(instanceId).ResumeAsync().WaitAsync(cancellationToken);
+        return Unwrapped(Run(instanceId).ResumeAsync()).WaitAsync(cancellationToken);
     }
 
     public Task<WorkflowStatus> CancelAsync(string instanceId, string? reason = null, string? by = null, bool compensate = false, CancellationToken cancellationToken = default)
     {
         InvalidInstanceIdException.ThrowIfInvalid(instanceId);
         var run = Run(instanceId);
-        return (compensate ? run.CancelAndCompensateAsync(reason, by) : run.CancelAsync(reason, by)).WaitAsync(cancellationToken);
+        return Unwrapped(compensate ? run.CancelAndCompensateAsync(reason, by) : run.CancelAsync(reason, by)).WaitAsync(cancellationToken);
     }
 
     public Task<WorkflowStatus> PauseAsync(string instanceId, string? reason = null, string? by = null, CancellationToken cancellationToken = default)
     {
         InvalidInstanceIdException.ThrowIfInvalid(instanceId);
-        return Run(instanceId).PauseAsync(reason, by).WaitAsync(cancellationToken);
+        return Unwrapped(Run(instanceId).PauseAsync(reason, by)).WaitAsync(cancellationToken);
     }
 
     public Task<WorkflowStatus> UnpauseAsync(string instanceId, CancellationToken cancellationToken = default)
     {
         InvalidInstanceIdException.ThrowIfInvalid(instanceId);
-        return Run(instanceId).UnpauseAsync().WaitAsync(cancellationToken);
+        return Unwrapped(Run(instanceId).UnpauseAsync()).WaitAsync(cancellationToken);
     }
 
     public Task<WorkflowStatus> RewindAsync(string instanceId, string beforeStep, string? reason = null, string? by = null, CancellationToken cancellationToken = default)
     {
         InvalidInstanceIdException.ThrowIfInvalid(instanceId);
         ArgumentException.ThrowIfNullOrWhiteSpace(beforeStep);
-        return Run(instanceId).RewindAsync(beforeStep, reason, by).WaitAsync(cancellationToken);
+        return Unwrapped(Run(instanceId).RewindAsync(beforeStep, reason, by)).WaitAsync(cancellationToken);
     }
 
     public Task SignalAsync<T>(string instanceId, string signalName, T payload, CancellationToken cancellationToken = default)
@@ -168,13 +168,13 @@ internal sealed partial class SayiirClient : ISayiirClient
         InvalidInstanceIdException.ThrowIfInvalid(instanceId);
         ArgumentException.ThrowIfNullOrWhiteSpace(signalName);
         var bytes = _codec.Encode(payload, typeof(T), $"payload of signal '{signalName}'");
-        return Run(instanceId).SignalAsync(signalName, bytes).WaitAsync(cancellationToken);
+        return Unwrapped(Run(instanceId).SignalAsync(signalName, bytes)).WaitAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<RunHistoryEvent>> GetHistoryAsync(string instanceId, CancellationToken cancellationToken = default)
     {
         InvalidInstanceIdException.ThrowIfInvalid(instanceId);
-        return await Run(instanceId).GetHistoryAsync().WaitAsync(cancellationToken);
+        return await Unwrapped(Run(instanceId).GetHistoryAsync()).WaitAsync(cancellationToken);
     }
 
     public async Task<long> PurgeRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
@@ -209,7 +209,7 @@ internal sealed partial class SayiirClient : ISayiirClient
     public Task<WorkflowStatus> UpgradeAsync(string instanceId, string? toVersion = null, CancellationToken cancellationToken = default)
     {
         InvalidInstanceIdException.ThrowIfInvalid(instanceId);
-        return Run(instanceId).UpgradeAsync(toVersion).WaitAsync(cancellationToken);
+        return Unwrapped(Run(instanceId).UpgradeAsync(toVersion)).WaitAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<WorkflowVersionInfo>> GetWorkflowVersionsAsync(string? workflowName = null, CancellationToken cancellationToken = default) =>
@@ -269,6 +269,35 @@ internal sealed partial class SayiirClient : ISayiirClient
         {
             // Unreachable, stopping or just gone: shown without figures.
             return null;
+        }
+    }
+
+    // Orleans reports a failure of the storage provider while it activates a grain as an OrleansException around the
+    // provider's exception. For run grains that inner exception is already a Sayiir type (TypedErrorGrainStorage): the
+    // caller receives it directly, as every other error of this client. (Done here rather than by an outgoing call
+    // filter: any such filter takes every grain call of the process off Orleans' fast path.)
+    private static async Task<T> Unwrapped<T>(Task<T> call)
+    {
+        try
+        {
+            return await call;
+        }
+        catch (OrleansException ex) when (ex.InnerException is SayiirException inner)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inner);
+            throw;
+        }
+    }
+
+    private static async Task Unwrapped(Task call)
+    {
+        try
+        {
+            await call;
+        }
+        catch (OrleansException ex) when (ex.InnerException is SayiirException inner)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inner);
         }
     }
 

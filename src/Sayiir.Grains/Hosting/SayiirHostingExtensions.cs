@@ -195,7 +195,6 @@ public static class SayiirHostingExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SayiirClientOptions>, SayiirClientOptionsValidator>());
         services.TryAddSingleton<IPayloadCodec, JsonPayloadCodec>();
         services.TryAddSingleton<ISayiirClient, SayiirClient>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IOutgoingGrainCallFilter, SayiirErrorUnwrapFilter>());
     }
 
     // The workflows of this call that are not registered yet. Versions of one name sit side by side; the same name and

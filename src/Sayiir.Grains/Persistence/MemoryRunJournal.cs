@@ -2,12 +2,23 @@ using Microsoft.Extensions.Logging;
 
 namespace Sayiir.Persistence;
 
-/// <summary>The embedded default: history and the run index live in one in-memory grain, like in-memory storage.</summary>
-internal sealed class MemoryRunJournal(IGrainFactory grains, ILogger<MemoryRunJournal> logger) : BatchingRunJournal(logger)
+/// <summary>
+/// The embedded default: history and the run index live in memory, like in-memory storage. A silo alone (the one that
+/// keeps run states in its process-local store) keeps them in this process too; silos of an in-memory cluster share
+/// them in one grain.
+/// </summary>
+internal sealed class MemoryRunJournal(IGrainFactory grains, IServiceProvider services, ILogger<MemoryRunJournal> logger) : BatchingRunJournal(logger)
 {
-    private IMemoryRunStoreGrain? _store;
+    private IMemoryRunStore? _store;
 
-    private IMemoryRunStoreGrain Store => _store ??= grains.GetGrain<IMemoryRunStoreGrain>(0);
+    // Decided at first use (the silo's options are complete by then): every listing update of a run is then a method
+    // call, not a grain call.
+    private IMemoryRunStore Store => _store ??= ProcessLocalGrainStorage.AppliesTo(services)
+        ? new MemoryRunStore()
+        : new SharedMemoryRunStore(grains.GetGrain<IMemoryRunStoreGrain>(0));
+
+    /// <summary>Whether history and the run index are kept in this process rather than in the shared grain (for tests).</summary>
+    internal bool IsProcessLocal => Store is MemoryRunStore;
 
     public override async ValueTask RunChangedAsync(RunSummary summary) => await Store.UpsertAsync(summary);
 
@@ -52,6 +63,62 @@ internal sealed class MemoryRunJournal(IGrainFactory grains, ILogger<MemoryRunJo
     protected override Task WriteAsync(IReadOnlyList<JournalEntry> batch) => Store.AppendAsync([.. batch]);
 }
 
+/// <summary>The operations of the in-memory history and run index, whether kept in this process or in the shared grain.</summary>
+internal interface IMemoryRunStore
+{
+    Task AppendAsync(List<JournalEntry> entries);
+
+    Task<byte[]?> ReadTaskOutputAsync(string instanceId, string taskId);
+
+    Task UpsertAsync(RunSummary summary);
+
+    Task<List<RunHistoryEvent>> ReadHistoryAsync(string instanceId);
+
+    Task<RunPage> ListAsync(RunQuery query);
+
+    Task<RunCounts> CountAsync(RunQuery query);
+
+    Task<List<RunActivityBucket>> ActivityAsync(RunActivityQuery query);
+
+    Task<List<DefinitionUsage>> ActiveRunsByDefinitionAsync(string? workflowName);
+
+    Task DeleteRunAsync(string instanceId);
+
+    Task<List<string>> ExpiredRunsAsync(string? workflowName, List<string> exceptWorkflows, List<WorkflowState> states, DateTimeOffset endedBefore, int limit);
+
+    Task SaveDefinitionsAsync(List<DefinitionRecord> definitions);
+
+    Task<string?> ReadDefinitionShapeAsync(string hash);
+}
+
+/// <summary>The shared grain seen as a store.</summary>
+internal sealed class SharedMemoryRunStore(IMemoryRunStoreGrain grain) : IMemoryRunStore
+{
+    public Task AppendAsync(List<JournalEntry> entries) => grain.AppendAsync(entries);
+
+    public Task<byte[]?> ReadTaskOutputAsync(string instanceId, string taskId) => grain.ReadTaskOutputAsync(instanceId, taskId);
+
+    public Task UpsertAsync(RunSummary summary) => grain.UpsertAsync(summary);
+
+    public Task<List<RunHistoryEvent>> ReadHistoryAsync(string instanceId) => grain.ReadHistoryAsync(instanceId);
+
+    public Task<RunPage> ListAsync(RunQuery query) => grain.ListAsync(query);
+
+    public Task<RunCounts> CountAsync(RunQuery query) => grain.CountAsync(query);
+
+    public Task<List<RunActivityBucket>> ActivityAsync(RunActivityQuery query) => grain.ActivityAsync(query);
+
+    public Task<List<DefinitionUsage>> ActiveRunsByDefinitionAsync(string? workflowName) => grain.ActiveRunsByDefinitionAsync(workflowName);
+
+    public Task DeleteRunAsync(string instanceId) => grain.DeleteRunAsync(instanceId);
+
+    public Task<List<string>> ExpiredRunsAsync(string? workflowName, List<string> exceptWorkflows, List<WorkflowState> states, DateTimeOffset endedBefore, int limit) => grain.ExpiredRunsAsync(workflowName, exceptWorkflows, states, endedBefore, limit);
+
+    public Task SaveDefinitionsAsync(List<DefinitionRecord> definitions) => grain.SaveDefinitionsAsync(definitions);
+
+    public Task<string?> ReadDefinitionShapeAsync(string hash) => grain.ReadDefinitionShapeAsync(hash);
+}
+
 [Alias("sayiir.IMemoryRunStoreGrain")]
 internal interface IMemoryRunStoreGrain : IGrainWithIntegerKey
 {
@@ -92,10 +159,14 @@ internal interface IMemoryRunStoreGrain : IGrainWithIntegerKey
     Task<string?> ReadDefinitionShapeAsync(string hash);
 }
 
-/// <summary>Keeps history and the run index in memory for the embedded default (volatile, as in-memory storage is).</summary>
-[KeepAlive]
-internal sealed class MemoryRunStoreGrain : Grain, IMemoryRunStoreGrain
+/// <summary>
+/// History and the run index of the embedded default (volatile, as in-memory storage is): used directly by a silo
+/// alone, or behind <see cref="MemoryRunStoreGrain"/> by the silos of an in-memory cluster. Safe for concurrent callers.
+/// </summary>
+internal sealed class MemoryRunStore : IMemoryRunStore
 {
+    private readonly Lock _lock = new();
+
     // Per run, by sequence number: a re-delivered event replaces nothing and adds nothing.
     private readonly Dictionary<string, SortedList<long, RunHistoryEvent>> _history = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RunSummary> _runs = new(StringComparer.Ordinal);
@@ -103,109 +174,156 @@ internal sealed class MemoryRunStoreGrain : Grain, IMemoryRunStoreGrain
     private readonly SortedSet<RunPageToken> _newestFirst = new(RunPageToken.NewestFirst);
     private readonly Dictionary<string, DefinitionRecord> _definitions = new(StringComparer.Ordinal);
 
-    public Task<List<DefinitionUsage>> ActiveRunsByDefinitionAsync(string? workflowName) =>
-        Task.FromResult(_runs.Values
-            .Where(r => RunStateStorage.ActiveStates.Contains(r.State))
-            .Where(r => workflowName is null || r.WorkflowName == workflowName)
-            .GroupBy(r => (r.WorkflowName, r.WorkflowVersion, r.DefinitionHash))
-            .Select(g => new DefinitionUsage(g.Key.WorkflowName, g.Key.WorkflowVersion, g.Key.DefinitionHash, g.LongCount()))
-            .ToList());
+    public Task<List<DefinitionUsage>> ActiveRunsByDefinitionAsync(string? workflowName)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_runs.Values
+                .Where(r => RunStateStorage.ActiveStates.Contains(r.State))
+                .Where(r => workflowName is null || r.WorkflowName == workflowName)
+                .GroupBy(r => (r.WorkflowName, r.WorkflowVersion, r.DefinitionHash))
+                .Select(g => new DefinitionUsage(g.Key.WorkflowName, g.Key.WorkflowVersion, g.Key.DefinitionHash, g.LongCount()))
+                .ToList());
+        }
+    }
 
     public Task DeleteRunAsync(string instanceId)
     {
-        _history.Remove(instanceId);
-        foreach (var key in _outputs.Keys.Where(k => k.InstanceId == instanceId).ToList()) _outputs.Remove(key);
-        if (_runs.Remove(instanceId, out var run)) _newestFirst.Remove(new RunPageToken(run.CreatedAt, run.InstanceId));
-        return Task.CompletedTask;
+        lock (_lock)
+        {
+            _history.Remove(instanceId);
+            foreach (var key in _outputs.Keys.Where(k => k.InstanceId == instanceId).ToList()) _outputs.Remove(key);
+            if (_runs.Remove(instanceId, out var run)) _newestFirst.Remove(new RunPageToken(run.CreatedAt, run.InstanceId));
+            return Task.CompletedTask;
+        }
     }
 
-    public Task<List<string>> ExpiredRunsAsync(string? workflowName, List<string> exceptWorkflows, List<WorkflowState> states, DateTimeOffset endedBefore, int limit) =>
-        Task.FromResult(_runs.Values
-            .Where(r => states.Contains(r.State) && (r.UpdatedAt ?? r.CreatedAt) < endedBefore)
-            .Where(r => workflowName is null ? !exceptWorkflows.Contains(r.WorkflowName) : r.WorkflowName == workflowName)
-            .Take(limit)
-            .Select(r => r.InstanceId)
-            .ToList());
+    public Task<List<string>> ExpiredRunsAsync(string? workflowName, List<string> exceptWorkflows, List<WorkflowState> states, DateTimeOffset endedBefore, int limit)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_runs.Values
+                .Where(r => states.Contains(r.State) && (r.UpdatedAt ?? r.CreatedAt) < endedBefore)
+                .Where(r => workflowName is null ? !exceptWorkflows.Contains(r.WorkflowName) : r.WorkflowName == workflowName)
+                .Take(limit)
+                .Select(r => r.InstanceId)
+                .ToList());
+        }
+    }
 
     public Task SaveDefinitionsAsync(List<DefinitionRecord> definitions)
     {
-        foreach (var definition in definitions) _definitions.TryAdd(definition.Hash, definition);
-        return Task.CompletedTask;
+        lock (_lock)
+        {
+            foreach (var definition in definitions) _definitions.TryAdd(definition.Hash, definition);
+            return Task.CompletedTask;
+        }
     }
 
-    public Task<string?> ReadDefinitionShapeAsync(string hash) => Task.FromResult(_definitions.GetValueOrDefault(hash)?.Shape);
+    public Task<string?> ReadDefinitionShapeAsync(string hash)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_definitions.GetValueOrDefault(hash)?.Shape);
+        }
+    }
 
-    public Task<byte[]?> ReadTaskOutputAsync(string instanceId, string taskId) =>
-        Task.FromResult(_outputs.GetValueOrDefault((instanceId, taskId)));
+    public Task<byte[]?> ReadTaskOutputAsync(string instanceId, string taskId)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_outputs.GetValueOrDefault((instanceId, taskId)));
+        }
+    }
 
     public Task AppendAsync(List<JournalEntry> entries)
     {
-        foreach (var entry in entries)
+        lock (_lock)
         {
-            if (!_history.TryGetValue(entry.InstanceId, out var events)) _history[entry.InstanceId] = events = [];
-            if (!events.TryAdd(entry.Seq, entry.Event)) continue;
-            if (entry.Output is not null && entry.Event.TaskId is { } taskId) _outputs[(entry.InstanceId, taskId)] = entry.Output;
+            foreach (var entry in entries)
+            {
+                if (!_history.TryGetValue(entry.InstanceId, out var events)) _history[entry.InstanceId] = events = [];
+                if (!events.TryAdd(entry.Seq, entry.Event)) continue;
+                if (entry.Output is not null && entry.Event.TaskId is { } taskId) _outputs[(entry.InstanceId, taskId)] = entry.Output;
+            }
+            return Task.CompletedTask;
         }
-        return Task.CompletedTask;
     }
 
     public Task UpsertAsync(RunSummary summary)
     {
-        if (_runs.TryGetValue(summary.InstanceId, out var previous)) _newestFirst.Remove(new RunPageToken(previous.CreatedAt, previous.InstanceId));
-        _runs[summary.InstanceId] = summary;
-        _newestFirst.Add(new RunPageToken(summary.CreatedAt, summary.InstanceId));
-        return Task.CompletedTask;
+        lock (_lock)
+        {
+            if (_runs.TryGetValue(summary.InstanceId, out var previous)) _newestFirst.Remove(new RunPageToken(previous.CreatedAt, previous.InstanceId));
+            _runs[summary.InstanceId] = summary;
+            _newestFirst.Add(new RunPageToken(summary.CreatedAt, summary.InstanceId));
+            return Task.CompletedTask;
+        }
     }
 
-    public Task<List<RunHistoryEvent>> ReadHistoryAsync(string instanceId) =>
-        Task.FromResult(_history.TryGetValue(instanceId, out var events) ? new List<RunHistoryEvent>(events.Values) : []);
+    public Task<List<RunHistoryEvent>> ReadHistoryAsync(string instanceId)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_history.TryGetValue(instanceId, out var events) ? new List<RunHistoryEvent>(events.Values) : []);
+        }
+    }
 
     public Task<RunPage> ListAsync(RunQuery query)
     {
-        var after = RunPageToken.Decode(query.ContinuationToken);
-        var states = query.States is { Count: > 0 } s ? s.ToHashSet() : null;
-        var page = new List<RunSummary>(query.PageSize);
-        foreach (var key in _newestFirst)
+        lock (_lock)
         {
-            if (after is { } a && RunPageToken.NewestFirst.Compare(key, a) <= 0) continue;
-            var run = _runs[key.InstanceId];
-            if (!Matches(run, query, states)) continue;
-            if (page.Count == query.PageSize)
+            var after = RunPageToken.Decode(query.ContinuationToken);
+            var states = query.States is { Count: > 0 } s ? s.ToHashSet() : null;
+            var page = new List<RunSummary>(query.PageSize);
+            foreach (var key in _newestFirst)
             {
-                var last = page[^1];
-                return Task.FromResult(new RunPage { Runs = page, ContinuationToken = new RunPageToken(last.CreatedAt, last.InstanceId).Encode() });
+                if (after is { } a && RunPageToken.NewestFirst.Compare(key, a) <= 0) continue;
+                var run = _runs[key.InstanceId];
+                if (!Matches(run, query, states)) continue;
+                if (page.Count == query.PageSize)
+                {
+                    var last = page[^1];
+                    return Task.FromResult(new RunPage { Runs = page, ContinuationToken = new RunPageToken(last.CreatedAt, last.InstanceId).Encode() });
+                }
+                page.Add(run);
             }
-            page.Add(run);
+            return Task.FromResult(new RunPage { Runs = page });
         }
-        return Task.FromResult(new RunPage { Runs = page });
     }
 
     public Task<RunCounts> CountAsync(RunQuery query)
     {
-        var states = query.States is { Count: > 0 } s ? s.ToHashSet() : null;
-        var counts = new Dictionary<WorkflowState, long>();
-        foreach (var run in _runs.Values)
+        lock (_lock)
         {
-            if (!Matches(run, query, states)) continue;
-            counts[run.State] = counts.GetValueOrDefault(run.State) + 1;
+            var states = query.States is { Count: > 0 } s ? s.ToHashSet() : null;
+            var counts = new Dictionary<WorkflowState, long>();
+            foreach (var run in _runs.Values)
+            {
+                if (!Matches(run, query, states)) continue;
+                counts[run.State] = counts.GetValueOrDefault(run.State) + 1;
+            }
+            return Task.FromResult(new RunCounts { ByState = counts });
         }
-        return Task.FromResult(new RunCounts { ByState = counts });
     }
 
     public Task<List<RunActivityBucket>> ActivityAsync(RunActivityQuery query)
     {
-        var buckets = RunActivity.EmptyBuckets(query);
-        foreach (var run in _runs.Values)
+        lock (_lock)
         {
-            if (run.State == WorkflowState.NotFound || (query.WorkflowName is { } w && run.WorkflowName != w)) continue;
-            if (RunActivity.BucketOf(query, run.CreatedAt) is { } started) buckets[started].Started++;
-            if (run.State is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled or WorkflowState.Compensated
-                && run.UpdatedAt is { } updated && RunActivity.BucketOf(query, updated) is { } ended)
+            var buckets = RunActivity.EmptyBuckets(query);
+            foreach (var run in _runs.Values)
             {
-                buckets[ended].Add(run.State, 1);
+                if (run.State == WorkflowState.NotFound || (query.WorkflowName is { } w && run.WorkflowName != w)) continue;
+                if (RunActivity.BucketOf(query, run.CreatedAt) is { } started) buckets[started].Started++;
+                if (run.State is WorkflowState.Completed or WorkflowState.Failed or WorkflowState.Cancelled or WorkflowState.Compensated
+                    && run.UpdatedAt is { } updated && RunActivity.BucketOf(query, updated) is { } ended)
+                {
+                    buckets[ended].Add(run.State, 1);
+                }
             }
+            return Task.FromResult(buckets.Select(b => b.ToBucket()).ToList());
         }
-        return Task.FromResult(buckets.Select(b => b.ToBucket()).ToList());
     }
 
     private static bool Matches(RunSummary run, RunQuery query, HashSet<WorkflowState>? states) =>
@@ -216,6 +334,37 @@ internal sealed class MemoryRunStoreGrain : Grain, IMemoryRunStoreGrain
         && (query.CreatedFrom is not { } from || run.CreatedAt >= from)
         && (query.CreatedBefore is not { } before || run.CreatedAt < before)
         && (string.IsNullOrEmpty(query.InstanceIdPrefix) || run.InstanceId.StartsWith(query.InstanceIdPrefix, StringComparison.Ordinal));
+}
+
+/// <summary>The shared history and run index of an in-memory cluster's silos.</summary>
+[KeepAlive]
+internal sealed class MemoryRunStoreGrain : Grain, IMemoryRunStoreGrain
+{
+    private readonly MemoryRunStore _store = new();
+
+    public Task<string?> ReadDefinitionShapeAsync(string hash) => _store.ReadDefinitionShapeAsync(hash);
+
+    public Task<List<DefinitionUsage>> ActiveRunsByDefinitionAsync(string? workflowName) => _store.ActiveRunsByDefinitionAsync(workflowName);
+
+    public Task DeleteRunAsync(string instanceId) => _store.DeleteRunAsync(instanceId);
+
+    public Task<List<string>> ExpiredRunsAsync(string? workflowName, List<string> exceptWorkflows, List<WorkflowState> states, DateTimeOffset endedBefore, int limit) => _store.ExpiredRunsAsync(workflowName, exceptWorkflows, states, endedBefore, limit);
+
+    public Task SaveDefinitionsAsync(List<DefinitionRecord> definitions) => _store.SaveDefinitionsAsync(definitions);
+
+    public Task<byte[]?> ReadTaskOutputAsync(string instanceId, string taskId) => _store.ReadTaskOutputAsync(instanceId, taskId);
+
+    public Task AppendAsync(List<JournalEntry> entries) => _store.AppendAsync(entries);
+
+    public Task UpsertAsync(RunSummary summary) => _store.UpsertAsync(summary);
+
+    public Task<List<RunHistoryEvent>> ReadHistoryAsync(string instanceId) => _store.ReadHistoryAsync(instanceId);
+
+    public Task<RunPage> ListAsync(RunQuery query) => _store.ListAsync(query);
+
+    public Task<RunCounts> CountAsync(RunQuery query) => _store.CountAsync(query);
+
+    public Task<List<RunActivityBucket>> ActivityAsync(RunActivityQuery query) => _store.ActivityAsync(query);
 }
 
 /// <summary>Cuts an activity window into its buckets; both journals fill them.</summary>

@@ -255,6 +255,8 @@ public sealed class WritePathTests
         await using var cluster = await SayiirCluster.StartAsync(Backend.Memory, new ClusterSettings { Silos = 2 });
         var storage = Services(cluster).GetRequiredKeyedService<IGrainStorage>(SayiirOptions.StorageName);
         Assert.IsNotType<ProcessLocalGrainStorage>(storage);
+        // History and the listing are shared by the silos too: a run driven by either silo is listed once for both.
+        Assert.False(Services(cluster).GetRequiredService<MemoryRunJournal>().IsProcessLocal);
     }
 
     [Fact]
@@ -266,8 +268,15 @@ public sealed class WritePathTests
         try
         {
             Assert.IsType<ProcessLocalGrainStorage>(host.Services.GetRequiredKeyedService<IGrainStorage>(SayiirOptions.StorageName));
+            Assert.True(host.Services.GetRequiredService<MemoryRunJournal>().IsProcessLocal);
             var client = host.Services.GetRequiredService<ISayiirClient>();
-            Assert.Equal("42", await client.RunAsync(TestFlows.Linear, 20, NewId("local")));
+            var id = NewId("local");
+            Assert.Equal("42", await client.RunAsync(TestFlows.Linear, 20, id));
+            // The process-local history and listing answer as the shared grain does.
+            var history = await client.GetHistoryAsync(id);
+            Assert.Equal(RunEventKind.Completed, history[^1].Kind);
+            var listed = await client.ListRunsAsync(new RunQuery { InstanceIdPrefix = id });
+            Assert.Equal(WorkflowState.Completed, Assert.Single(listed.Runs).State);
         }
         finally
         {
@@ -284,6 +293,7 @@ public sealed class WritePathTests
         try
         {
             Assert.IsNotType<ProcessLocalGrainStorage>(host.Services.GetRequiredKeyedService<IGrainStorage>(SayiirOptions.StorageName));
+            Assert.False(host.Services.GetRequiredService<MemoryRunJournal>().IsProcessLocal);
         }
         finally
         {
