@@ -26,7 +26,7 @@ internal sealed class BenchContext(BackendKind backend, BenchHost host, PgDataba
     {
         long? wal = Database is null ? null : await Database.Server.WalPositionAsync(Token);
         Meter.TakeWriteDurations();
-        return new Window(Meter.Writes, wal, CpuTime());
+        return new Window(Meter.Writes, wal, CpuTime(), Database?.Server.CpuTime());
     }
 
     /// <summary>Adds the checkpoint figures of the window to <paramref name="result"/>.</summary>
@@ -44,6 +44,13 @@ internal sealed class BenchContext(BackendKind backend, BenchHost host, PgDataba
         // CPU of this process (silo, client and tasks; not PostgreSQL's): less sensitive to other load than wall time.
         result.Set("cpu_ms_per_run", runs > 0 ? cpu / runs : null);
         result.Set("cpu_cores_used", windowSeconds > 0 ? cpu / 1000 / windowSeconds : null, 2);
+        // PostgreSQL's own CPU (its processes on this machine): with this process's, what a run costs the machine.
+        if (window.PgCpu is { } pgBefore && Database?.Server.CpuTime() is { } pgAfter)
+        {
+            var pgCpu = (pgAfter - pgBefore).TotalMilliseconds;
+            result.Set("pg_cpu_ms_per_run", runs > 0 ? pgCpu / runs : null);
+            result.Set("pg_cpu_cores_used", windowSeconds > 0 ? pgCpu / 1000 / windowSeconds : null, 2);
+        }
         if (wal is { } bytes)
         {
             result.Set("wal_bytes", bytes);
@@ -58,7 +65,7 @@ internal sealed class BenchContext(BackendKind backend, BenchHost host, PgDataba
         return process.TotalProcessorTime;
     }
 
-    internal sealed record Window(long Writes, long? Wal, TimeSpan Cpu);
+    internal sealed record Window(long Writes, long? Wal, TimeSpan Cpu, TimeSpan? PgCpu);
 }
 
 /// <summary>The outcome of a bounded batch of runs.</summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using System.Text;
 using Npgsql;
@@ -113,6 +114,51 @@ internal sealed class PgServer
     }
 
     /// <summary>Bytes of WAL generated so far by the whole server (the current insert LSN).</summary>
+    /// <summary>
+    /// CPU time used so far by the server's processes when the bench started it on this machine (null otherwise): the
+    /// postmaster, its live children (backends, WAL writer, checkpointer…) and the children it has already reaped.
+    /// </summary>
+    public TimeSpan? CpuTime()
+    {
+        if (!Provisioned) return null;
+        try
+        {
+            var pidFile = Directory.EnumerateFiles(_options.PgDir, "postmaster.pid", SearchOption.AllDirectories).FirstOrDefault();
+            if (pidFile is null || !int.TryParse(File.ReadLines(pidFile).First(), out var postmaster)) return null;
+            long ticks = 0;
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+                string stat;
+                try
+                {
+                    stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                }
+                catch (IOException)
+                {
+                    continue; // gone meanwhile
+                }
+                // Fields after the command's closing parenthesis: state ppid … utime(14) stime(15) cutime(16) cstime(17).
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                var ppid = int.Parse(fields[1], CultureInfo.InvariantCulture);
+                if (pid == postmaster)
+                {
+                    ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)
+                        + long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
+                }
+                else if (ppid == postmaster)
+                {
+                    ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                }
+            }
+            return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ: 100 on Linux
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
+    }
+
     public Task<long> WalPositionAsync(CancellationToken cancellationToken) =>
         ScalarAsync<long>("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint", cancellationToken);
 

@@ -1581,9 +1581,11 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         Record(RunEventKind.SignalAwaited, signal.Id, detail: signal.SignalName);
         await _writer.PersistAsync();
         Ensure(epoch);
-        RegisterReminderToPark(timeoutAt);
         if (timeoutAt is { } deadline)
         {
+            // A signal usually arrives soon after a run parks (a callback, a webhook): without a deadline nothing needs
+            // waking, so the reminder comes from the RecoveryReminderDelay timer if the wait lasts, not with every park.
+            RegisterReminderToPark(deadline);
             var token = _runCts.Token;
             while (!waiter.Delivered.Task.IsCompleted && _time.GetUtcNow() < deadline)
             {

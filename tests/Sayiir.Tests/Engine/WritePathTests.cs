@@ -205,16 +205,42 @@ public sealed class WritePathTests
         await using var cluster = await SayiirCluster.StartAsync(backend, new ClusterSettings
         {
             Silos = 1,
-            // Far beyond the test: only parking can register the reminder in time.
-            Sayiir = s => s.Configure(o => o.RecoveryReminderDelay = TimeSpan.FromMinutes(30)),
+            Workflows = [FlowLanguageFlows.SignalLong],
+            // Far beyond the test, and within the signal's 10-minute deadline: only parking can register the reminder in time.
+            Sayiir = s => s.Configure(o => o.RecoveryReminderDelay = TimeSpan.FromMinutes(5)),
         });
         var id = NewId("parked");
-        await cluster.Client.StartAsync(TestFlows.Sized, "small", id);
+        await cluster.Client.StartAsync(FlowLanguageFlows.SignalLong, 1, id);
         await Wait.UntilAsync(async () => (await cluster.Client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, Deadline, $"{id} to await its signal");
         var reminders = Services(cluster).GetRequiredService<IReminderTable>();
         var grain = RunGrain(cluster, id);
 
         await Wait.UntilAsync(async () => await reminders.ReadRow(grain, WorkflowGrain.ReminderName) is not null, Deadline, "the parked run's recovery reminder");
+
+        await cluster.Client.SignalAsync(id, "go", 5);
+        Assert.Equal(5, await Wait.ForAsync(cluster.Client.WaitForResultAsync<int>(id), Deadline, "the run to finish"));
+        await Wait.UntilAsync(async () => await reminders.ReadRow(grain, WorkflowGrain.ReminderName) is null, Deadline, "the finished run's reminder to go");
+    }
+
+    [Theory]
+    [InlineData(Backend.Memory)]
+    [InlineData(Backend.Postgres)]
+    public async Task Run_ParksOnASignalWithoutDeadline_RegistersItsReminderOnceItOutlivesRecoveryReminderDelay(Backend backend)
+    {
+        // Nothing needs waking at a given time (the signal call activates the run), so parking alone registers nothing;
+        // a wait that lasts is covered by the delay's timer like any run that lasts.
+        await using var cluster = await SayiirCluster.StartAsync(backend, new ClusterSettings
+        {
+            Silos = 1,
+            Sayiir = s => s.Configure(o => o.RecoveryReminderDelay = TimeSpan.FromMilliseconds(500)),
+        });
+        var id = NewId("untimed");
+        await cluster.Client.StartAsync(TestFlows.Sized, "small", id);
+        await Wait.UntilAsync(async () => (await cluster.Client.GetStatusAsync(id)).State == WorkflowState.AwaitingSignal, Deadline, $"{id} to await its signal");
+        var reminders = Services(cluster).GetRequiredService<IReminderTable>();
+        var grain = RunGrain(cluster, id);
+
+        await Wait.UntilAsync(async () => await reminders.ReadRow(grain, WorkflowGrain.ReminderName) is not null, Deadline, "the long-parked run's recovery reminder");
 
         await cluster.Client.SignalAsync(id, "more", "done");
         await Wait.ForAsync(cluster.Client.WaitForResultAsync<string>(id), Deadline, "the run to finish");
