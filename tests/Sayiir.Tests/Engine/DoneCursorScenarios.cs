@@ -157,6 +157,50 @@ public sealed class DoneCursorClusterTests
         Assert.Equal(14, final.DoneThrough);
         Assert.Equal(["extra"], final.Done);
     }
+
+    [Fact]
+    public async Task UpgradeAsync_RunWithACursorOfAVersionNoLongerRegistered_ComparesTheCataloguedStepsBehindIt()
+    {
+        await using var database = await TestDatabase.CreateAsync("sayiir_cursor_removed");
+        var settings = new ClusterSettings
+        {
+            Silos = 1,
+            ConnectionString = database.ConnectionString,
+            Workflows = [CursorFlows.VersionedV1, CursorFlows.VersionedV2, CursorFlows.VersionedV3],
+        };
+        var id = NewId("cursor-upgrade-removed");
+        await using (var all = await SayiirCluster.StartAsync(Backend.Postgres, settings))
+        {
+            await all.Client.StartAsync(CursorFlows.VersionedV1, 0, id);
+            await StoredRunState.UntilAsync(all, id, s => s.Status == WorkflowState.AwaitingSignal, $"run {id} to wait for 'go'");
+            await Wait.UntilAsync(() => CataloguedAsync(database.ConnectionString, CursorFlows.VersionedV1.Hash), LongDeadline, "v1's definition to be catalogued");
+        }
+
+        // v1 is gone: where its steps sat comes from the catalogued shape, the cursor expanded over it.
+        await using var later = await SayiirCluster.StartAsync(Backend.Postgres, settings with { Workflows = [CursorFlows.VersionedV2, CursorFlows.VersionedV3] });
+        var client = later.Client;
+        Assert.Equal(3, await client.GetTaskResultAsync<int>(id, "p3"));
+        var refused = await Assert.ThrowsAsync<IncompatibleUpgradeException>(() => client.UpgradeAsync(id, "3"));
+        Assert.Contains(refused.Differences, d => d.Contains("'p3'", StringComparison.Ordinal));
+        Assert.Contains(refused.Differences, d => d.Contains("'p4'", StringComparison.Ordinal));
+
+        Assert.Equal(CursorFlows.VersionedV2.Hash, (await client.UpgradeAsync(id, "2")).DefinitionHash);
+        await StoredRunState.UntilAsync(later, id, s => s.Status == WorkflowState.AwaitingSignal && s.DefinitionHash == CursorFlows.VersionedV2.Hash,
+            $"run {id} to wait for 'go' on v2");
+        await client.SignalAsync(id, "go", "R");
+
+        Assert.Equal("R|v2|extra", await Wait.ForAsync(client.WaitForResultAsync<string>(id), LongDeadline, "the upgraded run"));
+        Assert.All(Enumerable.Range(1, 12), i => Assert.Equal(1, Probe.Executions(id, $"p{i}")));
+    }
+
+    private static async Task<bool> CataloguedAsync(string connectionString, string hash)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM sayiir_definitions WHERE hash = @hash", connection);
+        count.Parameters.AddWithValue("hash", hash);
+        return (long)(await count.ExecuteScalarAsync())! == 1;
+    }
 }
 
 /// <summary>A run's state as its cluster stored it (any backend), read through the engine's grain storage.</summary>
