@@ -30,7 +30,14 @@ internal sealed class RunProgress(RunWriter writer, IPayloadCodec codec, IRunJou
     {
         if (Run.DoneThrough == 0) return false;
         if (Index is null) throw new InvalidOperationException($"Whether node '{node.Id}' is finished is asked before the run's flow is indexed.");
-        return Index.TopPosition(node) < Run.DoneThrough;
+        if (Index.TopPosition(node) >= Run.DoneThrough) return false;
+        // Behind the cursor every node is finished but those of a route's branches not taken.
+        for (var inner = node; Index.Owner(inner) is { } owner; inner = owner)
+        {
+            if (owner is not RouteNode route) continue;
+            if (ChosenBranch(route) is not { } chosen || !chosen.Steps.Contains(inner)) return false;
+        }
+        return true;
     }
 
     /// <summary>
@@ -49,8 +56,8 @@ internal sealed class RunProgress(RunWriter writer, IPayloadCodec codec, IRunJou
         }
     }
 
-    /// <summary>The ids Done would hold for the top-level steps before the cursor of <paramref name="index"/>'s definition.</summary>
-    public IEnumerable<string> CursorIds(FlowIndex index) => index.Steps.Take(Run.DoneThrough).SelectMany(FinishedLeafIds);
+    // The ids Done would hold for the top-level steps before the cursor of the indexed definition.
+    private IEnumerable<string> CursorIds(FlowIndex index) => index.Steps.Take(Run.DoneThrough).SelectMany(FinishedLeafIds);
 
     /// <summary>Every finished leaf id, the cursor's expanded, over the run's definition indexed by <paramref name="index"/>.</summary>
     public HashSet<string> FinishedIdsOver(FlowIndex index) => [.. Run.Done, .. CursorIds(index)];
@@ -151,12 +158,13 @@ internal sealed class RunProgress(RunWriter writer, IPayloadCodec codec, IRunJou
     public void Supersede(IReadOnlyList<FlowNode> nodes, long rewoundSeq)
     {
         if (Index is null) throw new InvalidOperationException("A rewind is applied before the run's flow is indexed.");
-        // The cursor goes back to the step that holds the first superseded node; what stays finished there on is named again.
-        var from = nodes.Count == 0 ? Run.DoneThrough : nodes.Min(Index.TopPosition);
-        if (from < Run.DoneThrough)
+        // The cursor goes back to just before the step that holds the first superseded node (the latest step that stays
+        // finished keeps its ids, as AdvanceCursor leaves it); what stays finished from there on is named again.
+        var back = nodes.Count == 0 ? Run.DoneThrough : Math.Max(nodes.Min(Index.TopPosition) - 1, 0);
+        if (back < Run.DoneThrough)
         {
-            Run.Done.UnionWith(Index.Steps[from..Run.DoneThrough].SelectMany(FinishedLeafIds));
-            Run.DoneThrough = from;
+            Run.Done.UnionWith(Index.Steps[back..Run.DoneThrough].SelectMany(FinishedLeafIds));
+            Run.DoneThrough = back;
         }
         foreach (var node in nodes)
         {
