@@ -30,6 +30,47 @@ internal sealed class FlowShape
     /// <summary>"Task at 2/approve/0", or null when the definition has no node with that id.</summary>
     public string? Describe(string nodeId) => _nodes.GetValueOrDefault(nodeId);
 
+    /// <summary>The position in the top-level chain of the step that is or holds <paramref name="nodeId"/>, or null when there is no such node.</summary>
+    public int? TopPosition(string nodeId) => Place(nodeId) is { } place ? Top(place.Path) : null;
+
+    /// <summary>
+    /// The ids a run's Done held for its first <paramref name="cursor"/> top-level steps, finished as a whole: their leaves
+    /// (not forks, routes or child flows, which record nothing of their own), of a route only those of the branch its
+    /// key (<paramref name="routeKey"/>, by route id) chose.
+    /// </summary>
+    public IEnumerable<string> FinishedIdsBefore(int cursor, Func<string, string?> routeKey)
+    {
+        var places = _nodes.Keys.Select(id => (Id: id, Place: Place(id)!.Value)).Where(n => Top(n.Place.Path) < cursor).ToList();
+        // The path prefix of each branch not taken: "2/no/" of route at 2 which chose "yes".
+        var notTaken = new List<string>();
+        foreach (var (id, (kind, path)) in places)
+        {
+            if (kind != nameof(FlowNodeKind.Route)) continue;
+            var key = routeKey(id);
+            var chosen = key is not null && places.Exists(n => n.Place.Path.StartsWith($"{path}/{key}/", StringComparison.Ordinal)) ? key : "*";
+            foreach (var (_, (_, other)) in places)
+            {
+                if (!other.StartsWith(path + "/", StringComparison.Ordinal)) continue;
+                var branch = other[(path.Length + 1)..].Split('/')[0];
+                if (key is null || branch != chosen) notTaken.Add($"{path}/{branch}/");
+            }
+        }
+        return places
+            .Where(n => n.Place.Kind is not (nameof(FlowNodeKind.Fork) or nameof(FlowNodeKind.Route) or nameof(FlowNodeKind.ChildFlow)))
+            .Where(n => !notTaken.Exists(prefix => n.Place.Path.StartsWith(prefix, StringComparison.Ordinal)))
+            .Select(n => n.Id);
+    }
+
+    // "Task at 2/approve/0" → (Task, 2/approve/0).
+    private (string Kind, string Path)? Place(string nodeId)
+    {
+        if (Describe(nodeId) is not { } description) return null;
+        var at = description.IndexOf(" at ", StringComparison.Ordinal);
+        return at < 0 ? null : (description[..at], description[(at + 4)..]);
+    }
+
+    private static int Top(string path) => int.Parse(path.Split('/')[0], NumberStyles.None, CultureInfo.InvariantCulture);
+
     /// <summary>The differences for the given step ids, one sentence each; empty when all match.</summary>
     public IReadOnlyList<string> DifferencesTo(FlowShape target, IEnumerable<string> stepIds)
     {

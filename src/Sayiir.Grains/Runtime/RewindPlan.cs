@@ -22,10 +22,15 @@ internal sealed class RewindPlan
     /// <summary>The step, its descendants and every later node, in flow order (each once).</summary>
     public IReadOnlyList<FlowNode> Superseded { get; }
 
-    /// <summary>The plan for a rewind of <paramref name="run"/> before <paramref name="stepId"/>, or the typed refusal.</summary>
-    public static RewindPlan For(WorkflowDefinition definition, FlowIndex index, WorkflowRunState run, string instanceId, string stepId)
+    /// <summary>
+    /// The plan for a rewind of <paramref name="run"/> before <paramref name="stepId"/>, or the typed refusal.
+    /// <paramref name="finished"/>: every finished leaf id, the cursor's included (<see cref="RunProgress.FinishedIdsOver"/>);
+    /// the run's Done when omitted.
+    /// </summary>
+    public static RewindPlan For(WorkflowDefinition definition, FlowIndex index, WorkflowRunState run, string instanceId, string stepId,
+        IReadOnlySet<string>? finished = null)
     {
-        var valid = ValidSteps(definition, run);
+        var valid = ValidSteps(definition, run, finished);
         if (!definition.NodesById.TryGetValue(stepId, out var step))
             throw new InvalidRewindStepException(instanceId, stepId, valid, $"workflow '{definition.Name}' has no step with that id.");
         // The outermost loop around the step: iterations share node ids, so only a whole loop can be rewound.
@@ -47,8 +52,9 @@ internal sealed class RewindPlan
     }
 
     /// <summary>The steps the run can be rewound before, in flow order: completed leaves outside loop bodies, and routes whose key is chosen.</summary>
-    public static IReadOnlyList<string> ValidSteps(WorkflowDefinition definition, WorkflowRunState run)
+    public static IReadOnlyList<string> ValidSteps(WorkflowDefinition definition, WorkflowRunState run, IReadOnlySet<string>? finished = null)
     {
+        var done = finished ?? run.Done;
         var valid = new List<string>();
         Walk(definition.Steps);
         return valid;
@@ -61,7 +67,7 @@ internal sealed class RewindPlan
                 {
                     case ForkNode fork:
                         foreach (var branch in fork.Branches) Walk(branch.Steps);
-                        if (fork.Join is { } join && run.Done.Contains(join.Id)) valid.Add(join.Id);
+                        if (fork.Join is { } join && done.Contains(join.Id)) valid.Add(join.Id);
                         break;
                     case RouteNode route:
                         if (run.Outputs.ContainsKey(route.Id)) valid.Add(route.Id);
@@ -73,7 +79,7 @@ internal sealed class RewindPlan
                         break;
                     default:
                         // A loop's body is not walked: its nodes are not steps of their own.
-                        if (run.Done.Contains(node.Id)) valid.Add(node.Id);
+                        if (done.Contains(node.Id)) valid.Add(node.Id);
                         break;
                 }
             }

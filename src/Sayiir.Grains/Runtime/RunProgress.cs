@@ -22,14 +22,71 @@ internal sealed class RunProgress(RunWriter writer, IPayloadCodec codec, IRunJou
         ForkNode fork => fork.Join is { } join ? IsDone(join) : fork.Branches.All(b => IsDone(b.Steps[^1])),
         RouteNode route => ChosenBranch(route) is { } branch && IsDone(branch.Steps[^1]),
         ChildFlowNode child => IsDone(child.Steps[^1]),
-        _ => Run.Done.Contains(node.Id),
+        _ => Run.Done.Contains(node.Id) || BeforeCursor(node),
     };
 
-    public FlowBranch? ChosenBranch(RouteNode route)
+    // A leaf of a top-level step the cursor has passed: finished, though its id left Done.
+    private bool BeforeCursor(FlowNode node)
     {
-        if (!Run.Outputs.TryGetValue(route.Id, out var keyPayload)) return null;
-        return BranchFor(route, (string?)codec.Decode(keyPayload, typeof(string), $"key of route '{route.Id}'") ?? "");
+        if (Run.DoneThrough == 0) return false;
+        if (Index is null) throw new InvalidOperationException($"Whether node '{node.Id}' is finished is asked before the run's flow is indexed.");
+        if (Index.TopPosition(node) >= Run.DoneThrough) return false;
+        // Behind the cursor every node is finished but those of a route's branches not taken.
+        for (var inner = node; Index.Owner(inner) is { } owner; inner = owner)
+        {
+            if (owner is not RouteNode route) continue;
+            if (ChosenBranch(route) is not { } chosen || !chosen.Steps.Contains(inner)) return false;
+        }
+        return true;
     }
+
+    /// <summary>
+    /// Moves the cursor over the leading top-level steps that are finished, and drops their ids from Done, so the state
+    /// does not grow with the run's length. The latest finished step keeps its ids: a version without the cursor (a silo
+    /// not yet upgraded in a rolling deployment) still resumes after it instead of from the first step.
+    /// </summary>
+    public void AdvanceCursor()
+    {
+        if (Index is null) return;
+        var steps = Index.Steps;
+        while (Run.DoneThrough + 1 < steps.Length && IsDone(steps[Run.DoneThrough]) && IsDone(steps[Run.DoneThrough + 1]))
+        {
+            foreach (var node in steps[Run.DoneThrough].SelfAndDescendants()) Run.Done.Remove(node.Id);
+            Run.DoneThrough++;
+        }
+    }
+
+    // The ids Done would hold for the top-level steps before the cursor of the indexed definition.
+    private IEnumerable<string> CursorIds(FlowIndex index) => index.Steps.Take(Run.DoneThrough).SelectMany(FinishedLeafIds);
+
+    /// <summary>Every finished leaf id, the cursor's expanded, over the run's definition indexed by <paramref name="index"/>.</summary>
+    public HashSet<string> FinishedIdsOver(FlowIndex index) => [.. Run.Done, .. CursorIds(index)];
+
+    /// <summary>
+    /// Gives up the cursor: every finished id goes back into Done (as states written before the cursor hold them), for
+    /// a change of definition, whose top-level steps the cursor does not count.
+    /// </summary>
+    public void ExpandCursor(IEnumerable<string> finishedIds)
+    {
+        Run.Done = [.. finishedIds];
+        Run.DoneThrough = 0;
+    }
+
+    // The leaf ids a finished node recorded: a route's chosen branch only, a loop's last iteration.
+    private IEnumerable<string> FinishedLeafIds(FlowNode node) => node switch
+    {
+        ForkNode fork => fork.Branches.SelectMany(b => b.Steps).SelectMany(FinishedLeafIds).Concat(fork.Join is { } join ? [join.Id] : []),
+        RouteNode route => ChosenBranch(route) is { } branch ? branch.Steps.SelectMany(FinishedLeafIds) : [],
+        ChildFlowNode child => child.Steps.SelectMany(FinishedLeafIds),
+        LoopNode loop => loop.Body.SelectMany(FinishedLeafIds).Prepend(loop.Id),
+        _ => [node.Id],
+    };
+
+    /// <summary>The key a finished route chose, or null when it has none.</summary>
+    public string? RouteKey(string routeId) =>
+        Run.Outputs.TryGetValue(routeId, out var keyPayload) ? (string?)codec.Decode(keyPayload, typeof(string), $"key of route '{routeId}'") ?? "" : null;
+
+    public FlowBranch? ChosenBranch(RouteNode route) => RouteKey(route.Id) is { } key ? BranchFor(route, key) : null;
 
     public static FlowBranch? BranchFor(RouteNode route, string key) => route.Branches.FirstOrDefault(b => b.Name == key) ?? route.Default;
 
@@ -98,8 +155,17 @@ internal sealed class RunProgress(RunWriter writer, IPayloadCodec codec, IRunJou
     /// longer finished, their outputs (route keys too) leave the state, archived with their events, and their retry,
     /// loop and deadline checkpoints go, so they run afresh.
     /// </summary>
-    public void Supersede(IEnumerable<FlowNode> nodes, long rewoundSeq)
+    public void Supersede(IReadOnlyList<FlowNode> nodes, long rewoundSeq)
     {
+        if (Index is null) throw new InvalidOperationException("A rewind is applied before the run's flow is indexed.");
+        // The cursor goes back to just before the step that holds the first superseded node (the latest step that stays
+        // finished keeps its ids, as AdvanceCursor leaves it); what stays finished from there on is named again.
+        var back = nodes.Count == 0 ? Run.DoneThrough : Math.Max(nodes.Min(Index.TopPosition) - 1, 0);
+        if (back < Run.DoneThrough)
+        {
+            Run.Done.UnionWith(Index.Steps[back..Run.DoneThrough].SelectMany(FinishedLeafIds));
+            Run.DoneThrough = back;
+        }
         foreach (var node in nodes)
         {
             Drop(node.Id);
@@ -118,6 +184,7 @@ internal sealed class RunProgress(RunWriter writer, IPayloadCodec codec, IRunJou
         Run.Outputs[leaf.Id] = output;
         Run.Done.Add(leaf.Id);
         ReleaseInputsOf(leaf);
+        AdvanceCursor();
         writer.Changed();
         writer.FlushSoon();
     }

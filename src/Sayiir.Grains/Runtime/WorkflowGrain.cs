@@ -399,9 +399,22 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         if (!_run.Exists) throw new WorkflowRunNotFoundException(InstanceId);
         if (_run.Outputs.TryGetValue(taskId, out var payload)) return new TaskResultReply(payload);
         // Finished outputs no later step needs live in the outbox or the archive, not in the run's state.
-        if (_run.Done.Contains(taskId) && (_progress.OutputAtHand(taskId) ?? await _journal.ReadTaskOutputAsync(InstanceId, taskId)) is { } archived)
+        if (await IsFinishedAsync(taskId) && (_progress.OutputAtHand(taskId) ?? await _journal.ReadTaskOutputAsync(InstanceId, taskId)) is { } archived)
             return new TaskResultReply(archived);
         throw NoTaskResult(taskId);
+    }
+
+    /// <summary>Whether the leaf <paramref name="taskId"/> is finished: in Done, or in a top-level step before the cursor.</summary>
+    private async Task<bool> IsFinishedAsync(string taskId)
+    {
+        if (_run.Done.Contains(taskId)) return true;
+        if (_run.DoneThrough == 0) return false;
+        // Where the node sits: from the run's definition, or its catalogued shape when this silo does not register it. A
+        // node of a route branch not taken has no archived output, so the caller still finds none.
+        int? top = RunDefinition is { } definition
+            ? definition.NodesById.TryGetValue(taskId, out var node) ? FlowIndex.For(definition).TopPosition(node) : null
+            : await _journal.ReadDefinitionShapeAsync(_run.DefinitionHash ?? "") is { } stored ? FlowShape.Parse(stored).TopPosition(taskId) : null;
+        return top < _run.DoneThrough;
     }
 
     /// <summary>Says why a run has no output for <paramref name="taskId"/>, as far as the registered definition tells.</summary>
@@ -593,9 +606,14 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         RefuseUpgradeInState();
         if (target.Hash == _run.DefinitionHash) return BuildStatus();
         // The shape of the run's own definition: registered here, or catalogued when a silo registered it.
-        var shape = RunDefinition is { } current ? FlowShape.Of(current)
+        var current = RunDefinition;
+        var shape = current is not null ? FlowShape.Of(current)
             : await _journal.ReadDefinitionShapeAsync(_run.DefinitionHash ?? "") is { } stored ? FlowShape.Parse(stored) : null;
-        var started = _run.Done.Concat(_run.Outputs.Keys).Concat(_run.Retries.Keys).Concat(_run.Loops.Keys).Concat(_run.Deadlines.Keys);
+        // The steps before the cursor are compared id by id like the others: the cursor expanded over the run's definition.
+        HashSet<string> finished = current is not null ? _progress.FinishedIdsOver(FlowIndex.For(current))
+            : shape is not null ? [.. _run.Done, .. shape.FinishedIdsBefore(_run.DoneThrough, _progress.RouteKey)]
+            : [.. _run.Done];
+        var started = finished.Concat(_run.Outputs.Keys).Concat(_run.Retries.Keys).Concat(_run.Loops.Keys).Concat(_run.Deadlines.Keys);
         var differences = shape is null
             ? [$"the run's definition {_run.DefinitionHash} is neither registered nor catalogued (runs started before the catalog existed), so its steps cannot be checked"]
             : shape.DifferencesTo(FlowShape.Of(target), started);
@@ -608,6 +626,10 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         StopDriving();
         _run.DefinitionHash = target.Hash;
         _run.WorkflowVersion = target.Version;
+        // The cursor counts the old definition's top-level steps: it is given up and counted again over the target's.
+        _progress.ExpandCursor(finished);
+        _progress.Index = FlowIndex.For(target);
+        _progress.AdvanceCursor();
         Record(RunEventKind.Upgraded, detail: $"{from} -> {Label(target.Version, target.Hash)}");
         await _writer.PersistAsync();
         Log.RunUpgraded(_logger, InstanceId, _run.WorkflowName!, from, Label(target.Version, target.Hash));
@@ -690,7 +712,7 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
         RewindPlan plan;
         try
         {
-            plan = RewindPlan.For(definition, index, _run, InstanceId, beforeStep);
+            plan = RewindPlan.For(definition, index, _run, InstanceId, beforeStep, _progress.FinishedIdsOver(index));
         }
         catch (InvalidRewindStepException refused)
         {
@@ -833,6 +855,8 @@ internal sealed partial class WorkflowGrain : Grain, IWorkflowGrain, IRemindable
                 await WaitForSlotAsync(ConcurrencyGates.ForWorkflow(definition.Name), new GateHolder { InstanceId = InstanceId, RunId = _run.RunId }, limit, epoch);
             }
             _progress.Index = FlowIndex.For(definition);
+            // A state written before the cursor existed holds every finished id: compacted here, saved by the next write.
+            _progress.AdvanceCursor();
             var output = await ExecStepsAsync(definition.Steps, _run.Input!, epoch);
             Ensure(epoch);
             _run.Status = WorkflowState.Completed;

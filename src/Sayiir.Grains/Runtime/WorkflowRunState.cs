@@ -64,8 +64,15 @@ internal sealed class WorkflowRunState
     // The run span's W3C context: attempts, retries and resumes after a crash all join this one trace.
     [Id(18)] public string? TraceParent { get; set; }
 
-    // Ids of finished leaf nodes (tasks, delays, signals, loops): what a resume skips.
+    // Ids of finished leaf nodes (tasks, delays, signals, loops, joins) of the top-level steps from DoneThrough on: what a
+    // resume skips. Steps before DoneThrough are finished as a whole and named by the cursor alone, so the set does not
+    // grow with the run's length.
     [Id(19)] public HashSet<string> Done { get; set; } = [];
+
+    // How many leading top-level steps of the run's definition are finished and left Done (see RunProgress.AdvanceCursor:
+    // the latest finished step keeps its ids, so a version without the cursor still resumes after it). 0 in states
+    // written before the cursor existed: their Done holds every finished id, and is compacted when the run is next driven.
+    [Id(31), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] public int DoneThrough { get; set; }
 
     // The activation that drives the run (a lease proven by this row's ETag); null when no one does. A new activation
     // claims it only once the recorded owner can no longer start or finish a task (see RunOwnership).
@@ -150,6 +157,7 @@ internal sealed class WorkflowRunState
         WriteToken = WriteToken,
         TraceParent = TraceParent,
         Done = new(Done),
+        DoneThrough = DoneThrough,
         Owner = Owner,
         NextEventSeq = NextEventSeq,
         PendingEvents = new(PendingEvents),

@@ -27,6 +27,8 @@ public sealed class RewindPlanTests
         .Then("z", (int x) => x)
         .Build();
 
+    private static readonly string[] NestedLeaves = ["a", "l1", "x1", "x2", "y1", "r1", "j", "child.c1", "child.c2", "b1", "lp", "z"];
+
     private static WorkflowRunState Finished()
     {
         var run = new WorkflowRunState { Status = WorkflowState.Completed };
@@ -69,6 +71,25 @@ public sealed class RewindPlanTests
         Assert.Equal(step, ex.StepId);
         Assert.Contains(reason, ex.Message, StringComparison.Ordinal);
         Assert.Equal(RewindPlan.ValidSteps(Nested, Finished()), ex.ValidSteps);
+    }
+
+    [Theory]
+    [InlineData(5, "x")]
+    [InlineData(2, "x")]
+    [InlineData(5, "y")]
+    [InlineData(5, "other")]
+    public void FlowShapeFinishedIdsBefore_CursorOverNestedSteps_AreTheIdsDoneHeldForThem(int cursor, string key)
+    {
+        // What a run finished up to the cursor, as Done held it before the cursor existed: leaves of the chosen branch only.
+        var expected = NestedLeaves
+            .Where(id => FlowIndex.For(Nested).TopPosition(Nested.NodesById[id]) < cursor)
+            .Where(id => key == "x" ? id != "y1" : key == "y" ? id is not ("x1" or "x2") : id is not ("x1" or "x2" or "y1"));
+
+        var ids = FlowShape.Of(Nested).FinishedIdsBefore(cursor, route => route == "pick" ? key : null);
+
+        Assert.Equal(expected.Order(StringComparer.Ordinal), ids.Order(StringComparer.Ordinal));
+        Assert.Equal(3, FlowShape.Of(Nested).TopPosition("b1"));
+        Assert.Null(FlowShape.Of(Nested).TopPosition("nope"));
     }
 
     [Fact]

@@ -195,6 +195,67 @@ public sealed class RunWriterTests
         await WaitUntil(() => attempts.Count == 0, "the abandoned attempt to leave the table");
     }
 
+    // a → fork(left: l1 → route pick(x: x1 → x2 | y: y1), right: r1) → join j → child (c1 → c2) → loop lp(b1) → z
+    private static readonly WorkflowDefinition<int, int> Nested = Flow.Create<int>("cursor_nested")
+        .Then("a", (int x) => x)
+        .Fork("split", f => f
+            .Branch("left", b => b
+                .Then("l1", (int x) => x)
+                .Route<int>("pick", (int x) => x > 0 ? "x" : "y", r => r
+                    .Branch("x", xb => xb.Then("x1", (int v) => v).Then("x2", (int v) => v))
+                    .Branch("y", yb => yb.Then("y1", (int v) => v))))
+            .Branch("right", b => b.Then("r1", (int x) => x)))
+        .Join("j", (BranchResults r) => r.Get<int>("left") + r.Get<int>("right"))
+        .ThenFlow(Flow.Create<int>("cursor_nested_child").Then("c1", (int x) => x).Then("c2", (int x) => x).Build(), "child")
+        .Loop("lp", body => body.Then("b1", (int x) => LoopOutcome.Done(x)))
+        .Then("z", (int x) => x)
+        .Build();
+
+    // What Done held for the first four steps before the cursor existed (route "pick" chose "x").
+    private static readonly string[] NestedFinishedUpToLoop = ["a", "l1", "x1", "x2", "r1", "j", "child.c1", "child.c2", "b1", "lp"];
+
+    [Fact]
+    public Task AdvanceCursor_StateStoredWithEveryFinishedId_DropsTheIdsOfAllFinishedStepsButTheLatest() => OnGrainScheduler(async () =>
+    {
+        var (writer, progress) = await StartedRunAsync(new FakeState(new FakeRow()));
+        writer.Run.Done = [.. NestedFinishedUpToLoop];
+        writer.Run.Outputs["pick"] = JsonSerializer.SerializeToUtf8Bytes("x");
+        var index = FlowIndex.For(Nested);
+        progress.Index = index;
+
+        progress.AdvanceCursor();
+
+        // a, the fork and the child flow are behind the cursor; the loop, the latest finished step, keeps its ids.
+        Assert.Equal(3, writer.Run.DoneThrough);
+        Assert.True(writer.Run.Done.SetEquals(["lp", "b1"]), string.Join(",", writer.Run.Done));
+        Assert.True(progress.FinishedIdsOver(index).SetEquals(NestedFinishedUpToLoop));
+        Assert.All(Nested.Steps.Take(4), step => Assert.True(progress.IsDone(step), step.Id));
+        Assert.False(progress.IsDone(Nested.Steps[4]));
+        Assert.False(progress.IsDone(Nested.NodesById["y1"]));
+    });
+
+    [Fact]
+    public Task Supersede_RewindIntoAForkBranchBehindTheCursor_MovesTheCursorBackAndKeepsWhatStaysFinished() => OnGrainScheduler(async () =>
+    {
+        var (writer, progress) = await StartedRunAsync(new FakeState(new FakeRow()));
+        writer.Run.Done = [.. NestedFinishedUpToLoop, "z"];
+        writer.Run.Outputs["pick"] = JsonSerializer.SerializeToUtf8Bytes("x");
+        var index = FlowIndex.For(Nested);
+        progress.Index = index;
+        progress.AdvanceCursor();
+        Assert.Equal(4, writer.Run.DoneThrough);
+        var plan = RewindPlan.For(Nested, index, writer.Run, "run-1", "x2", progress.FinishedIdsOver(index));
+
+        progress.Supersede(plan.Superseded, 42);
+
+        // Back before the fork (the step that holds x2): a and the parts of the fork that stay finished are named again.
+        Assert.Equal(0, writer.Run.DoneThrough);
+        Assert.True(writer.Run.Done.SetEquals(["a", "l1", "x1", "r1"]), string.Join(",", writer.Run.Done));
+        Assert.False(progress.IsDone(Nested.NodesById["x2"]));
+        Assert.False(progress.IsDone(Nested.NodesById["child.c1"]));
+        Assert.Equal("x", progress.RouteKey("pick"));
+    });
+
     // ----- fakes and helpers ---------------------------------------------------------------------------------------
 
     private static RunWriter NewWriter(FakeState store, Sayiir.Persistence.IRunJournal journal) =>

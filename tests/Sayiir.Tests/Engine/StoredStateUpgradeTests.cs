@@ -48,4 +48,33 @@ public sealed class StoredStateUpgradeTests
         Assert.Equal(nextAttemptAt, retry.Value.NextAttemptAt);
         Assert.Equal(["reserve"], loaded.Done);
     }
+
+    [Fact]
+    public void Deserialize_StateStoredBeforeTheDoneCursor_LoadsEveryFinishedIdWithTheCursorAtZero()
+    {
+        var serializer = Sayiir.Persistence.RunStateStorage.CreateSerializer();
+        var stored = JsonNode.Parse(serializer.Serialize(new WorkflowRunState { WorkflowName = "orders", Status = WorkflowState.Running }).ToString())!.AsObject();
+        // As the version before the cursor wrote it: every finished id, no DoneThrough member.
+        Assert.False(stored.ContainsKey(nameof(WorkflowRunState.DoneThrough)));
+        stored[nameof(WorkflowRunState.Done)] = new JsonArray("reserve", "charge", "ship");
+
+        var loaded = serializer.Deserialize<WorkflowRunState>(BinaryData.FromString(stored.ToJsonString()));
+
+        Assert.NotNull(loaded);
+        Assert.Equal(0, loaded.DoneThrough);
+        Assert.True(loaded.Done.SetEquals(["reserve", "charge", "ship"]), string.Join(",", loaded.Done));
+    }
+
+    [Fact]
+    public void Serialize_StateWithACursor_RoundTripsItAndItsRemainingIds()
+    {
+        var serializer = Sayiir.Persistence.RunStateStorage.CreateSerializer();
+        var state = new WorkflowRunState { WorkflowName = "orders", Status = WorkflowState.Running, DoneThrough = 1999, Done = { "s2000" } };
+
+        var loaded = serializer.Deserialize<WorkflowRunState>(serializer.Serialize(state));
+
+        Assert.Equal(1999, loaded!.DoneThrough);
+        Assert.Equal(["s2000"], loaded.Done);
+        Assert.Equal(1999, state.Snapshot().DoneThrough);
+    }
 }

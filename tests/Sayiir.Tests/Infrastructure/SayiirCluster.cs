@@ -67,7 +67,7 @@ public sealed class SayiirCluster : IAsyncDisposable
 
     /// <summary>Every workflow the tests define, registered when <see cref="ClusterSettings.Workflows"/> is null.</summary>
     public static IEnumerable<WorkflowDefinition> TestWorkflows =>
-        TestFlows.All.Concat(FlowLanguageFlows.All).Concat(ObservabilityFlows.All).Concat(GuaranteeFlows.All).Concat(RewindFlows.All).Concat(ObserverFlows.All).Concat(SagaFlows.All);
+        TestFlows.All.Concat(FlowLanguageFlows.All).Concat(ObservabilityFlows.All).Concat(GuaranteeFlows.All).Concat(RewindFlows.All).Concat(ObserverFlows.All).Concat(SagaFlows.All).Concat(CursorFlows.All);
 
     public InProcessTestCluster Cluster { get; }
 

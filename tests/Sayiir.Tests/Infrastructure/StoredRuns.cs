@@ -32,6 +32,19 @@ public static class StoredRuns
             : [];
     }
 
+    /// <summary>The done cursor recorded in the run's stored state (null when the state has none, as before the cursor existed or at 0).</summary>
+    public static async Task<int?> DoneThroughAsync(string connectionString, string instanceId)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            $"SELECT payloadbinary FROM orleansstorage WHERE grainidextensionstring = @id AND graintypestring = '{RunStateStorage.StateName}'", connection);
+        command.Parameters.AddWithValue("id", instanceId);
+        if (await command.ExecuteScalarAsync() is not byte[] payload) return null;
+        using var document = System.Text.Json.JsonDocument.Parse(payload);
+        return document.RootElement.TryGetProperty("DoneThrough", out var cursor) ? cursor.GetInt32() : null;
+    }
+
     /// <summary>The run state recorded in the run's stored row (null when nothing is stored).</summary>
     public static async Task<WorkflowState?> StoredStateAsync(string connectionString, string instanceId)
     {

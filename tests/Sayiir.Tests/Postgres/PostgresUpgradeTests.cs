@@ -21,8 +21,11 @@ public sealed class PostgresUpgradeTests
     // Written by an earlier landed version (schema version 4: workflow versions, before migrations 5 and 6).
     private const string SchemaV4FixtureResource = "Sayiir.Tests.Fixtures.previous-version-4.sql";
 
-    // Written by the previous landed version (schema version 6: before the Compensating state of migration 7).
+    // Written by an earlier landed version (schema version 6: before the Compensating state of migration 7).
     private const string SchemaV6FixtureResource = "Sayiir.Tests.Fixtures.previous-version-6.sql";
+
+    // Written by the previous landed version (schema version 7: run states without the done cursor, every finished id in Done).
+    private const string SchemaV7FixtureResource = "Sayiir.Tests.Fixtures.previous-version-7.sql";
 
     private static readonly string[] FixtureRuns =
     [
@@ -34,6 +37,7 @@ public sealed class PostgresUpgradeTests
     [InlineData(SchemaV3FixtureResource)]
     [InlineData(SchemaV4FixtureResource)]
     [InlineData(SchemaV6FixtureResource)]
+    [InlineData(SchemaV7FixtureResource)]
     public async Task StartUp_DatabaseWrittenByPreviousVersion_MigratesSchemaAndContinuesItsRuns(string fixture)
     {
         var cs = await RestoreFixtureAsync("upgrade_previous", fixture);
@@ -62,6 +66,13 @@ public sealed class PostgresUpgradeTests
             Assert.Equal(false, await ScalarAsync(cs,
                 "SELECT pg_get_indexdef('ix_sayiir_runs_active_definition'::regclass) LIKE '%9%'"));
         }
+        else if (fixture == SchemaV7FixtureResource)
+        {
+            // The previous landed version's: schema version 7, run states without the done cursor.
+            Assert.Equal(7L, await ScalarAsync(cs, "SELECT max(version)::bigint FROM sayiir_schema_migrations"));
+            Assert.Equal(true, await ScalarAsync(cs,
+                "SELECT pg_get_indexdef('ix_sayiir_runs_active_definition'::regclass) LIKE '%9%'"));
+        }
         else
         {
             // Schema version 3, before workflow versions were listed and catalogued.
@@ -70,6 +81,9 @@ public sealed class PostgresUpgradeTests
         }
         var oldRows = await HistoryRowsAsync(cs);
         var oldMaxId = oldRows.Max(r => r.Id);
+        // Every version before the done cursor stored every finished id, and no cursor.
+        Assert.Equal(["check", "prepare"], (await StoredRuns.DoneStepsAsync(cs, "upgrade-awaiting")).Order(StringComparer.Ordinal));
+        Assert.Null(await StoredRuns.DoneThroughAsync(cs, "upgrade-awaiting"));
 
         await using (var cluster = await SayiirCluster.StartAsync(Backend.Postgres, new ClusterSettings
         {
@@ -138,6 +152,9 @@ public sealed class PostgresUpgradeTests
             Assert.Equal("confirmed by grace", await ResultAsync(client, "upgrade-awaiting"));
             AssertExecutions(baseline, "upgrade-awaiting", ("prepare", 0), ("check", 0), ("approved", 1), ("finish", 1));
             Assert.Equal("w|prepared|checked", await client.GetTaskResultAsync<string>("upgrade-awaiting", "check"));
+            // Written again by this version: the five steps before the last are the cursor, the last one's id stays.
+            Assert.Equal(5, await StoredRuns.DoneThroughAsync(cs, "upgrade-awaiting"));
+            Assert.Equal(["finish"], await StoredRuns.DoneStepsAsync(cs, "upgrade-awaiting"));
 
             // A signal buffered by the previous version is consumed by the next wait.
             await client.SignalAsync("upgrade-buffered", "approve", "heidi");
